@@ -1,0 +1,98 @@
+/** The composition root: builds database, stores, services, resolvers, schema, Apollo and HTTP. */
+import { AuthResolver } from "./auth/auth.resolver";
+import { loadSigningKeys } from "./auth/keys";
+import { PasswordService } from "./auth/passwords";
+import { TokenService } from "./auth/tokens";
+import { systemClock, type Clock } from "./clock";
+import { type Config } from "./config";
+import { createDb, type DatabaseHandle } from "./db/database";
+import { migrateToLatest } from "./db/migrate";
+import { createApollo } from "./graphql/apollo";
+import { buildAppSchema } from "./graphql/schema";
+import { createHttpServer, type HttpServer } from "./http/server";
+import { ItemResolver } from "./items/item.resolver";
+import { createLogger, type Logger } from "./log";
+import { seedDemoUsers } from "./users/demo-users";
+import { UserResolver } from "./users/user.resolver";
+import { UserStore } from "./users/user.store";
+
+export interface AppOverrides {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+export interface App {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly http: HttpServer;
+  readonly database: DatabaseHandle;
+  readonly users: UserStore;
+  readonly passwords: PasswordService;
+  readonly tokens: TokenService;
+  /** Starts listening; resolves to the base URL (`http://host:port`). */
+  listen(): Promise<string>;
+  /** Stops accepting, finishes requests in flight, then closes the pool and the database. */
+  close(): Promise<void>;
+}
+
+export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel });
+  const clock = overrides.clock ?? systemClock;
+  const database = createDb(config.databaseUrl);
+  let passwords: PasswordService | undefined;
+  try {
+    const applied = await migrateToLatest(database.db);
+    if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
+    passwords = await PasswordService.create(config.argon2, config.hashConcurrency);
+    const keys = loadSigningKeys(config, logger);
+    const tokens = new TokenService(
+      keys,
+      { issuer: config.jwtIssuer, audience: config.jwtAudience, lifetimeSeconds: config.accessTokenExpireMinutes * 60 },
+      clock,
+    );
+    const users = new UserStore(database.db);
+    if (config.seedDemoUsers) await seedDemoUsers(users, passwords, logger);
+
+    const schema = await buildAppSchema(
+      new Map<Function, object>([
+        [UserResolver, new UserResolver()],
+        [ItemResolver, new ItemResolver()],
+        [AuthResolver, new AuthResolver({ users, passwords, tokens, logger })],
+      ]),
+    );
+    const http = await createHttpServer({
+      config,
+      logger,
+      contextDeps: { tokens, users },
+      ping: database.ping,
+      createApollo: (drain) => createApollo({ schema, config, logger, plugins: [drain] }),
+    });
+    const pool = passwords;
+    return {
+      config,
+      logger,
+      http,
+      database,
+      users,
+      passwords: pool,
+      tokens,
+      listen: async () => {
+        await http.fastify.listen({ host: config.host, port: config.port });
+        const address = http.fastify.server.address();
+        const port = typeof address === "object" && address ? address.port : config.port;
+        const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+        logger.info({ url: `${url}/graphql` }, `graphql-auth-server listening on ${url}/graphql`);
+        return url;
+      },
+      close: async () => {
+        await http.fastify.close();
+        await pool.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await passwords?.close();
+    await database.close();
+    throw error;
+  }
+}

@@ -1,0 +1,89 @@
+/** The per-request context: who is asking, resolved lazily from the bearer token. */
+import { InvalidToken, NotAuthenticated } from "../errors";
+import { type User } from "../users/user.entity";
+import { type UserStore } from "../users/user.store";
+import { type TokenService } from "./tokens";
+
+/** An authenticated caller: the user as the database has it now, and the scopes this request holds. */
+export interface Viewer {
+  readonly user: User;
+  /** The token's scopes that the account still holds. */
+  readonly scopes: readonly string[];
+  readonly tokenId: string;
+  readonly issuedAt: number;
+}
+
+export interface Context {
+  readonly requestId: string;
+  readonly clientAddress: string;
+  /** Whether the request carried a bearer credential (valid or not). */
+  readonly hasBearer: boolean;
+  /**
+   * The caller, verified on first use and remembered for the rest of the request, so a request
+   * that never touches a protected field (login) never has its token checked.
+   * @throws NotAuthenticated without a bearer credential, InvalidToken for one that fails.
+   */
+  viewer(): Promise<Viewer>;
+}
+
+export interface ContextDeps {
+  readonly tokens: TokenService;
+  readonly users: UserStore;
+}
+
+export interface RequestCredentials {
+  readonly requestId: string;
+  readonly clientAddress: string;
+  /** The Authorization header value(s) as received. */
+  readonly authorization: string | readonly string[] | undefined;
+}
+
+type Bearer = { kind: "none" } | { kind: "malformed" } | { kind: "token"; token: string };
+
+/** Reads an Authorization header: the scheme is case-insensitive (RFC 9110 section 11.1). */
+export function parseAuthorization(header: string | readonly string[] | undefined): Bearer {
+  if (header === undefined) return { kind: "none" };
+  if (typeof header !== "string") return header.length === 0 ? { kind: "none" } : { kind: "malformed" };
+  const space = header.indexOf(" ");
+  const scheme = space < 0 ? header : header.slice(0, space);
+  if (scheme.toLowerCase() !== "bearer") return { kind: "none" };
+  const token = space < 0 ? "" : header.slice(space + 1).trim();
+  if (token === "" || /\s/.test(token)) return { kind: "malformed" };
+  return { kind: "token", token };
+}
+
+/** Builds the context the HTTP path and resolver tests share. */
+export function buildContext(request: RequestCredentials, deps: ContextDeps): Context {
+  const bearer = parseAuthorization(request.authorization);
+  let pending: Promise<Viewer> | undefined;
+  return {
+    requestId: request.requestId,
+    clientAddress: request.clientAddress,
+    hasBearer: bearer.kind !== "none",
+    viewer: () => (pending ??= resolveViewer(bearer, deps)),
+  };
+}
+
+async function resolveViewer(bearer: Bearer, deps: ContextDeps): Promise<Viewer> {
+  if (bearer.kind === "none") throw new NotAuthenticated();
+  if (bearer.kind === "malformed") throw new InvalidToken("malformed Authorization header");
+  const claims = deps.tokens.verifyAccessToken(bearer.token);
+  const user = await deps.users.findUserById(claims.sub);
+  if (!user) throw new InvalidToken("unknown subject");
+  return {
+    user,
+    scopes: claims.scopes.filter((scope) => user.scopes.includes(scope)),
+    tokenId: claims.jti,
+    issuedAt: claims.iat,
+  };
+}
+
+/** A context for a caller already known, as resolver unit tests and tools construct one. */
+export function contextForViewer(viewer: Viewer | undefined, extra: Partial<Pick<Context, "requestId" | "clientAddress">> = {}): Context {
+  return {
+    requestId: extra.requestId ?? "test",
+    clientAddress: extra.clientAddress ?? "127.0.0.1",
+    hasBearer: viewer !== undefined,
+    viewer: () => (viewer ? Promise.resolve(viewer) : Promise.reject(new NotAuthenticated())),
+  };
+}

@@ -1,0 +1,201 @@
+/** Configuration: the one reader of process.env; validates once and returns a frozen Config. */
+import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { parseEnv } from "node:util";
+import { z } from "zod";
+
+/** The FastAPI tutorial's published example key: refused in production (CONTRACT section 2). */
+export const FASTAPI_TUTORIAL_KEY = "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
+
+export type NodeEnv = "development" | "test" | "production";
+export type JwtAlgorithm = "HS256" | "RS256" | "ES256" | "EdDSA";
+
+export interface Argon2Policy {
+  readonly memoryCost: number;
+  readonly timeCost: number;
+  readonly parallelism: number;
+}
+
+export interface Config {
+  readonly nodeEnv: NodeEnv;
+  readonly host: string;
+  readonly port: number;
+  readonly databaseUrl: string;
+  /** Folder for files the server makes itself (the development key). */
+  readonly dataDir: string;
+  readonly secretKey: string | undefined;
+  readonly accessTokenExpireMinutes: number;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+  readonly jwtAlgorithm: JwtAlgorithm;
+  readonly jwtKeysDir: string;
+  readonly refreshTokenExpireDays: number;
+  readonly seedDemoUsers: boolean;
+  readonly logLevel: string;
+  readonly argon2: Argon2Policy;
+  readonly loginMaxFailures: number;
+  readonly graphqlMaxAliases: number;
+  readonly graphqlMaxDepth: number;
+  readonly graphqlBatching: boolean;
+  readonly webConcurrency: number;
+  readonly hashConcurrency: number;
+  readonly trustProxy: boolean;
+}
+
+/** Thrown by loadConfig; the message is one line that names the key. */
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    detail: string,
+  ) {
+    super(`Invalid configuration: ${key} ${detail}`);
+    this.name = "ConfigError";
+  }
+}
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ["true", "false", "1", "0", "yes", "no"].includes(v), "must be true or false")
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const nonEmpty = z.string().trim().min(1, "must not be empty");
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  HOST: nonEmpty.default("127.0.0.1"),
+  PORT: int(0, 65535).default(4000),
+  DATABASE_URL: nonEmpty
+    .refine(
+      (v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v),
+      "must be sqlite:<path>, sqlite::memory: or postgres://user:pass@host:port/db",
+    )
+    .default("sqlite:./data/graphql-auth.db"),
+  SECRET_KEY: z.string().optional(),
+  ACCESS_TOKEN_EXPIRE_MINUTES: int(1, 60 * 24 * 365).default(30),
+  JWT_ISSUER: nonEmpty.default("graphql-auth-server"),
+  JWT_AUDIENCE: nonEmpty.default("graphql-api"),
+  JWT_ALGORITHM: z.enum(["HS256", "RS256", "ES256", "EdDSA"]).default("HS256"),
+  JWT_KEYS_DIR: nonEmpty.default("./data/keys"),
+  REFRESH_TOKEN_EXPIRE_DAYS: int(1, 3650).default(14),
+  SEED_DEMO_USERS: bool.optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  // Bounds follow the argon2 package's own limits; the upper memory bound matches the 1 GiB
+  // ceiling that stored hashes are held to (CONTRACT section 7).
+  ARGON2_MEMORY_KIB: int(1024, 1024 * 1024).default(65536),
+  ARGON2_TIME_COST: int(1, 10).default(3),
+  ARGON2_PARALLELISM: int(1, 16).default(4),
+  LOGIN_MAX_FAILURES: int(1, 1000).default(5),
+  GRAPHQL_MAX_ALIASES: int(1, 1000).default(15),
+  GRAPHQL_MAX_DEPTH: int(1, 100).default(10),
+  GRAPHQL_BATCHING: bool.default(false),
+  WEB_CONCURRENCY: int(1, 64).default(1),
+  HASH_CONCURRENCY: int(1, 256).optional(),
+  TRUST_PROXY: bool.default(false),
+});
+
+/**
+ * Builds the Config from an environment map. Pure: reads nothing but `env`.
+ * @throws ConfigError naming the first invalid key.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  // An empty value counts as unset, as in most .env tooling.
+  const present = Object.fromEntries(
+    Object.keys(schema.shape).flatMap((key) => {
+      const value = env[key];
+      return value === undefined || value === "" ? [] : [[key, value]];
+    }),
+  );
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0] ?? "configuration");
+    throw new ConfigError(key, issueText(issue));
+  }
+  const e = parsed.data;
+
+  const secretKey = e.SECRET_KEY;
+  if (secretKey !== undefined) checkSecretKey(secretKey, e.NODE_ENV);
+  else if (e.NODE_ENV === "production" && e.JWT_ALGORITHM === "HS256") {
+    throw new ConfigError("SECRET_KEY", "must be set in production (run `graphql-auth secret` to make one)");
+  }
+
+  const config: Config = {
+    nodeEnv: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: dataDirOf(e.DATABASE_URL),
+    secretKey,
+    accessTokenExpireMinutes: e.ACCESS_TOKEN_EXPIRE_MINUTES,
+    jwtIssuer: e.JWT_ISSUER,
+    jwtAudience: e.JWT_AUDIENCE,
+    jwtAlgorithm: e.JWT_ALGORITHM,
+    jwtKeysDir: e.JWT_KEYS_DIR,
+    refreshTokenExpireDays: e.REFRESH_TOKEN_EXPIRE_DAYS,
+    seedDemoUsers: e.SEED_DEMO_USERS ?? e.NODE_ENV === "development",
+    logLevel: e.LOG_LEVEL,
+    argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
+    loginMaxFailures: e.LOGIN_MAX_FAILURES,
+    graphqlMaxAliases: e.GRAPHQL_MAX_ALIASES,
+    graphqlMaxDepth: e.GRAPHQL_MAX_DEPTH,
+    graphqlBatching: e.GRAPHQL_BATCHING,
+    webConcurrency: e.WEB_CONCURRENCY,
+    hashConcurrency: e.HASH_CONCURRENCY ?? availableParallelism(),
+    trustProxy: e.TRUST_PROXY,
+  };
+  return deepFreeze(config);
+}
+
+/** The process environment, with a `.env` file in the working directory beneath it if present. */
+export function readEnvironment(cwd = process.cwd()): Record<string, string | undefined> {
+  const file = `${cwd}/.env`;
+  const fromFile = existsSync(file) ? parseEnv(readFileSync(file, "utf8")) : {};
+  return { ...fromFile, ...process.env };
+}
+
+function checkSecretKey(key: string, nodeEnv: NodeEnv): void {
+  const bytes = Buffer.byteLength(key, "utf8");
+  if (key === FASTAPI_TUTORIAL_KEY) {
+    if (nodeEnv === "production") {
+      throw new ConfigError("SECRET_KEY", "is the FastAPI tutorial's published example key; make your own with `graphql-auth secret`");
+    }
+  }
+  if (bytes < 32) {
+    throw new ConfigError("SECRET_KEY", `must be at least 32 bytes (it has ${bytes}); make one with \`graphql-auth secret\``);
+  }
+}
+
+function dataDirOf(databaseUrl: string): string {
+  const match = /^sqlite:(.+)$/.exec(databaseUrl);
+  if (!match || match[1] === ":memory:") return "./data";
+  const path = match[1]!;
+  const slash = path.lastIndexOf("/");
+  return slash > 0 ? path.slice(0, slash) : ".";
+}
+
+function issueText(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_value" && "values" in issue) {
+    return `must be one of ${issue.values.map(String).join(", ")}`;
+  }
+  return issue.message;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,67 @@
+/** The database: table types and createDb(url), which picks SQLite or PostgreSQL from the URL. */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Generated } from "kysely";
+import { Pool } from "pg";
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  /** NFKC-normalised, lower-cased username: the unique key logins are matched on. */
+  username_key: string;
+  email: string | null;
+  full_name: string | null;
+  password_hash: string | null;
+  /** 0/1 on SQLite, boolean on PostgreSQL; written as 0/1, which both accept. */
+  disabled: number | boolean;
+  /** Space-separated scopes the account may be granted. */
+  scopes: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Database {
+  users: UsersTable;
+}
+
+export type Dialect = "sqlite" | "postgres";
+
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens the database that a `DATABASE_URL` names (`sqlite:<path>`, `sqlite::memory:`, `postgres://…`). */
+export function createDb(url: string): DatabaseHandle {
+  const sqlitePath = /^sqlite:(.+)$/.exec(url)?.[1];
+  const db =
+    sqlitePath !== undefined
+      ? new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(sqlitePath) }) })
+      : new Kysely<Database>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: url, max: 10 }) }) });
+  return {
+    db,
+    dialect: sqlitePath !== undefined ? "sqlite" : "postgres",
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}
+
+function openSqlite(path: string): SqliteDatabase.Database {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const database = new SqliteDatabase(path);
+  // WAL lets readers run beside the one writer; busy_timeout makes a second process (the CLI)
+  // wait for a lock instead of failing at once.
+  database.pragma("journal_mode = WAL");
+  database.pragma("busy_timeout = 5000");
+  database.pragma("synchronous = NORMAL");
+  database.pragma("foreign_keys = ON");
+  return database;
+}
+
+export type { Generated };

@@ -1,0 +1,128 @@
+/** Domain errors: one class per situation of the contract's error table, each with its exact message. */
+
+export type ErrorCode = "UNAUTHENTICATED" | "FORBIDDEN" | "BAD_USER_INPUT" | "RATE_LIMITED";
+
+/** An error whose code and message may be shown to the client; internal detail goes in `cause`. */
+export abstract class AppError extends Error {
+  abstract readonly code: ErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  /** Extra public fields for `errors[].extensions`, beside `code`. */
+  publicExtensions(): Record<string, unknown> {
+    return {};
+  }
+}
+
+/** A protected field was asked for without an `Authorization: Bearer` credential. */
+export class NotAuthenticated extends AppError {
+  readonly code = "UNAUTHENTICATED";
+  constructor() {
+    super("Not authenticated");
+  }
+}
+
+/** The bearer token was sent but cannot be trusted: the reason stays in `cause`, never sent. */
+export class InvalidToken extends AppError {
+  readonly code = "UNAUTHENTICATED";
+  constructor(reason?: string, cause?: unknown) {
+    super("Could not validate credentials", { cause: reason ?? cause });
+  }
+}
+
+/** The token is valid but lacks a scope the field needs. */
+export class InsufficientScope extends AppError {
+  readonly code = "FORBIDDEN";
+  constructor(readonly requiredScopes: readonly string[]) {
+    super("Not enough permissions");
+  }
+}
+
+/** The account is disabled. */
+export class InactiveUser extends AppError {
+  readonly code = "FORBIDDEN";
+  constructor() {
+    super("Inactive user");
+  }
+}
+
+/** Unknown username or wrong password: deliberately one answer for both. */
+export class InvalidCredentials extends AppError {
+  readonly code = "UNAUTHENTICATED";
+  constructor() {
+    super("Incorrect username or password");
+  }
+}
+
+/** `changePassword` with a wrong current password. */
+export class IncorrectPassword extends AppError {
+  readonly code = "UNAUTHENTICATED";
+  constructor() {
+    super("Incorrect password");
+  }
+}
+
+/** A refresh token that is unknown, spent, revoked or expired. */
+export class InvalidRefreshToken extends AppError {
+  readonly code = "UNAUTHENTICATED";
+  constructor(reason?: string) {
+    super("Invalid refresh token", { cause: reason });
+  }
+}
+
+/** `login` asked for a scope the account does not hold. */
+export class UnknownScope extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor(readonly scope: string) {
+    super(`Scope not available to this account: ${scope}`);
+  }
+}
+
+/** A new password outside the policy; the message says which bound. */
+export class PasswordPolicyViolation extends AppError {
+  readonly code = "BAD_USER_INPUT";
+}
+
+/** Any other invalid input from a user (username rules, email, scopes). */
+export class InvalidInput extends AppError {
+  readonly code = "BAD_USER_INPUT";
+}
+
+/** The username is already taken (compared case-insensitively). */
+export class UsernameTaken extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor(username: string) {
+    super(`Username already exists: ${username}`);
+  }
+}
+
+/** An operator named a user that does not exist. */
+export class UserNotFound extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor(username: string) {
+    super(`No such user: ${username}`);
+  }
+}
+
+/** Too many failed logins; `retryAfter` is in whole seconds. */
+export class RateLimited extends AppError {
+  readonly code = "RATE_LIMITED";
+  constructor(readonly retryAfter: number) {
+    super(`Too many failed login attempts; retry in ${retryAfter} seconds`);
+  }
+
+  override publicExtensions(): Record<string, unknown> {
+    return { retryAfter: this.retryAfter };
+  }
+}
+
+/**
+ * For states the code itself rules out. Never shown to a client: it is masked like any
+ * unexpected error.
+ */
+export function invariant(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`Invariant failed: ${message}`);
+}

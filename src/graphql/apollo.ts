@@ -1,0 +1,64 @@
+/** Apollo Server, configured explicitly from Config rather than guessed from NODE_ENV. */
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+import { type GraphQLSchema } from "graphql";
+import { type Context } from "../auth/context";
+import { type Config } from "../config";
+import { type Logger } from "../log";
+import { createFormatError, isExpectedError, wwwAuthenticateFor } from "./format-error";
+
+export interface ApolloOptions {
+  readonly schema: GraphQLSchema;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly plugins?: ApolloServerPlugin<Context>[];
+}
+
+/** Builds (but does not start) the Apollo server. */
+export function createApollo({ schema, config, logger, plugins = [] }: ApolloOptions): ApolloServer<Context> {
+  const development = config.nodeEnv === "development";
+  return new ApolloServer<Context>({
+    schema,
+    introspection: config.nodeEnv !== "production",
+    includeStacktraceInErrorResponses: development,
+    hideSchemaDetailsFromClientErrors: !development,
+    allowBatchedHttpRequests: config.graphqlBatching,
+    csrfPrevention: true,
+    formatError: createFormatError({ exposeUnexpected: development }),
+    logger,
+    plugins: [
+      development ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }) : ApolloServerPluginLandingPageDisabled(),
+      errorResponsePlugin(logger),
+      ...plugins,
+    ],
+  });
+}
+
+/**
+ * Sets WWW-Authenticate from the errors a response carries, and logs unexpected errors with the
+ * request id that the masked answer also carries.
+ */
+function errorResponsePlugin(logger: Logger): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue, response }) {
+          const challenge = wwwAuthenticateFor(errors);
+          if (challenge) response.http.headers.set("www-authenticate", challenge);
+          for (const error of errors) {
+            if (!isExpectedError(error)) logger.error({ err: error, requestId: contextValue.requestId }, "unexpected error in a GraphQL request");
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== "single") return;
+          const errors = response.body.singleResult.errors;
+          if (!errors?.some((e) => e.extensions?.code === "INTERNAL_SERVER_ERROR")) return;
+          response.body.singleResult.errors = errors.map((e) =>
+            e.extensions?.code === "INTERNAL_SERVER_ERROR" ? { ...e, extensions: { ...e.extensions, requestId: contextValue.requestId } } : e,
+          );
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/** The one mapping from thrown errors to `{ message, extensions.code }` and WWW-Authenticate. */
+import { unwrapResolverError } from "@apollo/server/errors";
+import { type GraphQLFormattedError } from "graphql";
+import { AppError, InsufficientScope, InvalidToken } from "../errors";
+
+export const INTERNAL_ERROR_MESSAGE = "Internal server error";
+
+/** Codes Apollo itself gives to request problems (parse, validation, variables): passed through. */
+const APOLLO_REQUEST_CODES = new Set([
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_USER_INPUT",
+  "BAD_REQUEST",
+  "OPERATION_RESOLUTION_FAILURE",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+]);
+
+/** Whether an error is one the client caused or the contract names, rather than a fault of ours. */
+export function isExpectedError(error: unknown): boolean {
+  const original = unwrapResolverError(error);
+  if (original instanceof AppError) return true;
+  const code = (original as { extensions?: { code?: unknown } } | null)?.extensions?.code;
+  // A GraphQLError that Apollo made for a bad request is not wrapped around another error.
+  return typeof code === "string" && APOLLO_REQUEST_CODES.has(code) && !(original as { originalError?: unknown }).originalError;
+}
+
+/**
+ * Apollo's formatError. An AppError keeps its code and message; Apollo's request errors pass; any
+ * other error becomes `Internal server error`, because Apollo would otherwise send its raw message.
+ * With `exposeUnexpected` (development) the original message stays, to help while building.
+ */
+export function createFormatError(options: { exposeUnexpected: boolean }) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof AppError) {
+      return {
+        message: original.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: original.code, ...original.publicExtensions() },
+      };
+    }
+    if (isExpectedError(error) || options.exposeUnexpected) return formatted;
+    return {
+      message: INTERNAL_ERROR_MESSAGE,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: "INTERNAL_SERVER_ERROR" },
+    };
+  };
+}
+
+/**
+ * The WWW-Authenticate value a response with these errors carries (RFC 6750 section 3), or undefined.
+ * An authentication failure outranks a missing scope.
+ */
+export function wwwAuthenticateFor(errors: readonly unknown[]): string | undefined {
+  const originals = errors.map((e) => unwrapResolverError(e));
+  if (originals.some((e) => e instanceof InvalidToken)) return 'Bearer error="invalid_token"';
+  if (originals.some((e) => e instanceof AppError && e.code === "UNAUTHENTICATED")) return "Bearer";
+  const scoped = originals.find((e): e is InsufficientScope => e instanceof InsufficientScope);
+  if (scoped) return `Bearer error="insufficient_scope", scope="${scoped.requiredScopes.join(" ")}"`;
+  return undefined;
+}

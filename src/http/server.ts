@@ -1,0 +1,88 @@
+/** The HTTP server: Fastify 5 carrying /graphql (through Apollo), health probes and their limits. */
+import { randomUUID } from "node:crypto";
+import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import { type ApolloServer } from "@apollo/server";
+import { buildContext, type Context, type ContextDeps } from "../auth/context";
+import { type Config } from "../config";
+import { type Logger } from "../log";
+import { registerHealthRoutes } from "./health-routes";
+
+/** Larger than any legitimate query or login, small enough that nothing big is parsed. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface HttpServerOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly contextDeps: ContextDeps;
+  readonly ping: () => Promise<void>;
+  readonly createApollo: (drain: ReturnType<typeof fastifyApolloDrainPlugin>) => ApolloServer<Context>;
+}
+
+export interface HttpServer {
+  readonly fastify: FastifyInstance;
+  readonly apollo: ApolloServer<Context>;
+}
+
+/** Builds the Fastify instance with every route registered; `listen` is the caller's. */
+export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const { config, logger, contextDeps } = options;
+  const fastify = Fastify({
+    // pino 10 types the logger more narrowly than Fastify 5 expects; it is the same object.
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.trustProxy,
+    genReqId: () => randomUUID(),
+    // One line per request, written by the onResponse hook below, instead of two.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  });
+
+  fastify.addHook("onResponse", async (request, reply) => {
+    request.log.info({ req: request, res: reply, responseTime: Math.round(reply.elapsedTime) }, "request completed");
+  });
+
+  // Fastify's own errors (malformed JSON, wrong content type, body too large) as 4xx JSON; any
+  // other failure becomes a 500 without its message or stack.
+  fastify.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, "unexpected error in an HTTP request");
+      return reply.code(500).send({ error: "internal_server_error", message: "Internal server error", requestId: request.id });
+    }
+    request.log.info({ err: { code: error.code, message: error.message } }, "request refused");
+    return reply.code(status).send({ error: error.code ?? "bad_request", message: error.message });
+  });
+  fastify.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "not_found", message: "Not found" }));
+
+  registerHealthRoutes(fastify, options.ping);
+
+  const apollo = options.createApollo(fastifyApolloDrainPlugin(fastify));
+  await apollo.start();
+  await fastify.register(fastifyApollo(apollo), {
+    path: "/graphql",
+    method: ["GET", "POST", "OPTIONS"],
+    context: async (request) =>
+      buildContext(
+        {
+          requestId: request.id,
+          clientAddress: request.ip,
+          authorization: authorizationOf(request.raw.rawHeaders),
+        },
+        contextDeps,
+      ),
+  });
+  return { fastify, apollo };
+}
+
+/**
+ * The Authorization header as sent: Node keeps only the first of several, which would let a
+ * second one pass unseen, so the raw list decides.
+ */
+function authorizationOf(rawHeaders: readonly string[]): string | string[] | undefined {
+  let found: string[] | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.length === 13 && rawHeaders[i]!.toLowerCase() === "authorization") (found ??= []).push(rawHeaders[i + 1]!);
+  }
+  return found === undefined ? undefined : found.length === 1 ? found[0] : found;
+}

@@ -1,0 +1,29 @@
+/** The User: the domain shape and its GraphQL type. It never carries a password hash. */
+import { Field, ID, ObjectType } from "type-graphql";
+
+@ObjectType({ description: "An account. Its password hash never leaves the store." })
+export class User {
+  @Field(() => ID, { description: "Stable identifier (a UUID); the `sub` claim of its tokens." })
+  id!: string;
+
+  @Field(() => String)
+  username!: string;
+
+  @Field(() => String, { nullable: true })
+  email!: string | null;
+
+  @Field(() => String, { nullable: true })
+  fullName!: string | null;
+
+  @Field(() => Boolean, { description: "A disabled account cannot log in or use fields that need an active user." })
+  disabled!: boolean;
+
+  @Field(() => [String], { description: "The scopes this account may be granted." })
+  scopes!: string[];
+}
+
+/** What login needs beside the user: the stored hash, which stays inside the auth use cases. */
+export interface UserCredentials {
+  readonly user: User;
+  readonly passwordHash: string | null;
+}

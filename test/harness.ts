@@ -1,0 +1,171 @@
+/** Test harness: a real app on port 0 over its own database (a SQLite file, or a PostgreSQL database). */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { Writable } from "node:stream";
+import { Client } from "pg";
+import { createApp, type App } from "../src/app";
+import { type Clock } from "../src/clock";
+import { loadConfig, type Config } from "../src/config";
+import { createLogger, type Logger } from "../src/log";
+
+export type TestDialect = "sqlite" | "postgres";
+
+/** Where PostgreSQL answers on every machine here (trust auth); PG_ADMIN_URL overrides it. */
+export const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** The dialects every suite runs on; `TEST_DIALECTS=sqlite` narrows the set. */
+export const DIALECTS: readonly TestDialect[] = (process.env.TEST_DIALECTS ?? "sqlite,postgres")
+  .split(",")
+  .map((d) => d.trim())
+  .filter((d): d is TestDialect => d === "sqlite" || d === "postgres");
+
+export const TEST_SECRET = "test-secret-key-that-is-at-least-32-bytes-long";
+
+/** A database of its own for one test file; `drop()` removes it. */
+export interface TestDatabase {
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(dialect: TestDialect): Promise<TestDatabase> {
+  if (dialect === "sqlite") {
+    const dir = mkdtempSync(join(tmpdir(), "graphql-auth-test-"));
+    return { url: `sqlite:${join(dir, "test.db")}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const name = `graphql_auth_test_${randomBytes(6).toString("hex")}`;
+  const admin = new Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new Client({ connectionString: PG_ADMIN_URL });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** Configuration for tests: cheap argon2 (through Config, not a global), quiet logs, port 0. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: "test",
+    PORT: "0",
+    SECRET_KEY: TEST_SECRET,
+    ARGON2_MEMORY_KIB: "1024",
+    ARGON2_TIME_COST: "1",
+    ARGON2_PARALLELISM: "1",
+    HASH_CONCURRENCY: "2",
+    LOG_LEVEL: "silent",
+    SEED_DEMO_USERS: "false",
+    ...env,
+  });
+}
+
+/** A logger whose every line is kept, so tests can search the logs for secrets. */
+export function capturingLogger(level = "debug"): { logger: Logger; lines: () => string } {
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      chunks.push(String(chunk));
+      done();
+    },
+  });
+  return { logger: createLogger({ level, destination }), lines: () => chunks.join("") };
+}
+
+export interface GraphQLResponse<T = any> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: { data?: T; errors?: Array<{ message: string; extensions?: Record<string, any>; path?: unknown[] }> };
+}
+
+export interface TestServer {
+  readonly app: App;
+  readonly url: string;
+  readonly database: TestDatabase;
+  /** POSTs a GraphQL operation; `token` becomes `Authorization: Bearer <token>`. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, options?: { token?: string; headers?: Record<string, string> }): Promise<GraphQLResponse<T>>;
+  /** Creates a user with a unique suffix through the real store and password service. */
+  createUser(options?: { prefix?: string; password?: string; scopes?: string[]; disabled?: boolean; passwordHash?: string }): Promise<{ id: string; username: string; password: string }>;
+  /** Logs in through the real `login` mutation and returns the access token. */
+  login(username: string, password: string, scopes?: string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+/** A username no other test uses. */
+export function uniqueName(prefix = "user"): string {
+  counter += 1;
+  return `${prefix}${counter}_${randomBytes(3).toString("hex")}`;
+}
+
+export interface TestServerOptions {
+  readonly dialect?: TestDialect;
+  readonly env?: Record<string, string>;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Reuse a database (a second instance on the same one); it is then not dropped by close(). */
+  readonly databaseUrl?: string;
+}
+
+/** Starts the real app on an ephemeral port. Register `close` in afterAll beside the setup. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const database = options.databaseUrl
+    ? { url: options.databaseUrl, drop: async () => undefined }
+    : await createTestDatabase(options.dialect ?? "sqlite");
+  const config = testConfig({ DATABASE_URL: database.url, ...options.env });
+  const app = await createApp(config, { clock: options.clock, logger: options.logger });
+  const url = await app.listen();
+
+  const gql: TestServer["gql"] = async (query, variables, opts = {}) => {
+    const headers: Record<string, string> = { "content-type": "application/json", ...opts.headers };
+    if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
+    const response = await fetch(`${url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+    return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse["body"] };
+  };
+
+  return {
+    app,
+    url,
+    database,
+    gql,
+    createUser: async (o = {}) => {
+      const username = uniqueName(o.prefix);
+      const password = o.password ?? `pw-${randomBytes(6).toString("hex")}`;
+      const user = await app.users.createUser({
+        username,
+        passwordHash: o.passwordHash ?? (await app.passwords.hash(password)),
+        scopes: o.scopes ?? ["me", "items"],
+        disabled: o.disabled,
+        email: `${username}@example.com`,
+        fullName: `Test ${username}`,
+      });
+      return { id: user.id, username, password };
+    },
+    login: async (username, password, scopes) => {
+      const response = await gql(
+        "mutation Login($username: String!, $password: String!, $scopes: [String!]) { login(username: $username, password: $password, scopes: $scopes) { accessToken } }",
+        { username, password, scopes },
+      );
+      if (!response.body.data?.login) throw new Error(`login failed: ${JSON.stringify(response.body.errors)}`);
+      return response.body.data.login.accessToken as string;
+    },
+    close: async () => {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
