@@ -1,6 +1,7 @@
 /** Access tokens: RFC 9068-shaped JWTs, issued and verified with alg, iss, aud and typ pinned. */
 import { randomUUID } from "node:crypto";
 import jwt, { type JwtHeader } from "jsonwebtoken";
+import { LRUCache } from "lru-cache";
 import { epochSeconds, type Clock } from "../clock";
 import { InvalidToken } from "../errors";
 import { type SigningKeys } from "./keys";
@@ -35,6 +36,14 @@ const ACCEPTED_TYP = new Set(["at+jwt", "application/at+jwt"]);
 const FORBIDDEN_HEADERS = ["crit", "jku", "jwk", "x5u", "x5c"] as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+/** Verified tokens remembered at once: about 0.5 kB each, so a few MB at most. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
+/** A token that passed every check, and the time checks it must still pass on each use. */
+interface Verified {
+  readonly claims: AccessClaims;
+  readonly notBefore: number | undefined;
+}
 
 /** Splits a scope string on any run of white space, dropping empties and repeats. */
 export function parseScopes(scope: string): string[] {
@@ -42,6 +51,15 @@ export function parseScopes(scope: string): string[] {
 }
 
 export class TokenService {
+  /**
+   * Tokens already verified, keyed by the whole token string. A bearer sends the same token on
+   * every request, and checking its signature again costs more than the rest of a `me` request.
+   * Only a token that passed every check gets in, and a hit still checks the times; the keys do
+   * not change while the process runs. What can change (revocation, a disabled account, the
+   * account's scopes) is not in here: the caller reads it from the database on every request.
+   */
+  private readonly verified = new LRUCache<string, Verified>({ max: VERIFIED_CACHE_SIZE });
+
   constructor(
     private readonly keys: SigningKeys,
     private readonly settings: TokenSettings,
@@ -83,11 +101,21 @@ export class TokenService {
    * @throws InvalidToken, with the reason in `cause` (never sent to the client).
    */
   verifyAccessToken(token: string): AccessClaims {
+    const now = epochSeconds(this.clock);
+    const known = this.verified.get(token);
+    if (known !== undefined) {
+      // The same time checks as below, as jsonwebtoken makes them: a remembered token expires
+      // exactly when a freshly verified one would.
+      const { claims, notBefore } = known;
+      if (now >= claims.exp + CLOCK_SKEW_SECONDS) throw new InvalidToken("jwt expired");
+      if (notBefore !== undefined && notBefore > now + CLOCK_SKEW_SECONDS) throw new InvalidToken("jwt not active");
+      if (claims.iat > now + CLOCK_SKEW_SECONDS) throw new InvalidToken("iat in the future");
+      return claims;
+    }
     if (token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token)) throw new InvalidToken("malformed");
     const header = decodeHeader(token);
     const key = this.keys.verificationKey(typeof header.kid === "string" ? header.kid : undefined);
     if (!key) throw new InvalidToken("unknown kid");
-    const now = epochSeconds(this.clock);
     let payload: jwt.JwtPayload | string;
     try {
       // `algorithms` is pinned: jsonwebtoken's default for a secret also admits HS384 and HS512.
@@ -103,7 +131,9 @@ export class TokenService {
       throw new InvalidToken(error instanceof Error ? error.message : "unverifiable", error);
     }
     if (typeof payload !== "object" || payload === null) throw new InvalidToken("payload not an object");
-    return checkClaims(payload, now);
+    const claims = checkClaims(payload, now);
+    this.verified.set(token, { claims, notBefore: typeof payload.nbf === "number" ? payload.nbf : undefined });
+    return claims;
   }
 }
 
@@ -133,7 +163,8 @@ function checkClaims(payload: jwt.JwtPayload, now: number): AccessClaims {
   // jsonwebtoken accepts any number; Infinity (1e309) or a fraction is no time we issue.
   if (iat > now + CLOCK_SKEW_SECONDS) throw new InvalidToken("iat in the future");
   if (exp <= iat) throw new InvalidToken("exp before iat");
-  return { sub, scopes: parseScopes(scope), iat, exp, jti };
+  // Frozen: a remembered token hands the same object to every request that presents it.
+  return Object.freeze({ sub, scopes: Object.freeze(parseScopes(scope)), iat, exp, jti });
 }
 
 function isTime(value: unknown): value is number {

@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Generated } from "kysely";
 import { Pool } from "pg";
+import { withStatementCache } from "./statement-cache";
 
 export interface UsersTable {
   id: string;
@@ -40,7 +41,7 @@ export function createDb(url: string): DatabaseHandle {
   const sqlitePath = /^sqlite:(.+)$/.exec(url)?.[1];
   const db =
     sqlitePath !== undefined
-      ? new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(sqlitePath) }) })
+      ? new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqlite(sqlitePath)) }) })
       : new Kysely<Database>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: url, max: 10 }) }) });
   return {
     db,

@@ -1,5 +1,5 @@
 /** Apollo Server, configured explicitly from Config rather than guessed from NODE_ENV. */
-import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { type GraphQLSchema } from "graphql";
@@ -40,25 +40,23 @@ export function createApollo({ schema, config, logger, plugins = [] }: ApolloOpt
  * request id that the masked answer also carries.
  */
 function errorResponsePlugin(logger: Logger): ApolloServerPlugin<Context> {
-  return {
-    async requestDidStart() {
-      return {
-        async didEncounterErrors({ errors, contextValue, response }) {
-          const challenge = wwwAuthenticateFor(errors);
-          if (challenge) response.http.headers.set("www-authenticate", challenge);
-          for (const error of errors) {
-            if (!isExpectedError(error)) logger.error({ err: error, requestId: contextValue.requestId }, "unexpected error in a GraphQL request");
-          }
-        },
-        async willSendResponse({ response, contextValue }) {
-          if (response.body.kind !== "single") return;
-          const errors = response.body.singleResult.errors;
-          if (!errors?.some((e) => e.extensions?.code === "INTERNAL_SERVER_ERROR")) return;
-          response.body.singleResult.errors = errors.map((e) =>
-            e.extensions?.code === "INTERNAL_SERVER_ERROR" ? { ...e, extensions: { ...e.extensions, requestId: contextValue.requestId } } : e,
-          );
-        },
-      };
+  // One listener object for every request: it needs nothing of its own per request.
+  const listener: GraphQLRequestListener<Context> = {
+    async didEncounterErrors({ errors, contextValue, response }) {
+      const challenge = wwwAuthenticateFor(errors);
+      if (challenge) response.http.headers.set("www-authenticate", challenge);
+      for (const error of errors) {
+        if (!isExpectedError(error)) logger.error({ err: error, requestId: contextValue.requestId }, "unexpected error in a GraphQL request");
+      }
+    },
+    async willSendResponse({ response, contextValue }) {
+      if (response.body.kind !== "single") return;
+      const errors = response.body.singleResult.errors;
+      if (!errors?.some((e) => e.extensions?.code === "INTERNAL_SERVER_ERROR")) return;
+      response.body.singleResult.errors = errors.map((e) =>
+        e.extensions?.code === "INTERNAL_SERVER_ERROR" ? { ...e, extensions: { ...e.extensions, requestId: contextValue.requestId } } : e,
+      );
     },
   };
+  return { requestDidStart: async () => listener };
 }

@@ -1,7 +1,7 @@
 /** Item: the FastAPI tutorial's example resource owned by a user. */
 import { Field, ObjectType } from "type-graphql";
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class Item {
   @Field(() => String)
   itemId!: string;

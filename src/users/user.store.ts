@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { type Kysely, type Selectable } from "kysely";
 import { type Database, type UsersTable } from "../db/database";
+import { preparedQuery } from "../db/prepared-query";
 import { UserNotFound, UsernameTaken } from "../errors";
 import { User, type UserCredentials } from "./user.entity";
 import { usernameKey } from "./username";
@@ -32,10 +33,15 @@ export function toUser(row: Pick<UserRow, (typeof PUBLIC_COLUMNS)[number]>): Use
 }
 
 export class UserStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** The lookup behind every authenticated request, compiled once. */
+  private readonly selectById;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.selectById = preparedQuery(db, (id: string) => db.selectFrom("users").select(PUBLIC_COLUMNS).where("id", "=", id), ["(id)"]);
+  }
 
   async findUserById(id: string): Promise<User | undefined> {
-    const row = await this.db.selectFrom("users").select(PUBLIC_COLUMNS).where("id", "=", id).executeTakeFirst();
+    const [row] = await this.selectById(id);
     return row && toUser(row);
   }
 

@@ -1,0 +1,81 @@
+/** The bench report: one object for `--json`, and the same figures as markdown tables. */
+import { cpus, availableParallelism } from "node:os";
+
+/** One load's medians as reported. */
+export interface Row {
+  readonly label: string;
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** e.g. "0.93 × plain `me`". */
+  readonly comparison?: string;
+}
+
+export interface Target {
+  readonly target: string;
+  readonly measured: string;
+  /** undefined when the figure is not available on this run. */
+  readonly met: boolean | undefined;
+}
+
+export interface Section {
+  readonly title: string;
+  readonly note?: string;
+  readonly rows: readonly Row[];
+}
+
+export interface BenchReport {
+  readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly node: string; readonly platform: string; readonly date: string };
+  readonly settings: Record<string, number | string | boolean>;
+  readonly sections: readonly Section[];
+  readonly ratios: Record<string, number | string>;
+  readonly memory: Record<string, number | string>;
+  readonly targets: readonly Target[];
+  /** Reports of the optional bench modules found (bench/formats.ts, bench/login-timing.ts, ...). */
+  readonly extras: ReadonlyArray<{ readonly name: string; readonly markdown: string; readonly json: unknown }>;
+  /** The raw rounds behind every median. */
+  readonly details: unknown;
+}
+
+/** Which machine this ran on: nproc, the CPU model, node. */
+export function describeMachine(): BenchReport["machine"] {
+  return {
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model.trim() ?? "unknown",
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    date: new Date().toISOString(),
+  };
+}
+
+const n0 = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "n/a");
+const n1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
+
+/** The report as markdown, ready for the README. */
+export function toMarkdown(report: BenchReport): string {
+  const { machine, settings } = report;
+  const lines = [
+    `## Benchmark: ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}, ${machine.date.slice(0, 10)}`,
+    "",
+    `Settings: ${Object.entries(settings)
+      .map(([k, v]) => `${k} ${String(v)}`)
+      .join(", ")}. Figures are medians over the rounds; ratios are medians of per-round ratios.`,
+    "",
+  ];
+  for (const section of report.sections) {
+    lines.push(`### ${section.title}`, "");
+    if (section.note) lines.push(section.note, "");
+    lines.push("| load | req/s | p50 (ms) | p99 (ms) | compared |", "|---|---:|---:|---:|---|");
+    for (const row of section.rows) {
+      lines.push(`| ${row.label} | ${n0(row.requestsPerSecond)} | ${n1(row.p50Ms)} | ${n1(row.p99Ms)} | ${row.comparison ?? ""} |`);
+    }
+    lines.push("");
+  }
+  lines.push("### Memory (resident set size, MiB)", "", "| measurement | MiB |", "|---|---:|");
+  for (const [key, value] of Object.entries(report.memory)) lines.push(`| ${key} | ${typeof value === "number" ? n1(value) : value} |`);
+  lines.push("", "### Targets", "", "| target | measured | met |", "|---|---|---|");
+  for (const t of report.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.met === undefined ? "n/a" : t.met ? "yes" : "**no**"} |`);
+  lines.push("");
+  for (const extra of report.extras) lines.push(extra.markdown.trimEnd(), "");
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,131 @@
+/** `npm run bench`: graphql-auth-server against a plain Apollo Server and raw argon2, in one run. */
+import { randomBytes } from "node:crypto";
+import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { setTimeout as sleep } from "node:timers/promises";
+import bcrypt from "bcryptjs";
+import type { AuthServerOptions } from "./servers/auth-server";
+import { runExtras } from "./lib/extras";
+import { forkServer, memoryOf, type ServerProcess } from "./lib/processes";
+import { describeMachine, toMarkdown, type BenchReport } from "./lib/report";
+import { expectData, LOGIN_MUTATION, ME_QUERY, ITEMS_QUERY, login, scaling, storm, throughput, type BenchOptions, type Servers } from "./lib/sections";
+import { summarize } from "./lib/summary";
+
+const USAGE = `usage: npm run bench -- [--json] [--quick] [--rounds N] [--seconds S] [--connections C] [--login-connections L] [--no-extras]`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: "boolean", default: false },
+      quick: { type: "boolean", default: false },
+      rounds: { type: "string" },
+      seconds: { type: "string" },
+      connections: { type: "string", default: "32" },
+      "login-connections": { type: "string", default: "4" },
+      "no-extras": { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) return void process.stdout.write(`${USAGE}\n`);
+  const quick = values.quick;
+  const options: BenchOptions = {
+    rounds: positive(values.rounds ?? (quick ? "1" : "3"), "--rounds"),
+    seconds: positive(values.seconds ?? (quick ? "3" : "5"), "--seconds"),
+    warmupSeconds: quick ? 1 : 2,
+    connections: positive(values.connections, "--connections"),
+    loginConnections: positive(values["login-connections"], "--login-connections"),
+    // The argon2 package's defaults, which are the server's default policy (CONTRACT section 2).
+    argon2: { memoryCost: 65536, timeCost: 3, parallelism: 4 },
+  };
+  // Progress goes to stderr, so that stdout is only the report.
+  const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+  const dirs = [mkdtempSync(join(tmpdir(), "graphql-auth-bench-")), mkdtempSync(join(tmpdir(), "graphql-auth-bench-"))] as const;
+  const logs = dirs.map((dir) => openSync(join(dir, "server.log"), "a"));
+  const started: ServerProcess[] = [];
+  try {
+    const secretKey = randomBytes(32).toString("hex");
+    const password = "correct horse battery staple";
+    const legacyPassword = "legacy password";
+    progress("making the legacy bcrypt cost-12 hash and starting the servers");
+    const legacyCount = 400;
+    const legacyHash = bcrypt.hashSync(legacyPassword, 12);
+    const authOptions = (dir: string, logLevel: string): AuthServerOptions => ({
+      dir,
+      secretKey,
+      logLevel,
+      username: "bench",
+      password,
+      legacyPrefix: "legacy",
+      legacyCount,
+      legacyHash,
+    });
+    const plain = await forkServer("plain", "plain-server.js", []);
+    started.push(plain);
+    const auth = await forkServer("auth", "auth-server.js", [JSON.stringify(authOptions(dirs[0], "info"))], logs[0]);
+    started.push(auth);
+    const authQuiet = await forkServer("auth-quiet", "auth-server.js", [JSON.stringify(authOptions(dirs[1], "warn"))], logs[1]);
+    started.push(authQuiet);
+    await sleep(1000);
+    const idle = { auth: memoryOf(auth.pid), plain: memoryOf(plain.pid) };
+
+    const token = (await expectData(auth.url, LOGIN_MUTATION, { username: "bench", password })).login.accessToken as string;
+    const quietToken = (await expectData(authQuiet.url, LOGIN_MUTATION, { username: "bench", password })).login.accessToken as string;
+    for (const [url, t] of [[plain.url, undefined], [auth.url, token], [authQuiet.url, quietToken]] as const) {
+      await expectData(url, ME_QUERY, undefined, t);
+      await expectData(url, ITEMS_QUERY, undefined, t);
+    }
+    let legacyUsed = 0;
+    const servers: Servers = {
+      plain,
+      auth,
+      authQuiet,
+      token,
+      quietToken,
+      password,
+      username: "bench",
+      // Each legacy login upgrades its hash to argon2id, so each user serves one bcrypt login.
+      nextLegacy: () => ({ username: `legacy${legacyUsed++ % legacyCount}`, password: legacyPassword }),
+    };
+    await expectData(auth.url, LOGIN_MUTATION, servers.nextLegacy());
+
+    progress(`throughput: ${options.rounds} rounds of ${options.seconds} s at ${options.connections} connections`);
+    const tp = await throughput(options, servers, progress);
+    progress(`login: ${options.rounds} rounds of ${options.seconds} s at ${options.loginConnections} at once`);
+    const lg = await login(options, servers, progress);
+    progress("storm: me alone, beside argon2 logins, beside bcrypt logins");
+    const st = await storm(options, servers, progress);
+    if (legacyUsed > legacyCount) progress(`note: ${legacyUsed} legacy logins for ${legacyCount} users; later ones verified argon2`);
+    const after = { auth: memoryOf(auth.pid), plain: memoryOf(plain.pid) };
+    for (const server of started.splice(0)) await server.stop();
+
+    progress("scaling: WEB_CONCURRENCY=1 and 2 through dist/main.js");
+    const env = { NODE_ENV: "production", DATABASE_URL: `sqlite:${join(dirs[0], "bench.db")}`, SECRET_KEY: secretKey, LOG_LEVEL: "info" };
+    const sc = await scaling(options, env, dirs[0], token, progress);
+
+    const extras = values["no-extras"] || quick ? [] : await runExtras(progress);
+    const report: BenchReport = {
+      machine: describeMachine(),
+      ...summarize({ options, quick, throughput: tp, login: lg, storm: st, scaling: sc, memory: { idle, after } }),
+      extras,
+    };
+    process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : toMarkdown(report));
+  } finally {
+    for (const server of started) await server.stop().catch(() => undefined);
+    for (const fd of logs) closeSync(fd);
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function positive(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${flag} must be a positive number (${USAGE})`);
+  return value;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
