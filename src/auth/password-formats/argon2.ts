@@ -94,12 +94,18 @@ export async function hashArgon2id(
   return `$argon2id$v=19$m=${policy.memoryCost},t=${policy.timeCost},p=${policy.parallelism}$${encodeB64(salt)}$${encodeB64(hash)}`;
 }
 
-/** Whether a stored argon2 string is exactly what the current policy would write. */
+/**
+ * Whether a stored argon2 string is exactly what the current policy would write: type, version,
+ * m, t and p, and the 16-byte salt and 32-byte tag of hashArgon2id (22 and 43 base64 characters).
+ */
 export function isCurrentArgon2(
   stored: string,
   policy: { memoryCost: number; timeCost: number; parallelism: number },
 ): boolean {
-  return stored.startsWith(`$argon2id$v=19$m=${policy.memoryCost},t=${policy.timeCost},p=${policy.parallelism}$`);
+  const prefix = `$argon2id$v=19$m=${policy.memoryCost},t=${policy.timeCost},p=${policy.parallelism}$`;
+  if (!stored.startsWith(prefix)) return false;
+  const [salt, hash, extra] = stored.slice(prefix.length).split("$");
+  return salt?.length === 22 && hash?.length === 43 && extra === undefined;
 }
 
 function decodeB64(text: string): Buffer | undefined {
