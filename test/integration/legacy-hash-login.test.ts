@@ -55,7 +55,9 @@ describe.each(DIALECTS)("logins with hashes from other systems (%s)", (dialect) 
     expect(await storedHash(user.id)).toBe(vector.hash);
   });
 
-  it.each(HOSTILE_HASHES.filter((h) => h.hash !== "").map((h) => [h.why, h] as const))(
+  // PostgreSQL text cannot hold a NUL byte at all, so that value can only be stored in SQLite.
+  const storable = HOSTILE_HASHES.filter((h) => h.hash !== "" && (dialect === "sqlite" || !h.hash.includes("\0")));
+  it.each(storable.map((h) => [h.why, h] as const))(
     "a stored hostile or unknown hash fails like a wrong password, with one warning: %s",
     async (_why, hostile) => {
       const user = await server.createUser({ prefix: "hostile", passwordHash: hostile.hash });
