@@ -126,3 +126,17 @@ export class RateLimited extends AppError {
 export function invariant(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`Invariant failed: ${message}`);
 }
+
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EISDIR: "not a regular file",
+};
+
+/** An operator named a file that cannot be opened or read (`users import`). */
+export class UnreadableFile extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor(path: string, errorCode?: string) {
+    super(`Cannot read ${path}: ${(errorCode && FILE_ERRORS[errorCode]) ?? errorCode ?? "unreadable"}`);
+  }
+}
