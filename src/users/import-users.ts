@@ -64,7 +64,7 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
   const batchOptions = { update: options.update ?? false, keepsPasswordHash: (stored: string) => isCurrentArgon2(stored, deps.policy) };
   const file = await openReadable(path);
   const totalBytes = (await file.stat()).size;
-  const stream = file.createReadStream({ encoding: "utf8" });
+  const stream = file.createReadStream({ encoding: "utf8", autoClose: false });
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   // Remembered so that only a read failure becomes UnreadableFile, never a database error.
   let readError: unknown;
