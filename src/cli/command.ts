@@ -7,6 +7,18 @@ import { type CliRuntime } from "./runtime";
  * stores and passwords through `runtime`, which opens them on first use and closes them at exit,
  * and report user errors by throwing an AppError or ConfigError: main.ts turns those into one line
  * on stderr and exit code 1.
+ *
+ * @example
+ * // src/cli/users-import-command.ts, then `registerUsersImportCommand` added to COMMANDS in main.ts
+ * export const registerUsersImportCommand: RegisterCommand = (program, runtime) => {
+ *   commandGroup(program, "users", "manage user accounts")
+ *     .command("import")
+ *     .argument("<file.jsonl>")
+ *     .action(async (file: string) => {
+ *       const users = await runtime.users(); // opened and migrated on first use, closed at exit
+ *       runtime.print(`Imported ... from ${file}`);
+ *     });
+ * };
  */
 export type RegisterCommand = (program: Command, runtime: CliRuntime) => void;
 
