@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { Client } from "pg";
 import { createApp, type App } from "../src/app";
+import { buildContext, type Context } from "../src/auth/context";
 import { type Clock } from "../src/clock";
 import { loadConfig, type Config } from "../src/config";
 import { createLogger, type Logger } from "../src/log";
@@ -162,6 +163,60 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       );
       if (!response.body.data?.login) throw new Error(`login failed: ${JSON.stringify(response.body.errors)}`);
       return response.body.data.login.accessToken as string;
+    },
+    close: async () => {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
+
+/** A clock that stands still until a test moves it, so expiry needs no sleeping. */
+export interface MovableClock extends Clock {
+  /** Moves time forward by `ms` milliseconds. */
+  advance(ms: number): void;
+}
+
+export function movableClock(startMs = Date.now()): MovableClock {
+  let now = startMs;
+  return { now: () => now, advance: (ms) => void (now += ms) };
+}
+
+/** The real app over a fresh SQLite file, built but not listening: for tests that need no HTTP. */
+export interface TestApp {
+  readonly app: App;
+  /**
+   * A context built by the same buildContext as the HTTP path; `token` becomes
+   * `Authorization: Bearer <token>` (pass `{ authorization }` for any other header value).
+   */
+  context(credentials?: { token?: string; authorization?: string }): Context;
+  /** Runs an operation through Apollo (schema, @Authorized, formatError), without HTTP. */
+  execute<T = any>(query: string, variables?: Record<string, unknown>, credentials?: { token?: string; authorization?: string }): Promise<ExecutedOperation<T>>;
+  close(): Promise<void>;
+}
+
+export interface ExecutedOperation<T> {
+  readonly headers: Map<string, string>;
+  readonly data?: T | null;
+  readonly errors?: ReadonlyArray<{ message: string; extensions?: Record<string, any>; path?: ReadonlyArray<string | number> }>;
+}
+
+export async function createTestApp(options: { env?: Record<string, string>; clock?: Clock; logger?: Logger } = {}): Promise<TestApp> {
+  const database = await createTestDatabase("sqlite");
+  const app = await createApp(testConfig({ DATABASE_URL: database.url, ...options.env }), { clock: options.clock, logger: options.logger });
+  const context: TestApp["context"] = ({ token, authorization } = {}) =>
+    buildContext(
+      { requestId: randomBytes(4).toString("hex"), clientAddress: "127.0.0.1", authorization: token !== undefined ? `Bearer ${token}` : authorization },
+      { tokens: app.tokens, users: app.users },
+    );
+  return {
+    app,
+    context,
+    execute: async (query, variables, credentials) => {
+      const response = await app.http.apollo.executeOperation({ query, variables }, { contextValue: context(credentials) });
+      if (response.body.kind !== "single") throw new Error("expected a single result");
+      const { data, errors } = response.body.singleResult;
+      return { headers: new Map(response.http.headers), data: data as any, errors: errors as ExecutedOperation<any>["errors"] };
     },
     close: async () => {
       await app.close();
