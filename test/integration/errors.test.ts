@@ -130,6 +130,36 @@ describe.each(DIALECTS)("error table (%s)", (dialect) => {
       expect(response.headers.get("www-authenticate")).toBeNull();
     });
 
+    it.each([
+      ["empty", ""],
+      ["blank", "   "],
+      ["with a NUL byte", "secret\u0000"],
+      ["of 1025 characters", "x".repeat(1025)],
+    ])("answers a password that is %s as a wrong one", async (_label, password) => {
+      const response = await login(user.username, password);
+      expect(response.body.errors).toEqual([expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } })]);
+    });
+
+    it.each([
+      ["no hash at all", null],
+      ["an empty hash", ""],
+      ["a Django unusable password", "!PkizdE5Qe0WpcqeCkcE1gQMLiLrsOc4ioyJHwkSl"],
+      ["a hostile bcrypt cost", "$2b$31$K/VgpwnOJ.znlRwJ5pPnvu36qwZuyOC41V0Yg7NwusFjlhIO4i4/2"],
+      ["a malformed argon2 hash", "$argon2id$v=19$m=65536,t=3,p=4$$"],
+    ])("answers a user stored with %s as a wrong password, whatever is typed", async (_label, hash) => {
+      const stored = await server.createUser({ prefix: "unusable" });
+      await server.app.database.db.updateTable("users").set({ password_hash: hash }).where("id", "=", stored.id).execute();
+      for (const password of [stored.password, "", hash ?? "null"]) {
+        const response = await login(stored.username, password);
+        expect(response.body.errors).toEqual([expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } })]);
+      }
+    });
+
+    it("answers a username with a NUL byte as an unknown one, on every database", async () => {
+      const response = await login(`${user.username}\u0000`, user.password);
+      expect(response.body.errors).toEqual([expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } })]);
+    });
+
     it("checks the password before the scopes: a wrong password with an unknown scope is a wrong password", async () => {
       const response = await login(user.username, "not-the-password", ["admin"]);
       expect(response.body.errors?.[0]).toMatchObject({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } });
