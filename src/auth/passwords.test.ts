@@ -1,64 +1,177 @@
-import { HOSTILE_HASHES, LEGACY_VECTORS, type LegacyVector } from "../../test/legacy-vectors";
-import { PasswordService } from "./passwords";
+/** passwords: argon2id written as PHC m,t,p; argon2 and bcrypt vectors from other libraries; NFKC; rehash; hostile hashes. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as argon2 from "argon2";
+import { PasswordService, checkNewPassword, isVerifiablePassword } from "./passwords";
 
-/** The fixture's `wrong` is the NFD form of the password: only bare PHC argon2 accepts it (see below). */
-function acceptsAsNfkcEquivalent(vector: LegacyVector): boolean {
-  return vector.hash.startsWith("$argon2") && vector.wrong.normalize("NFKC") === vector.password.normalize("NFKC");
+interface Vector {
+  id: string;
+  format: string;
+  password: string;
+  hash: string;
+  wrong: string;
+  also_verifies?: string[];
+  also_rejects?: string[];
+  truncation?: boolean;
 }
+interface Hostile {
+  family: string;
+  hash: string;
+  why: string;
+}
+/** Vectors made by argon2-cffi and pyca/bcrypt (test/fixtures/README.md). */
+const fixture = JSON.parse(readFileSync(join(__dirname, "..", "..", "test", "fixtures", "legacy-hashes.json"), "utf8")) as { vectors: Vector[]; hostile: Hostile[] };
+const argon2Vectors = fixture.vectors.filter((v) => /^argon2(id|i|d)$/.test(v.format));
+const bcryptVectors = fixture.vectors.filter((v) => /^bcrypt-2[aby]$/.test(v.format));
+const hostile = fixture.hostile.filter((h) => h.family === "bcrypt" || h.family === "argon2");
 
-// Verification runs in the real worker pool (dist/auth/hash-worker.js: `npm run build` first).
-describe("PasswordService over the worker pool", () => {
-  const policy = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+const POLICY = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+const CURRENT_PREFIX = "$argon2id$v=19$m=1024,t=1,p=1$";
+
+/** The first `bytes` UTF-8 bytes of a password, as bcrypt would have seen them. */
+const firstBytes = (text: string, bytes: number) => Buffer.from(text, "utf8").subarray(0, bytes).toString("utf8");
+
+describe("PasswordService", () => {
   let passwords: PasswordService;
   beforeAll(async () => {
-    passwords = await PasswordService.create(policy, 2);
+    passwords = await PasswordService.create(POLICY, 2);
   });
   afterAll(async () => passwords?.close());
 
-  it.each(LEGACY_VECTORS.map((v) => [v.id, v] as const))("%s verifies and asks for an argon2id re-hash", async (_id, vector) => {
-    await expect(passwords.verify(vector.password, vector.hash)).resolves.toEqual({ ok: true, needsRehash: true });
-    if (acceptsAsNfkcEquivalent(vector)) {
-      // A bare PHC argon2 string is also our own format, whose hashes are of the NFKC form; it
-      // cannot say which system wrote it, so the NFKC form of what is typed is tried as well.
-      await expect(passwords.verify(vector.wrong, vector.hash)).resolves.toEqual({ ok: true, needsRehash: true });
-    } else {
-      await expect(passwords.verify(vector.wrong, vector.hash)).resolves.toEqual({ ok: false, needsRehash: false });
-    }
-    for (const also of vector.also_verifies ?? []) expect((await passwords.verify(also, vector.hash)).ok).toBe(true);
-    for (const also of vector.also_rejects ?? []) expect((await passwords.verify(also, vector.hash)).ok).toBe(false);
-  });
-
-  it.each(HOSTILE_HASHES.map((h) => [h.why, h] as const))("fails like a wrong password, never computed: %s", async (_why, hostile) => {
-    // A bcrypt cost of 31 or 4 GiB of argon2 memory would not finish within the test timeout.
-    const result = await passwords.verify("correct horse battery staple", hostile.hash);
-    expect(result.ok).toBe(false);
-    expect(result.needsRehash).toBe(false);
-    if (hostile.hash !== "") expect(result.refused?.family).toEqual(PasswordService.inspect(hostile.hash).family);
-  });
-
-  it("names the family of an unsupported format, and never any part of the value", async () => {
-    await expect(passwords.verify("x", "md5$salt$hash")).resolves.toEqual({
-      ok: false,
-      needsRehash: false,
-      refused: { family: "django-md5", reason: "unknown-format" },
+  describe("new hashes", () => {
+    it("are argon2id PHC strings with the parameters in m, t, p order", async () => {
+      const hash = await passwords.hash("correct horse battery staple");
+      expect(hash).toMatch(/^\$argon2id\$v=19\$m=1024,t=1,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+      expect(await passwords.hash("correct horse battery staple")).not.toBe(hash);
     });
-    await expect(passwords.verify("x", "plaintext-password")).resolves.toMatchObject({ refused: { family: "unknown" } });
-    expect(PasswordService.inspect("$6$rounds=5000$salt$hash")).toEqual({ ok: false, family: "sha512-crypt", reason: "unknown-format" });
+
+    it("are laid out exactly as argon2-cffi writes them, and the argon2 package reads them", async () => {
+      const hash = await passwords.hash("correct horse battery staple");
+      const cffi = argon2Vectors.find((v) => v.format === "argon2id" && v.hash.startsWith(CURRENT_PREFIX))!;
+      const shape = (phc: string) => phc.replace(/\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/, "$<salt>$<hash>");
+      expect(shape(hash)).toBe(shape(cffi.hash));
+      expect(await argon2.verify(hash, "correct horse battery staple")).toBe(true);
+    });
+
+    it("verify, and need no rehash under the same policy", async () => {
+      const hash = await passwords.hash("s3cret-enough");
+      expect(await passwords.verify("s3cret-enough", hash)).toEqual({ ok: true, needsRehash: false });
+      expect(await passwords.verify("s3cret-enougH", hash)).toEqual({ ok: false, needsRehash: false });
+    });
+
+    it('are of the NFKC form: "é" (U+00E9) verifies as "e" + U+0301, and the other way round', async () => {
+      const composed = await passwords.hash("caf\u00e9 au lait");
+      expect(await passwords.verify("cafe\u0301 au lait", composed)).toEqual({ ok: true, needsRehash: false });
+      const decomposed = await passwords.hash("cafe\u0301 au lait");
+      expect(await passwords.verify("caf\u00e9 au lait", decomposed)).toEqual({ ok: true, needsRehash: false });
+    });
+
+    it("are never truncated: a password past 72 bytes counts to its end", async () => {
+      const long = `${"x".repeat(72)}tail`;
+      const hash = await passwords.hash(long);
+      expect((await passwords.verify(long, hash)).ok).toBe(true);
+      expect((await passwords.verify(`${"x".repeat(72)}TAIL`, hash)).ok).toBe(false);
+    });
   });
 
-  it("asks for no re-hash of its own hash, and for one when the policy or the tag length differs", async () => {
-    const own = await passwords.hash("correct horse battery staple");
-    expect(own).toMatch(/^\$argon2id\$v=19\$m=1024,t=1,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
-    await expect(passwords.verify("correct horse battery staple", own)).resolves.toEqual({ ok: true, needsRehash: false });
-
-    const stronger = await PasswordService.create({ memoryCost: 2048, timeCost: 1, parallelism: 1 }, 1);
+  it("asks for a rehash when the policy changes", async () => {
+    const stronger = await PasswordService.create({ ...POLICY, memoryCost: 2048 }, 1);
     try {
-      await expect(stronger.verify("correct horse battery staple", own)).resolves.toEqual({ ok: true, needsRehash: true });
+      const old = await passwords.hash("policy-change");
+      expect(await stronger.verify("policy-change", old)).toEqual({ ok: true, needsRehash: true });
+      const current = await stronger.hash("policy-change");
+      expect(current).toMatch(/^\$argon2id\$v=19\$m=2048,t=1,p=1\$/);
+      expect(await stronger.verify("policy-change", current)).toEqual({ ok: true, needsRehash: false });
+      expect(await passwords.verify("policy-change", current)).toEqual({ ok: true, needsRehash: true });
     } finally {
       await stronger.close();
     }
-    // argon2-cffi's 16-byte tag at our very parameters: verified, then re-written as ours.
-    const cffi = LEGACY_VECTORS.find((v) => v.hash.startsWith("$argon2id$v=19$m=1024,t=1,p=1$"))!;
-    await expect(passwords.verify(cffi.password, cffi.hash)).resolves.toEqual({ ok: true, needsRehash: true });
+  });
+
+  it("verifies an argon2 hash another system made of the raw, unnormalised password, and asks for a rehash", async () => {
+    const raw = "cafe\u0301 noir";
+    const foreign = await argon2.hash(raw, { type: argon2.argon2id, memoryCost: 1024, timeCost: 1, parallelism: 1 });
+    expect(await passwords.verify(raw, foreign)).toEqual({ ok: true, needsRehash: true });
+  });
+
+  describe.each(argon2Vectors.map((v) => [v.id, v] as const))("argon2-cffi vector %s", (_id, vector) => {
+    // The unicode vectors' `wrong` is the NFD form of their NFC password: the source system would
+    // refuse it, because it hashed raw bytes.
+    const wrongIsNfd = vector.wrong.normalize("NFKC") === vector.password.normalize("NFKC");
+
+    it("verifies its password and refuses the wrong one", async () => {
+      const result = await passwords.verify(vector.password, vector.hash);
+      expect(result.ok).toBe(true);
+      expect(result.needsRehash).toBe(!vector.hash.startsWith(CURRENT_PREFIX));
+      if (!wrongIsNfd || vector.format !== "argon2id") expect((await passwords.verify(vector.wrong, vector.hash)).ok).toBe(false);
+      for (const other of vector.also_rejects ?? []) expect((await passwords.verify(other, vector.hash)).ok).toBe(false);
+      if (vector.truncation === false) expect((await passwords.verify(firstBytes(vector.password, 72), vector.hash)).ok).toBe(false);
+    });
+
+    if (wrongIsNfd && vector.format === "argon2id") {
+      // KNOWN GAP (reported to the lead): an argon2id hash made elsewhere cannot be told from one of
+      // ours, which are of the NFKC form, so its password's NFD form verifies too. Remove
+      // `.failing` once stored hashes record whether they are normalised.
+      it.failing("refuses the NFD form of the password (needs own/foreign argon2id told apart)", async () => {
+        expect((await passwords.verify(vector.wrong, vector.hash)).ok).toBe(false);
+      });
+    }
+  });
+
+  describe.each(bcryptVectors.map((v) => [v.id, v] as const))("bcrypt vector %s", (_id, vector) => {
+    it("verifies its password (as bcrypt saw it) and refuses the wrong one", async () => {
+      expect(await passwords.verify(vector.password, vector.hash)).toEqual({ ok: true, needsRehash: true });
+      expect((await passwords.verify(vector.wrong, vector.hash)).ok).toBe(false);
+      for (const other of vector.also_verifies ?? []) expect((await passwords.verify(other, vector.hash)).ok).toBe(true);
+      for (const other of vector.also_rejects ?? []) expect((await passwords.verify(other, vector.hash)).ok).toBe(false);
+      if (vector.truncation) {
+        expect(Buffer.byteLength(vector.password, "utf8")).toBeGreaterThan(72);
+        // bcrypt only ever saw the first 72 UTF-8 bytes: those alone verify, when they end on a
+        // whole character (otherwise also_verifies holds the cases).
+        const cut = firstBytes(vector.password, 72);
+        if (Buffer.byteLength(cut, "utf8") === 72) expect((await passwords.verify(cut, vector.hash)).ok).toBe(true);
+      }
+    });
+  });
+
+  // A hostile cost (bcrypt 2^31 rounds, argon2 4 GiB) would hang or exhaust this test if it were
+  // ever computed: each is refused by inspection first, and reported in `refused`.
+  describe.each(hostile.map((h) => [h.family, h.why, h] as const))("hostile %s hash: %s", (family, _why, entry) => {
+    it("fails without being computed and is reported as refused", async () => {
+      const result = await passwords.verify("correct horse battery staple", entry.hash);
+      expect(result.ok).toBe(false);
+      expect(result.needsRehash).toBe(false);
+      expect(result.refused).toEqual({ family: expect.any(String), reason: expect.stringMatching(/^(malformed|out-of-bounds|unknown-format)$/) });
+      expect(PasswordService.inspect(entry.hash).ok).toBe(false);
+      if (entry.hash.startsWith(family === "bcrypt" ? "$2b$" : "$argon2id$")) expect(result.refused!.family).toBe(family);
+    }, 10_000);
+  });
+
+  it("refuses the fixture's generic hostile values, an empty or missing hash included", async () => {
+    for (const entry of fixture.hostile.filter((h) => h.family === "generic")) {
+      expect((await passwords.verify("correct horse battery staple", entry.hash)).ok).toBe(false);
+    }
+    expect(await passwords.verify("", "")).toEqual({ ok: false, needsRehash: false, refused: undefined });
+    expect((await passwords.verify("anything", null)).ok).toBe(false);
+  });
+
+  it("reports out-of-bounds costs as such", async () => {
+    expect((await passwords.verify("x", "$2b$31$K/VgpwnOJ.znlRwJ5pPnvu36qwZuyOC41V0Yg7NwusFjlhIO4i4/2")).refused).toEqual({ family: "bcrypt", reason: "out-of-bounds" });
+    expect(PasswordService.inspect("$argon2id$v=19$m=4194304,t=1,p=1$SDTR227wy7Ns5mSgJ/gxuQ$hj1NBT297Y0qdfoSyBIEtA")).toEqual({ ok: false, family: "argon2", reason: "out-of-bounds" });
+  });
+});
+
+describe("password policy", () => {
+  it("takes 8 to 1024 characters, counted as characters, not bytes", () => {
+    expect(() => checkNewPassword("1234567")).toThrow("Password must be at least 8 characters");
+    expect(() => checkNewPassword("x".repeat(1025))).toThrow("Password must be at most 1024 characters");
+    expect(() => checkNewPassword("12345678")).not.toThrow();
+    expect(() => checkNewPassword("€".repeat(1024))).not.toThrow();
+    expect(() => checkNewPassword("🔑".repeat(7))).toThrow("at least 8");
+  });
+
+  it("checks at login only what can be a password at all", () => {
+    expect(isVerifiablePassword("secret")).toBe(true);
+    for (const unusable of ["", "   ", "a\0b", "x".repeat(1025)]) expect(isVerifiablePassword(unusable)).toBe(false);
   });
 });

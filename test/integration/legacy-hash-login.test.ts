@@ -3,7 +3,7 @@ import { capturingLogger, DIALECTS, startTestServer, type TestServer } from "../
 import { HOSTILE_HASHES, LEGACY_VECTORS } from "../legacy-vectors";
 
 const LOGIN = "mutation L($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }";
-const CURRENT_POLICY = /^\$argon2id\$v=19\$m=1024,t=1,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/;
+const CURRENT_POLICY = /^\$argon2id\$v=19\$m=1024,t=1,p=1\$/;
 
 describe.each(DIALECTS)("logins with hashes from other systems (%s)", (dialect) => {
   let server: TestServer;
@@ -21,7 +21,10 @@ describe.each(DIALECTS)("logins with hashes from other systems (%s)", (dialect) 
   it.each(LEGACY_VECTORS.map((v) => [v.id, v] as const))("%s: verifies, upgrades to argon2id at login, and keeps working", async (_id, vector) => {
     const user = await server.createUser({ prefix: "legacy", passwordHash: vector.hash });
 
-    const wrong = await login(user.username, vector.wrong.normalize("NFKC") === vector.password.normalize("NFKC") ? `${vector.password}!` : vector.wrong);
+    // A bare $argon2id$ may be ours, of the NFKC form, so the NFD `wrong` would pass there (a known
+    // gap, kept as a failing test in passwords.test.ts); any other wrong password must fail.
+    const nfdOfArgon2id = vector.hash.startsWith("$argon2id$") && vector.wrong.normalize("NFKC") === vector.password.normalize("NFKC");
+    const wrong = await login(user.username, nfdOfArgon2id ? `${vector.password}!` : vector.wrong);
     expect(wrong.errors?.[0]).toMatchObject({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } });
     expect(await storedHash(user.id)).toBe(vector.hash); // a failed login never writes
 
@@ -29,6 +32,8 @@ describe.each(DIALECTS)("logins with hashes from other systems (%s)", (dialect) 
     expect(first.errors).toBeUndefined();
     const upgraded = await storedHash(user.id);
     expect(upgraded).toMatch(CURRENT_POLICY);
+    // Only a hash already at the test policy's argon2id parameters is left as it was.
+    if (!CURRENT_POLICY.test(vector.hash)) expect(upgraded).not.toBe(vector.hash);
 
     const second = await login(user.username, vector.password);
     expect(second.errors).toBeUndefined();
@@ -43,7 +48,7 @@ describe.each(DIALECTS)("logins with hashes from other systems (%s)", (dialect) 
       }
     }
     expect(logs.lines()).not.toContain(vector.hash);
-    expect(logs.lines()).not.toContain(upgraded!);
+    expect(logs.lines()).not.toContain(upgraded!.split("$").at(-1));
     expect(logs.lines()).not.toContain(vector.password);
   });
 

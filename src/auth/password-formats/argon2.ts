@@ -94,18 +94,12 @@ export async function hashArgon2id(
   return `$argon2id$v=19$m=${policy.memoryCost},t=${policy.timeCost},p=${policy.parallelism}$${encodeB64(salt)}$${encodeB64(hash)}`;
 }
 
-/**
- * Whether a stored argon2 string is exactly what the current policy would write: type, version,
- * m, t and p, and the 16-byte salt and 32-byte tag of hashArgon2id (22 and 43 base64 characters).
- */
+/** Whether a stored argon2 string is exactly what the current policy would write. */
 export function isCurrentArgon2(
   stored: string,
   policy: { memoryCost: number; timeCost: number; parallelism: number },
 ): boolean {
-  const prefix = `$argon2id$v=19$m=${policy.memoryCost},t=${policy.timeCost},p=${policy.parallelism}$`;
-  if (!stored.startsWith(prefix)) return false;
-  const [salt, hash, extra] = stored.slice(prefix.length).split("$");
-  return salt?.length === 22 && hash?.length === 43 && extra === undefined;
+  return stored.startsWith(`$argon2id$v=19$m=${policy.memoryCost},t=${policy.timeCost},p=${policy.parallelism}$`);
 }
 
 function decodeB64(text: string): Buffer | undefined {
@@ -118,10 +112,21 @@ function encodeB64(bytes: Buffer): string {
   return bytes.toString("base64").replace(/=+$/, "");
 }
 
+/** argon2id: what this server writes (of the NFKC form), and what other systems may have written. */
 export const argon2Format: PasswordFormat = {
   family: "argon2",
   normalizesPassword: true,
-  matches: (stored) => stored.startsWith("$argon2"),
+  matches: (stored) => stored.startsWith("$argon2id$"),
   inspect: (stored) => void parseArgon2(stored),
   verify: (password, stored) => verifyArgon2(password, parseArgon2(stored)),
+};
+
+/**
+ * argon2i and argon2d (and anything else `$argon2…`): never written here, so always another
+ * system's hash of the raw bytes it was given; the password is not normalised for them.
+ */
+export const foreignArgon2Format: PasswordFormat = {
+  ...argon2Format,
+  normalizesPassword: false,
+  matches: (stored) => stored.startsWith("$argon2"),
 };
