@@ -12,10 +12,12 @@ import { registerMigrateCommand } from "./migrate-command";
 import { CliRuntime, type CliIO } from "./runtime";
 import { registerSecretCommand } from "./secret-command";
 import { registerUsersCommand } from "./users-command";
+import { registerUsersImportCommand } from "./users-import-command";
 
 /** Every command module, in the order `--help` lists them. A new command is one file and one line here. */
 export const COMMANDS: readonly RegisterCommand[] = [
   registerUsersCommand,
+  registerUsersImportCommand,
   registerHashCommand,
   registerSecretCommand,
   registerMigrateCommand,
