@@ -41,13 +41,14 @@ export interface App {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
   const clock = overrides.clock ?? systemClock;
+  // Keys first: a missing production key stops start-up before the database is touched.
+  const keys = loadSigningKeys(config, logger);
   const database = createDb(config.databaseUrl);
   let passwords: PasswordService | undefined;
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
     passwords = await PasswordService.create(config.argon2, config.hashConcurrency);
-    const keys = loadSigningKeys(config, logger);
     const tokens = new TokenService(
       keys,
       { issuer: config.jwtIssuer, audience: config.jwtAudience, lifetimeSeconds: config.accessTokenExpireMinutes * 60 },
