@@ -1,12 +1,13 @@
 import { loginPair, postToken, refreshMutation, whoAmI } from "../auth-helpers";
-import { DIALECTS, startTestServer, type TestServer } from "../harness";
+import { capturingLogger, DIALECTS, startTestServer, type TestServer } from "../harness";
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 
 describe.each(DIALECTS)("POST /token (%s)", (dialect) => {
   let server: TestServer;
+  const logs = capturingLogger("debug");
   beforeAll(async () => {
-    server = await startTestServer({ dialect });
+    server = await startTestServer({ dialect, logger: logs.logger });
   });
   afterAll(async () => server?.close());
 
@@ -147,5 +148,17 @@ describe.each(DIALECTS)("POST /token (%s)", (dialect) => {
     });
     expect(response.status).toBeGreaterThanOrEqual(400);
     expect(response.status).toBeLessThan(500);
+  });
+
+  it("logs no token, password or hash", async () => {
+    const { username, password } = await server.createUser();
+    const granted = await postToken(server, form({ grant_type: "password", username, password }));
+    const rotated = await postToken(server, form({ grant_type: "refresh_token", refresh_token: granted.body.refresh_token }));
+    await postToken(server, form({ grant_type: "refresh_token", refresh_token: granted.body.refresh_token }));
+    const text = logs.lines();
+    expect(text).toContain("refresh token reused");
+    for (const secret of [password, granted.body.access_token, granted.body.refresh_token, rotated.body.refresh_token, "$argon2", "eyJ"]) {
+      expect(text).not.toContain(secret);
+    }
   });
 });
