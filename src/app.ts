@@ -32,6 +32,8 @@ export interface App {
   readonly passwords: PasswordService;
   readonly tokens: TokenService;
   readonly refreshTokens: RefreshTokenStore;
+  /** The use cases' dependencies, shared by the GraphQL mutations and POST /token. */
+  readonly auth: LoginDeps;
   /** Starts listening; resolves to the base URL (`http://host:port`). */
   listen(): Promise<string>;
   /** Stops accepting, finishes requests in flight, then closes the pool and the database. */
@@ -86,6 +88,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       passwords: pool,
       tokens,
       refreshTokens,
+      auth,
       listen: async () => {
         await http.fastify.listen({ host: config.host, port: config.port });
         const address = http.fastify.server.address();

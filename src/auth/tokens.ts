@@ -58,8 +58,11 @@ export class TokenService {
     private readonly clock: Clock,
   ) {}
 
-  /** Signs a new access token for `userId` carrying exactly `scopes`. */
-  issueAccessToken(userId: string, scopes: readonly string[], options: IssueOptions): IssuedAccessToken {
+  /**
+   * Signs a new access token for `userId` carrying exactly `scopes`. Without `options.tokenVersion`
+   * the token has no `ver` and is judged like one minted elsewhere (auth/token-version.ts).
+   */
+  issueAccessToken(userId: string, scopes: readonly string[], options: Partial<IssueOptions> = {}): IssuedAccessToken {
     const iat = epochSeconds(this.clock);
     const lifetime = Math.max(1, Math.min(this.settings.lifetimeSeconds, (options.notAfter ?? Infinity) - iat));
     const claims: AccessClaims = {
@@ -68,7 +71,7 @@ export class TokenService {
       iat,
       exp: iat + lifetime,
       jti: randomUUID(),
-      ver: options.tokenVersion,
+      ...(options.tokenVersion !== undefined ? { ver: options.tokenVersion } : {}),
     };
     const scope = claims.scopes.join(" ");
     const payload = {
@@ -79,7 +82,7 @@ export class TokenService {
       iat: claims.iat,
       jti: claims.jti,
       scope,
-      ver: claims.ver,
+      ...(claims.ver !== undefined ? { ver: claims.ver } : {}),
     };
     const { algorithm, signing } = this.keys;
     const header = { alg: algorithm, typ: "at+jwt", ...(signing.kid ? { kid: signing.kid } : {}) };

@@ -56,11 +56,9 @@ export class UserStore {
 
   /** Looks a user up by username, compared case-insensitively (see usernameKey). */
   async findUserByUsername(username: string): Promise<User | undefined> {
-    const row = await this.db
-      .selectFrom("users")
-      .select(PUBLIC_COLUMNS)
-      .where("username_key", "=", usernameKey(username))
-      .executeTakeFirst();
+    const key = lookupKey(username);
+    if (key === undefined) return undefined;
+    const row = await this.db.selectFrom("users").select(PUBLIC_COLUMNS).where("username_key", "=", key).executeTakeFirst();
     return row && toUser(row);
   }
 
@@ -73,10 +71,12 @@ export class UserStore {
 
   /** The user with the stored hash, for the login use case only. */
   async findCredentials(username: string): Promise<UserCredentials | undefined> {
+    const key = lookupKey(username);
+    if (key === undefined) return undefined;
     const row = await this.db
       .selectFrom("users")
       .select([...PUBLIC_COLUMNS, "password_hash", "token_version"])
-      .where("username_key", "=", usernameKey(username))
+      .where("username_key", "=", key)
       .executeTakeFirst();
     return row && { user: toUser(row), passwordHash: row.password_hash, tokenVersion: Number(row.token_version) };
   }
@@ -135,11 +135,13 @@ export class UserStore {
    * @throws UserNotFound
    */
   async setDisabled(username: string, disabled: boolean): Promise<User> {
+    const key = lookupKey(username);
+    if (key === undefined) throw new UserNotFound(username);
     await this.db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable("users")
         .set({ disabled: disabled ? 1 : 0, updated_at: new Date(this.clock.now()).toISOString() })
-        .where("username_key", "=", usernameKey(username))
+        .where("username_key", "=", key)
         .returning("id")
         .executeTakeFirst();
       if (!row) throw new UserNotFound(username);
@@ -222,6 +224,14 @@ export class UserStore {
  */
 function nextTokenVersion(nowMs: number) {
   return sql<number>`case when token_version >= ${nowMs} then token_version + 1 else ${nowMs} end`;
+}
+
+/**
+ * The key to look a username up by, or undefined for one no row can hold: PostgreSQL text cannot
+ * store NUL and its driver fails on one, where SQLite simply finds nothing. Both now find nothing.
+ */
+function lookupKey(username: string): string | undefined {
+  return username.includes("\0") ? undefined : usernameKey(username);
 }
 
 function isUniqueViolation(error: unknown): boolean {
