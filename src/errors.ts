@@ -81,6 +81,14 @@ export class UnknownScope extends AppError {
   }
 }
 
+/** A refresh asked for a scope beyond those of the login it descends from (RFC 6749 section 6). */
+export class ScopeNotGranted extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor(readonly scope: string) {
+    super(`Scope not granted to this refresh token: ${scope}`);
+  }
+}
+
 /** A new password outside the policy; the message says which bound. */
 export class PasswordPolicyViolation extends AppError {
   readonly code = "BAD_USER_INPUT";

@@ -8,6 +8,7 @@ import { ConfigError } from "../config";
 import { AppError } from "../errors";
 import { type RegisterCommand } from "./command";
 import { registerHashCommand } from "./hash-command";
+import { registerKeysCommand } from "./keys-command";
 import { registerMigrateCommand } from "./migrate-command";
 import { CliRuntime, type CliIO } from "./runtime";
 import { registerSecretCommand } from "./secret-command";
@@ -21,6 +22,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerHashCommand,
   registerSecretCommand,
   registerMigrateCommand,
+  registerKeysCommand,
 ];
 
 /** The program with every command registered; errors are thrown to runCli instead of exiting. */
