@@ -1,6 +1,6 @@
 /** The one mapping from thrown errors to `{ message, extensions.code }` and WWW-Authenticate. */
 import { unwrapResolverError } from "@apollo/server/errors";
-import { type GraphQLFormattedError } from "graphql";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { AppError, InsufficientScope, InvalidToken } from "../errors";
 
 export const INTERNAL_ERROR_MESSAGE = "Internal server error";
@@ -20,9 +20,12 @@ const APOLLO_REQUEST_CODES = new Set([
 export function isExpectedError(error: unknown): boolean {
   const original = unwrapResolverError(error);
   if (original instanceof AppError) return true;
-  const code = (original as { extensions?: { code?: unknown } } | null)?.extensions?.code;
-  // A GraphQLError that Apollo made for a bad request is not wrapped around another error.
-  return typeof code === "string" && APOLLO_REQUEST_CODES.has(code) && !(original as { originalError?: unknown }).originalError;
+  if (!(original instanceof GraphQLError)) return false;
+  const code = original.extensions.code;
+  // Apollo's request errors wrap graphql-js's own parse, validation and coercion errors (always
+  // GraphQLErrors); one wrapped around any other error came from code of ours, not from the client.
+  const inner = original.originalError;
+  return typeof code === "string" && APOLLO_REQUEST_CODES.has(code) && (inner == null || inner instanceof GraphQLError);
 }
 
 /**
