@@ -175,3 +175,13 @@ describe("password policy", () => {
     for (const unusable of ["", "   ", "a\0b", "x".repeat(1025)]) expect(isVerifiablePassword(unusable)).toBe(false);
   });
 });
+
+describe("PasswordService.close", () => {
+  it("lets a hash that is running finish instead of killing its thread (which aborts the process)", async () => {
+    // A costlier policy, so the hash is still running when close() is called.
+    const passwords = await PasswordService.create({ memoryCost: 16384, timeCost: 2, parallelism: 1 }, 1);
+    const running = passwords.hash("correct horse battery staple");
+    await passwords.close();
+    await expect(running).resolves.toMatch(/^\$argon2id\$v=19\$m=16384,t=2,p=1\$/);
+  });
+});

@@ -119,8 +119,12 @@ export class PasswordService {
     }
   }
 
+  /**
+   * Drops the tasks still queued and waits for the running ones: a thread terminated in the middle
+   * of an argon2 computation takes the whole process down when the computation ends.
+   */
   close(): Promise<void> {
-    return this.pool.destroy();
+    return this.pool.close({ force: true });
   }
 }
 

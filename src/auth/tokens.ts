@@ -206,8 +206,9 @@ function checkClaims(payload: Record<string, unknown>, now: number): AccessClaim
 
 /** The checks of a remembered token that depend on the time, as checkRegisteredClaims and checkClaims make them. */
 function checkTimes({ claims, notBefore }: Verified, now: number): AccessClaims {
-  if (now >= claims.exp + CLOCK_SKEW_SECONDS) throw new InvalidToken("expired");
-  if (notBefore !== undefined && notBefore > now + CLOCK_SKEW_SECONDS) throw new InvalidToken("nbf");
+  // The reasons jsonwebtoken gives, so a log reads the same whichever path refused the token.
+  if (now >= claims.exp + CLOCK_SKEW_SECONDS) throw new InvalidToken("jwt expired");
+  if (notBefore !== undefined && notBefore > now + CLOCK_SKEW_SECONDS) throw new InvalidToken("jwt not active");
   if (claims.iat > now + CLOCK_SKEW_SECONDS) throw new InvalidToken("iat in the future");
   return claims;
 }

@@ -1,6 +1,6 @@
 /** Apollo Server, configured explicitly from Config rather than guessed from NODE_ENV. */
 import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener } from "@apollo/server";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { type GraphQLSchema } from "graphql";
 import { type Context } from "../auth/context";
@@ -30,6 +30,10 @@ export function createApollo({ schema, config, logger, plugins = [] }: ApolloOpt
     plugins: [
       development ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }) : ApolloServerPluginLandingPageDisabled(),
       errorResponsePlugin(logger),
+      // Every answer here is about the caller, so there is nothing for an HTTP cache to share, and
+      // no field sets a cache hint. Apollo's default cache-control plugin would still wrap every
+      // resolver of every request to compute a policy nobody uses.
+      ApolloServerPluginCacheControlDisabled(),
       ...plugins,
     ],
   });
