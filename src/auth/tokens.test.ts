@@ -78,6 +78,26 @@ describe("TokenService", () => {
     expect(refusal(service, accessToken)).toBe("jwt expired");
   });
 
+  it("remembers a verified token, but never takes another string for it", () => {
+    const { accessToken } = service.issueAccessToken(USER_ID, ["me"]);
+    expect(refusal(service, accessToken)).toBe("accepted");
+    expect(refusal(service, accessToken)).toBe("accepted");
+    const [header, payload, signature] = accessToken.split(".");
+    const otherSignature = `${signature!.slice(0, -2)}${signature!.endsWith("AA") ? "BB" : "AA"}`;
+    expect(refusal(service, `${header}.${payload}.${otherSignature}`)).toBe("invalid signature");
+    // The same claims re-encoded with padding are another string, checked from scratch.
+    expect(refusal(service, `${accessToken}=`)).toBe("malformed");
+  });
+
+  it("refuses a remembered token before its nbf, as a fresh one, with the clock moved back", () => {
+    const token = jwt.sign({ iss: SETTINGS.issuer, aud: SETTINGS.audience, sub: USER_ID, scope: "me", jti: "j1", iat: start, exp: start + 600, nbf: start }, SECRET, {
+      header: { alg: "HS256", typ: "at+jwt" },
+    });
+    expect(refusal(service, token)).toBe("accepted");
+    clock.advanceSeconds(-10);
+    expect(refusal(service, token)).toBe("jwt not active");
+  });
+
   it("refuses a token signed with another key, or for another issuer or audience", () => {
     const { accessToken } = service.issueAccessToken(USER_ID, ["me"]);
     expect(refusal(new TokenService(hsKeys(`${SECRET}-other`), SETTINGS, clock), accessToken)).toBe("invalid signature");
