@@ -17,6 +17,8 @@ export interface AuthServerOptions {
   readonly legacyPrefix: string;
   readonly legacyCount: number;
   readonly legacyHash: string;
+  /** More configuration, for experiments (`HASH_CONCURRENCY`, ...); none in the report's run. */
+  readonly env?: Record<string, string>;
 }
 
 // The server under test is the build in dist/, exactly as `npm start` runs it.
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
     DATABASE_URL: `sqlite:${join(options.dir, "bench.db")}`,
     SECRET_KEY: options.secretKey,
     LOG_LEVEL: options.logLevel,
+    ...options.env,
   });
   const app = await createApp(config);
   const scopes = ["me", "items"];

@@ -177,11 +177,14 @@ describe("password policy", () => {
 });
 
 describe("PasswordService.close", () => {
-  it("lets a hash that is running finish instead of killing its thread (which aborts the process)", async () => {
+  it("lets a running hash finish (killing its thread would abort the process) and refuses the waiting ones", async () => {
     // A costlier policy, so the hash is still running when close() is called.
     const passwords = await PasswordService.create({ memoryCost: 16384, timeCost: 2, parallelism: 1 }, 1);
     const running = passwords.hash("correct horse battery staple");
+    const refused = expect(passwords.hash("another password")).rejects.toThrow("the password service is closing");
     await passwords.close();
     await expect(running).resolves.toMatch(/^\$argon2id\$v=19\$m=16384,t=2,p=1\$/);
+    await refused;
+    await expect(passwords.verify("correct horse battery staple", await running)).rejects.toThrow("the password service is closed");
   });
 });

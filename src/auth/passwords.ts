@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { Semaphore } from "async-mutex";
 import { Piscina } from "piscina";
 import { type Argon2Policy } from "../config";
 import { PasswordPolicyViolation } from "../errors";
@@ -44,11 +45,22 @@ export function isVerifiablePassword(password: string): boolean {
 }
 
 export class PasswordService {
+  /**
+   * Admits the computations: HASH_CONCURRENCY slots, and an argon2 computation takes as many as it
+   * has lanes (`p`), since it runs that many threads. More at once would only share the same cores
+   * while holding `m` of memory each, and slow every other request down.
+   */
+  private readonly slots: Semaphore;
+  private closing = false;
+
   private constructor(
     private readonly pool: Piscina,
     private readonly policy: Argon2Policy,
+    private readonly concurrency: number,
     private dummyHash: string,
-  ) {}
+  ) {
+    this.slots = new Semaphore(concurrency, new Error("the password service is closing"));
+  }
 
   /**
    * Starts the worker pool (HASH_CONCURRENCY threads: the rest of the work waits its turn) and
@@ -61,7 +73,7 @@ export class PasswordService {
       maxThreads: concurrency,
       idleTimeout: 30_000,
     });
-    const service = new PasswordService(pool, policy, "");
+    const service = new PasswordService(pool, policy, concurrency, "");
     service.dummyHash = await service.hash(randomBytes(24).toString("base64"));
     return service;
   }
@@ -69,7 +81,14 @@ export class PasswordService {
   /** An argon2id hash of the NFKC form of `password` under the current policy. */
   hash(password: string): Promise<string> {
     const task: HashTask = { password: password.normalize("NFKC"), policy: { ...this.policy } };
-    return this.pool.run(task, { name: "hash" });
+    return this.run("hash", task, this.policy.parallelism);
+  }
+
+  /** Runs a task in the pool once it has its slots; `threads` is what the computation occupies. */
+  private run<T>(name: "hash" | "verify", task: HashTask | VerifyTask, threads: number): Promise<T> {
+    if (this.closing) return Promise.reject(new Error("the password service is closed"));
+    const weight = Math.max(1, Math.min(threads, this.concurrency));
+    return this.slots.runExclusive(() => this.pool.run(task, { name }) as Promise<T>, weight);
   }
 
   /**
@@ -94,7 +113,7 @@ export class PasswordService {
     // Our own hashes are of the NFKC form; hashes from other systems are of the raw bytes they saw.
     const candidates = format.normalizesPassword && normalized !== password ? [normalized, password] : [format.normalizesPassword ? normalized : password];
     const task: VerifyTask = { candidates, stored };
-    const matched: number = await this.pool.run(task, { name: "verify" });
+    const matched = await this.run<number>("verify", task, lanesOf(stored));
     if (matched < 0) return { ok: false, needsRehash: false };
     const needsRehash = !isCurrentArgon2(stored, this.policy) || candidates[matched] !== normalized;
     return { ok: true, needsRehash };
@@ -103,7 +122,7 @@ export class PasswordService {
   /** The same work as verifying a current-policy hash, for callers that have no hash to check. */
   async verifyDummy(password: string): Promise<void> {
     const task: VerifyTask = { candidates: [password.normalize("NFKC")], stored: this.dummyHash };
-    await this.pool.run(task, { name: "verify" });
+    await this.run("verify", task, this.policy.parallelism);
   }
 
   /** Whether a stored value is of a known format with acceptable parameters (used by import). */
@@ -120,12 +139,22 @@ export class PasswordService {
   }
 
   /**
-   * Drops the tasks still queued and waits for the running ones: a thread terminated in the middle
-   * of an argon2 computation takes the whole process down when the computation ends.
+   * Refuses the tasks still waiting and waits for the running ones: a thread terminated in the
+   * middle of an argon2 computation takes the whole process down when the computation ends
+   * (piscina's own close() can stop waiting early, so the slots decide).
    */
-  close(): Promise<void> {
-    return this.pool.close({ force: true });
+  async close(): Promise<void> {
+    this.closing = true;
+    this.slots.cancel();
+    await this.slots.waitForUnlock(this.concurrency);
+    await this.pool.destroy();
   }
+}
+
+/** The threads a stored hash keeps busy: an argon2 hash's lanes (`p=`), one for any other format. */
+function lanesOf(stored: string): number {
+  const lanes = /^(?:argon2)?\$argon2(?:id|i|d)\$.*[$,]p=(\d{1,3})(?:[$,]|$)/.exec(stored)?.[1];
+  return lanes === undefined ? 1 : Number(lanes);
 }
 
 function workerFile(): string {
