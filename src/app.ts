@@ -56,7 +56,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       { issuer: config.jwtIssuer, audience: config.jwtAudience, lifetimeSeconds: config.accessTokenExpireMinutes * 60 },
       clock,
     );
-    const users = new UserStore(database.db, clock);
+    const users = new UserStore(database.db, clock, database.sqliteReader);
     const refreshTokens = new RefreshTokenStore(database.db);
     if (config.seedDemoUsers) await seedDemoUsers(users, passwords, logger);
 

@@ -57,6 +57,12 @@ export type Dialect = "sqlite" | "postgres";
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
+  /**
+   * A SQLite file only: a second, read-only connection for the lookup every authenticated request
+   * makes (see preparedQuery). It reads committed data only, and does not wait in the queue of
+   * Kysely's single connection. Undefined on PostgreSQL and for `sqlite::memory:`.
+   */
+  readonly sqliteReader?: SqliteDatabase.Database;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -69,13 +75,18 @@ export function createDb(url: string): DatabaseHandle {
     sqlitePath !== undefined
       ? new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqlite(sqlitePath)) }) })
       : new Kysely<Database>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: url, max: 10 }) }) });
+  const sqliteReader = sqlitePath !== undefined && sqlitePath !== ":memory:" ? openSqliteReader(sqlitePath) : undefined;
   return {
     db,
     dialect: sqlitePath !== undefined ? "sqlite" : "postgres",
+    sqliteReader,
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    close: async () => {
+      await db.destroy();
+      sqliteReader?.close();
+    },
   };
 }
 
@@ -89,6 +100,13 @@ function openSqlite(path: string): SqliteDatabase.Database {
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   return database;
+}
+
+/** Opened after the writer, which has made the file and put it in WAL mode. */
+function openSqliteReader(path: string): SqliteDatabase.Database {
+  const reader = new SqliteDatabase(path, { readonly: true });
+  reader.pragma("busy_timeout = 5000");
+  return reader;
 }
 
 export type { Generated };

@@ -1,5 +1,6 @@
 /** The users store: every query on the users table, and the row-to-User conversion. */
 import { randomUUID } from "node:crypto";
+import type SqliteDatabase from "better-sqlite3";
 import { sql, type Kysely, type Selectable } from "kysely";
 import { revokeRefreshTokensOfUser } from "../auth/refresh-token.store";
 import { systemClock, type Clock } from "../clock";
@@ -38,14 +39,17 @@ export class UserStore {
   /** The query behind every authenticated request, compiled once (see preparedQuery). */
   private readonly selectTokenSubject;
 
+  /** `sqliteReader`: the read-only connection of a SQLite file (DatabaseHandle.sqliteReader), if any. */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock = systemClock,
+    sqliteReader?: SqliteDatabase.Database,
   ) {
     this.selectTokenSubject = preparedQuery(
       db,
       (id: string) => db.selectFrom("users").select([...PUBLIC_COLUMNS, "token_version"]).where("id", "=", id),
       ["(id)"],
+      sqliteReader,
     );
   }
 

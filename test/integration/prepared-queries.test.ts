@@ -39,8 +39,15 @@ describe.each(DIALECTS)("prepared queries (%s)", (dialect) => {
     ).toThrow(/not the arguments/);
   });
 
+  // As the app builds it: on a SQLite file the lookup runs on the read-only connection.
+  const appStore = () => new UserStore(handle.db, undefined, handle.sqliteReader);
+
+  it("uses the read-only connection on a SQLite file, and Kysely otherwise", () => {
+    expect(handle.sqliteReader !== undefined).toBe(dialect === "sqlite");
+  });
+
   it("sees a change made on another connection at the next lookup (findTokenSubject)", async () => {
-    const store = new UserStore(handle.db);
+    const store = appStore();
     const created = await newUser(store);
     expect((await store.findTokenSubject(created.id))?.user.disabled).toBe(false);
     await new UserStore(other.db).setDisabled(created.username, true);
@@ -49,8 +56,18 @@ describe.each(DIALECTS)("prepared queries (%s)", (dialect) => {
     expect((await store.findTokenSubject(created.id))?.user.disabled).toBe(false);
   });
 
+  it("sees only committed changes, and does not wait for a transaction in progress", async () => {
+    const store = appStore();
+    const created = await newUser(store);
+    await handle.db.transaction().execute(async (trx) => {
+      await trx.updateTable("users").set({ disabled: 1 }).where("id", "=", created.id).execute();
+      expect((await store.findTokenSubject(created.id))?.user.disabled).toBe(false);
+    });
+    expect((await store.findTokenSubject(created.id))?.user.disabled).toBe(true);
+  });
+
   it("keeps answering after the schema changes under a statement prepared before", async () => {
-    const store = new UserStore(handle.db);
+    const store = appStore();
     const created = await newUser(store);
     expect(await store.findTokenSubject(created.id)).toBeDefined();
     await other.db.schema.alterTable("users").addColumn("bench_extra", "text").execute();
