@@ -2,6 +2,7 @@
 import { AuthResolver } from "./auth/auth.resolver";
 import { loadSigningKeys } from "./auth/keys";
 import { PasswordService } from "./auth/passwords";
+import { LoginLimiter, loginLimitPolicy } from "./auth/rate-limit";
 import { TokenService } from "./auth/tokens";
 import { systemClock, type Clock } from "./clock";
 import { type Config } from "./config";
@@ -29,6 +30,8 @@ export interface App {
   readonly users: UserStore;
   readonly passwords: PasswordService;
   readonly tokens: TokenService;
+  /** Failed-login counters; changePassword counts a wrong current password here too. */
+  readonly limiter: LoginLimiter;
   /** Starts listening; resolves to the base URL (`http://host:port`). */
   listen(): Promise<string>;
   /** Stops accepting, finishes requests in flight, then closes the pool and the database. */
@@ -51,13 +54,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       clock,
     );
     const users = new UserStore(database.db);
+    const limiter = new LoginLimiter(database.db, loginLimitPolicy(config.loginMaxFailures), clock);
     if (config.seedDemoUsers) await seedDemoUsers(users, passwords, logger);
 
     const schema = await buildAppSchema(
       new Map<Function, object>([
         [UserResolver, new UserResolver()],
         [ItemResolver, new ItemResolver()],
-        [AuthResolver, new AuthResolver({ users, passwords, tokens, logger })],
+        [AuthResolver, new AuthResolver({ users, passwords, tokens, limiter, logger })],
       ]),
     );
     const http = await createHttpServer({
@@ -76,6 +80,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       users,
       passwords: pool,
       tokens,
+      limiter,
       listen: async () => {
         await http.fastify.listen({ host: config.host, port: config.port });
         const address = http.fastify.server.address();

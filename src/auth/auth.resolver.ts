@@ -7,6 +7,7 @@ import { AuthPayload } from "./auth-payload.entity";
 import { type Context } from "./context";
 import { login } from "./login";
 import { type PasswordService } from "./passwords";
+import { type LoginLimiter } from "./rate-limit";
 import { type TokenService } from "./tokens";
 
 @ArgsType()
@@ -25,6 +26,7 @@ export interface AuthResolverDeps {
   readonly users: UserStore;
   readonly passwords: PasswordService;
   readonly tokens: TokenService;
+  readonly limiter: LoginLimiter;
   readonly logger: Logger;
 }
 
@@ -33,8 +35,8 @@ export class AuthResolver {
   constructor(private readonly deps: AuthResolverDeps) {}
 
   @Mutation(() => AuthPayload, { description: "Verifies a password and returns a bearer token." })
-  async login(@Args(() => LoginArgs) args: LoginArgs, @Ctx() _ctx: Context): Promise<AuthPayload> {
-    const issued = await login(this.deps, args);
+  async login(@Args(() => LoginArgs) args: LoginArgs, @Ctx() ctx: Context): Promise<AuthPayload> {
+    const issued = await login(this.deps, { ...args, clientAddress: ctx.clientAddress });
     return { accessToken: issued.accessToken, tokenType: "bearer", expiresIn: issued.expiresIn, scope: issued.scope };
   }
 

@@ -1,14 +1,16 @@
-/** The login use case: verify the password, check the account, grant scopes, upgrade the hash, issue. */
+/** The login use case: rate limit, verify the password, check the account, grant scopes, upgrade the hash, issue. */
 import { InactiveUser, InvalidCredentials, UnknownScope } from "../errors";
 import { type Logger } from "../log";
 import { type UserStore } from "../users/user.store";
 import { isVerifiablePassword, type PasswordService } from "./passwords";
+import { type LoginLimiter } from "./rate-limit";
 import { parseScopes, type IssuedAccessToken, type TokenService } from "./tokens";
 
 export interface LoginDeps {
   readonly users: UserStore;
   readonly passwords: PasswordService;
   readonly tokens: TokenService;
+  readonly limiter: LoginLimiter;
   readonly logger: Logger;
 }
 
@@ -17,17 +19,23 @@ export interface LoginRequest {
   readonly password: string;
   /** Requested scopes; undefined grants every scope the account holds. */
   readonly scopes?: readonly string[] | null;
+  /** Where the request came from (the socket's address, or X-Forwarded-For behind a trusted proxy). */
+  readonly clientAddress: string;
 }
 
 /**
  * Logs a user in.
  * @returns a new access token carrying the granted scopes.
- * @throws InvalidCredentials for an unknown username or a wrong password (one answer for both),
- *   InactiveUser for a disabled account after a correct password, UnknownScope for a scope the
- *   account does not hold.
+ * @throws RateLimited when the username or the client address has spent its failure budget (the
+ *   right password too is refused then), InvalidCredentials for an unknown username or a wrong
+ *   password (one answer for both), InactiveUser for a disabled account after a correct password,
+ *   UnknownScope for a scope the account does not hold.
  */
 export async function login(deps: LoginDeps, request: LoginRequest): Promise<IssuedAccessToken> {
-  const { users, passwords, tokens, logger } = deps;
+  const { users, passwords, tokens, limiter, logger } = deps;
+  // Counted before anything is verified, for unknown usernames exactly as for known ones, so a
+  // locked username refuses even the right password and the limit reveals nothing.
+  const attempt = await limiter.begin(request.username, request.clientAddress);
   const found = await users.findCredentials(request.username);
 
   // Unknown user, unusable password and wrong password all cost one verification of a
@@ -42,6 +50,7 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Iss
     logger.warn({ userId: found.user.id, hashFamily: verification.refused.family, reason: verification.refused.reason }, "stored password hash refused");
   }
   if (!verification.ok) throw new InvalidCredentials();
+  await attempt.succeeded();
 
   // The disabled state is revealed only to someone who knows the password.
   if (found.user.disabled) throw new InactiveUser();

@@ -21,8 +21,17 @@ export interface UsersTable {
   updated_at: string;
 }
 
+/** One failed-login counter: a username's or a client address's, for one window. */
+export interface LoginAttemptsTable {
+  key: string;
+  attempts: number;
+  /** Milliseconds since the epoch; PostgreSQL's bigint arrives as a string. */
+  reset_at: number | string;
+}
+
 export interface Database {
   users: UsersTable;
+  login_attempts: LoginAttemptsTable;
 }
 
 export type Dialect = "sqlite" | "postgres";
