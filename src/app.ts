@@ -39,7 +39,7 @@ export interface App {
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
-  const logger = overrides.logger ?? createLogger({ level: config.logLevel });
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel, secrets: [config.secretKey] });
   const clock = overrides.clock ?? systemClock;
   const database = createDb(config.databaseUrl);
   let passwords: PasswordService | undefined;
