@@ -1,6 +1,6 @@
 /** The one mapping from thrown errors to `{ message, extensions.code }` and WWW-Authenticate. */
 import { unwrapResolverError } from "@apollo/server/errors";
-import { type GraphQLFormattedError } from "graphql";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { AppError, InsufficientScope, InvalidToken } from "../errors";
 
 export const INTERNAL_ERROR_MESSAGE = "Internal server error";
@@ -21,8 +21,10 @@ export function isExpectedError(error: unknown): boolean {
   const original = unwrapResolverError(error);
   if (original instanceof AppError) return true;
   const code = (original as { extensions?: { code?: unknown } } | null)?.extensions?.code;
-  // A GraphQLError that Apollo made for a bad request is not wrapped around another error.
-  return typeof code === "string" && APOLLO_REQUEST_CODES.has(code) && !(original as { originalError?: unknown }).originalError;
+  // A GraphQLError that Apollo made for a bad request wraps nothing, or the GraphQLError that
+  // graphql-js raised while coercing a variable (`$password` given 1); never a fault of ours.
+  const inner = (original as { originalError?: unknown }).originalError;
+  return typeof code === "string" && APOLLO_REQUEST_CODES.has(code) && (!inner || inner instanceof GraphQLError);
 }
 
 /**
