@@ -40,6 +40,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     return503OnClosing: true,
   });
 
+  // During shutdown, answers to requests still in flight end their connection: a keep-alive
+  // connection would otherwise hold server.close() (and so SIGTERM) open until the client left.
+  let closing = false;
+  fastify.addHook("preClose", async () => {
+    closing = true;
+  });
+  fastify.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close");
+  });
+
   fastify.addHook("onResponse", async (request, reply) => {
     request.log.info({ req: request, res: reply, responseTime: Math.round(reply.elapsedTime) }, "request completed");
   });
