@@ -20,11 +20,12 @@ const APOLLO_REQUEST_CODES = new Set([
 export function isExpectedError(error: unknown): boolean {
   const original = unwrapResolverError(error);
   if (original instanceof AppError) return true;
-  const code = (original as { extensions?: { code?: unknown } } | null)?.extensions?.code;
-  // A GraphQLError that Apollo made for a bad request wraps nothing, or the GraphQLError that
-  // graphql-js raised while coercing a variable (`$password` given 1); never a fault of ours.
-  const inner = (original as { originalError?: unknown }).originalError;
-  return typeof code === "string" && APOLLO_REQUEST_CODES.has(code) && (!inner || inner instanceof GraphQLError);
+  if (!(original instanceof GraphQLError)) return false;
+  const code = original.extensions.code;
+  // Apollo's request errors wrap graphql-js's own parse, validation and coercion errors (always
+  // GraphQLErrors); one wrapped around any other error came from code of ours, not from the client.
+  const inner = original.originalError;
+  return typeof code === "string" && APOLLO_REQUEST_CODES.has(code) && (inner == null || inner instanceof GraphQLError);
 }
 
 /**
