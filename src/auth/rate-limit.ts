@@ -129,6 +129,7 @@ export function addressBucket(address: string): string {
 }
 
 function counterKey(kind: "user" | "addr", identity: string): string {
-  if (identity.length <= MAX_READABLE_KEY) return `${kind}:${identity}`;
+  // PostgreSQL text cannot hold NUL: such an identity is counted by its digest like a long one.
+  if (identity.length <= MAX_READABLE_KEY && !identity.includes("\0")) return `${kind}:${identity}`;
   return `${kind}#${createHash("sha256").update(identity).digest("hex")}`;
 }

@@ -50,7 +50,7 @@ export function createDb(url: string): DatabaseHandle {
   const db =
     sqlitePath !== undefined
       ? new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(sqlitePath) }) })
-      : new Kysely<Database>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: url, max: 10 }) }) });
+      : new Kysely<Database>({ dialect: new PostgresDialect({ pool: postgresPool(url) }) });
   return {
     db,
     dialect: sqlitePath !== undefined ? "sqlite" : "postgres",
@@ -59,6 +59,15 @@ export function createDb(url: string): DatabaseHandle {
     },
     close: () => db.destroy(),
   };
+}
+
+function postgresPool(url: string): Pool {
+  const pool = new Pool({ connectionString: url, max: 10 });
+  // An idle connection that the server ends (a restart, pg_terminate_backend, or a drop racing
+  // pool.end()) is emitted on the pool; without a listener that error would end the process.
+  // The pool discards the connection, and the next query opens a fresh one or fails on its own.
+  pool.on("error", () => undefined);
+  return pool;
 }
 
 function openSqlite(path: string): SqliteDatabase.Database {
