@@ -212,8 +212,13 @@ describe.each(DIALECTS)("production mode (%s)", (dialect) => {
       const text = JSON.stringify(response.body);
       expect(text).not.toMatch(/stacktrace|select|users|sqlite|relation/i);
       const requestId = error!.extensions!.requestId as string;
-      const logged = log.lines().split("\n").filter((line) => line.includes(requestId) && line.includes("unexpected error in a GraphQL request"));
-      expect(logged.join("\n")).toMatch(/no such table: users|relation "users" does not exist/);
+      const logged = log
+        .lines()
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { requestId?: string; msg?: string; err?: { message?: string } })
+        .filter((line) => line.requestId === requestId && line.msg === "unexpected error in a GraphQL request");
+      expect(logged.map((line) => line.err?.message)).toEqual([expect.stringMatching(/no such table: users|relation "users" does not exist/)]);
 
       // Development keeps the helpful message.
       const devUser = await development.createUser({ prefix: uniqueName("dev") });
