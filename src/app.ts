@@ -1,8 +1,10 @@
 /** The composition root: builds database, stores, services, resolvers, schema, Apollo and HTTP. */
 import { AuthResolver } from "./auth/auth.resolver";
 import { loadSigningKeys } from "./auth/keys";
+import { type LoginDeps } from "./auth/login";
 import { PasswordService } from "./auth/passwords";
 import { LoginLimiter, loginLimitPolicy } from "./auth/rate-limit";
+import { RefreshTokenStore } from "./auth/refresh-token.store";
 import { TokenService } from "./auth/tokens";
 import { systemClock, type Clock } from "./clock";
 import { type Config } from "./config";
@@ -30,6 +32,9 @@ export interface App {
   readonly users: UserStore;
   readonly passwords: PasswordService;
   readonly tokens: TokenService;
+  readonly refreshTokens: RefreshTokenStore;
+  /** The use cases' dependencies, shared by the GraphQL mutations and POST /token. */
+  readonly auth: LoginDeps;
   /** Failed-login counters; changePassword counts a wrong current password here too. */
   readonly limiter: LoginLimiter;
   /** Starts listening; resolves to the base URL (`http://host:port`). */
@@ -41,33 +46,39 @@ export interface App {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, secrets: [config.secretKey] });
   const clock = overrides.clock ?? systemClock;
+  // Keys first: a missing production key stops start-up before the database is touched.
+  const keys = loadSigningKeys(config, logger);
   const database = createDb(config.databaseUrl);
   let passwords: PasswordService | undefined;
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
     passwords = await PasswordService.create(config.argon2, config.hashConcurrency);
-    const keys = loadSigningKeys(config, logger);
     const tokens = new TokenService(
       keys,
       { issuer: config.jwtIssuer, audience: config.jwtAudience, lifetimeSeconds: config.accessTokenExpireMinutes * 60 },
       clock,
     );
-    const users = new UserStore(database.db);
+    const users = new UserStore(database.db, clock);
+    const refreshTokens = new RefreshTokenStore(database.db);
     const limiter = new LoginLimiter(database.db, loginLimitPolicy(config.loginMaxFailures), clock);
     if (config.seedDemoUsers) await seedDemoUsers(users, passwords, logger);
 
+    // The use cases behind both doors: the GraphQL mutations and POST /token.
+    const auth: LoginDeps = { users, passwords, tokens, refreshTokens, limiter, clock, logger, refreshTokenExpireDays: config.refreshTokenExpireDays };
     const schema = await buildAppSchema(
       new Map<Function, object>([
         [UserResolver, new UserResolver()],
         [ItemResolver, new ItemResolver()],
-        [AuthResolver, new AuthResolver({ users, passwords, tokens, limiter, logger })],
+        [AuthResolver, new AuthResolver(auth)],
       ]),
     );
     const http = await createHttpServer({
       config,
       logger,
       contextDeps: { tokens, users },
+      auth,
+      jwks: keys.jwks,
       ping: database.ping,
       createApollo: (drain) => createApollo({ schema, config, logger, plugins: [drain] }),
     });
@@ -80,6 +91,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       users,
       passwords: pool,
       tokens,
+      refreshTokens,
+      auth,
       limiter,
       listen: async () => {
         await http.fastify.listen({ host: config.host, port: config.port });

@@ -14,7 +14,14 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await createApp(config);
+  // A setting only start-up can check (the key folder) fails with the same one line as loadConfig's.
+  const app = await createApp(config).catch((error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  });
   await app.listen();
 
   let stopping = false;

@@ -1,17 +1,14 @@
 /** The login use case: rate limit, verify the password, check the account, grant scopes, upgrade the hash, issue. */
 import { InactiveUser, InvalidCredentials, UnknownScope } from "../errors";
-import { type Logger } from "../log";
-import { type UserStore } from "../users/user.store";
 import { isVerifiablePassword, type PasswordService } from "./passwords";
 import { type LoginLimiter } from "./rate-limit";
-import { parseScopes, type IssuedAccessToken, type TokenService } from "./tokens";
+import { startSession, type SessionDeps, type TokenPair } from "./refresh-tokens";
+import { parseScopes } from "./tokens";
 
-export interface LoginDeps {
-  readonly users: UserStore;
+export interface LoginDeps extends SessionDeps {
   readonly passwords: PasswordService;
-  readonly tokens: TokenService;
+  /** Failed-login counters (CONTRACT section 7), consulted before any password is verified. */
   readonly limiter: LoginLimiter;
-  readonly logger: Logger;
 }
 
 export interface LoginRequest {
@@ -24,15 +21,15 @@ export interface LoginRequest {
 }
 
 /**
- * Logs a user in.
- * @returns a new access token carrying the granted scopes.
+ * Logs a user in. Both doors, the `login` mutation and `POST /token`, come here.
+ * @returns a new access token carrying the granted scopes, and the first refresh token of a new family.
  * @throws RateLimited when the username or the client address has spent its failure budget (the
  *   right password too is refused then), InvalidCredentials for an unknown username or a wrong
  *   password (one answer for both), InactiveUser for a disabled account after a correct password,
  *   UnknownScope for a scope the account does not hold.
  */
-export async function login(deps: LoginDeps, request: LoginRequest): Promise<IssuedAccessToken> {
-  const { users, passwords, tokens, limiter, logger } = deps;
+export async function login(deps: LoginDeps, request: LoginRequest): Promise<TokenPair> {
+  const { users, passwords, limiter, logger } = deps;
   // Counted before anything is verified, for unknown usernames exactly as for known ones, so a
   // locked username refuses even the right password and the limit reveals nothing.
   const attempt = await limiter.begin(request.username, request.clientAddress);
@@ -61,7 +58,7 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Iss
     const replaced = await users.replacePasswordHash(found.user.id, found.passwordHash, upgraded);
     logger.info({ userId: found.user.id, replaced }, "password hash upgraded to the current argon2id policy");
   }
-  return tokens.issueAccessToken(found.user.id, granted);
+  return startSession(deps, found.user.id, granted, found.tokenVersion);
 }
 
 /**
