@@ -39,6 +39,25 @@ describe("logs", () => {
       await server.gql(LOGIN, { u: broken.username, p: broken.password });
       secrets.push("unknown-user-password", broken.password);
 
+      // Refresh tokens: rotated, replayed, logged out, and through POST /token.
+      const pair = (await server.gql("mutation ($u: String!, $p: String!) { login(username: $u, password: $p) { refreshToken } }", { u: legacy.username, p: legacyPassword })).body.data.login;
+      const rotated = (await server.gql("mutation ($t: String!) { refresh(refreshToken: $t) { refreshToken } }", { t: pair.refreshToken })).body.data.refresh;
+      await server.gql("mutation ($t: String!) { refresh(refreshToken: $t) { refreshToken } }", { t: pair.refreshToken });
+      const form = await fetch(`${server.url}/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ grant_type: "password", username: legacy.username, password: legacyPassword }).toString(),
+      });
+      const granted = (await form.json()) as { access_token: string; refresh_token: string };
+      await fetch(`${server.url}/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: `${granted.refresh_token}x` }).toString(),
+      });
+      await server.gql("mutation ($t: String!) { logout(refreshToken: $t, everywhere: false) }", { t: granted.refresh_token });
+      expect([pair.refreshToken, rotated.refreshToken, granted.refresh_token, granted.access_token]).toEqual(Array(4).fill(expect.any(String)));
+      secrets.push(pair.refreshToken, rotated.refreshToken, granted.refresh_token, granted.access_token);
+
       // Tokens: valid, forged, in the header, in a cookie, in the query string.
       const forged = forge(HEADER, claims(legacy.id, clock, { aud: "elsewhere" }));
       secrets.push(forged);
