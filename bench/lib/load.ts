@@ -1,5 +1,6 @@
 /** HTTP load with autocannon: one GraphQL operation, fixed connections and duration, exact latencies. */
 import autocannon from "autocannon";
+import { cpuSecondsOf } from "./processes";
 
 /** One measured load: throughput and latency of the successful responses. */
 export interface LoadResult {
@@ -9,6 +10,12 @@ export interface LoadResult {
   readonly responses: number;
   /** Non-2xx responses, connection errors and timeouts: any of these spoils the figure. */
   readonly failures: number;
+  /**
+   * CPU time the server's processes spent per response, in µs (every thread: the event loop,
+   * the hash pool, GC helpers). Unlike req/s it does not depend on how much of the shared machine
+   * the server got; NaN when not measured.
+   */
+  readonly cpuUsPerRequest: number;
 }
 
 export interface LoadSpec {
@@ -21,6 +28,8 @@ export interface LoadSpec {
   readonly seconds: number;
   /** When set, each request's variables come from here (a fresh legacy user per login). */
   readonly nextVariables?: () => Record<string, unknown>;
+  /** The server's processes, whose CPU time is measured over the load. */
+  readonly serverPids?: readonly number[];
 }
 
 /** Runs one load and returns its figures; latencies are kept per response, in fractional ms. */
@@ -30,6 +39,8 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const body = JSON.stringify({ query: spec.query, variables: spec.variables });
   const latencies: number[] = [];
   const next = spec.nextVariables;
+  const cpu = () => (spec.serverPids ?? []).reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+  const cpuBefore = spec.serverPids ? cpu() : NaN;
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -51,6 +62,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
           p99Ms: percentile(latencies, 99),
           responses: latencies.length,
           failures: result.non2xx + result.errors + result.timeouts,
+          cpuUsPerRequest: ((cpu() - cpuBefore) / latencies.length) * 1e6,
         });
       },
     );

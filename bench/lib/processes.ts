@@ -146,3 +146,21 @@ export function cpuSecondsOf(pid: number): number {
 
 /** USER_HZ: 100 on every Linux that Node supports. */
 const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * Samples the resident memory of `pids` every `everyMs` until stop(), which returns each one's
+ * highest sample in MiB: the RSS under load, without the start-up peaks VmHWM would include.
+ */
+export function sampleMemory(pids: readonly number[], everyMs = 100): { stop(): number[] } {
+  const peaks = pids.map(() => 0);
+  const sample = () => pids.forEach((pid, i) => (peaks[i] = Math.max(peaks[i]!, memoryOf(pid)?.rssMiB ?? NaN)));
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      return peaks;
+    },
+  };
+}

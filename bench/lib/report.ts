@@ -7,6 +7,7 @@ export interface Row {
   readonly requestsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  readonly cpuUsPerRequest: number;
   /** e.g. "0.93 × plain `me`". */
   readonly comparison?: string;
 }
@@ -50,6 +51,8 @@ export function describeMachine(): BenchReport["machine"] {
 
 const n0 = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "n/a");
 const n1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
+/** Requests per second: whole numbers, but one decimal where there are few (logins). */
+const n1s = (x: number) => (Number.isFinite(x) && x < 100 ? x.toFixed(1) : n0(x));
 
 /** The report as markdown, ready for the README. */
 export function toMarkdown(report: BenchReport): string {
@@ -65,13 +68,13 @@ export function toMarkdown(report: BenchReport): string {
   for (const section of report.sections) {
     lines.push(`### ${section.title}`, "");
     if (section.note) lines.push(section.note, "");
-    lines.push("| load | req/s | p50 (ms) | p99 (ms) | compared |", "|---|---:|---:|---:|---|");
+    lines.push("| load | req/s | p50 (ms) | p99 (ms) | server CPU (µs/request) | compared |", "|---|---:|---:|---:|---:|---|");
     for (const row of section.rows) {
-      lines.push(`| ${row.label} | ${n0(row.requestsPerSecond)} | ${n1(row.p50Ms)} | ${n1(row.p99Ms)} | ${row.comparison ?? ""} |`);
+      lines.push(`| ${row.label} | ${n1s(row.requestsPerSecond)} | ${n1(row.p50Ms)} | ${n1(row.p99Ms)} | ${n0(row.cpuUsPerRequest)} | ${row.comparison ?? ""} |`);
     }
     lines.push("");
   }
-  lines.push("### Memory (resident set size, MiB)", "", "| measurement | MiB |", "|---|---:|");
+  lines.push("### Memory (resident set size, MiB, sampled every 100 ms)", "", "| measurement | MiB |", "|---|---:|");
   for (const [key, value] of Object.entries(report.memory)) lines.push(`| ${key} | ${typeof value === "number" ? n1(value) : value} |`);
   lines.push("", "### Targets", "", "| target | measured | met |", "|---|---|---|");
   for (const t of report.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.met === undefined ? "n/a" : t.met ? "yes" : "**no**"} |`);

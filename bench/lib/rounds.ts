@@ -6,6 +6,7 @@ export interface Measured {
   readonly requestsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  readonly cpuUsPerRequest: number;
   readonly rounds: readonly LoadResult[];
 }
 
@@ -42,6 +43,7 @@ export async function alternate<K extends string>(
         requestsPerSecond: median(r.map((x) => x.requestsPerSecond)),
         p50Ms: median(r.map((x) => x.p50Ms)),
         p99Ms: median(r.map((x) => x.p99Ms)),
+        cpuUsPerRequest: median(r.map((x) => x.cpuUsPerRequest)),
         rounds: r,
       };
       return [t, measured];

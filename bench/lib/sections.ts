@@ -2,8 +2,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { RawArgon2Options, RawArgon2Result } from "../servers/raw-argon2";
 import { graphql, percentile, runLoad, type LoadResult, type LoadSpec } from "./load";
-import { childrenOf, memoryOf, runChild, spawnMain, type ServerProcess } from "./processes";
-import { alternate, pairedRatio, type Measured } from "./rounds";
+import { childrenOf, runChild, sampleMemory, spawnMain, type ServerProcess } from "./processes";
+import { alternate, type Measured } from "./rounds";
 
 export const ME_QUERY = "{ me { id username email fullName disabled scopes } }";
 export const ITEMS_QUERY = "{ myItems { itemId owner } }";
@@ -42,26 +42,36 @@ export async function expectData(url: string, query: string, variables?: Record<
   return body.data;
 }
 
+const spec = (server: ServerProcess, query: string, connections: number, seconds: number, token?: string): LoadSpec => ({
+  url: server.url,
+  query,
+  token,
+  connections,
+  seconds,
+  serverPids: [server.pid],
+});
+
 /** `me` and `myItems` on graphql-auth-server against the plain server, same connections and rounds. */
 export async function throughput(o: BenchOptions, s: Servers, progress: Progress) {
-  const spec = (server: ServerProcess, query: string, token?: string, seconds = o.seconds): LoadSpec => ({ url: server.url, query, token, connections: o.connections, seconds });
   const loads = {
-    "plain me": (sec?: number) => spec(s.plain, ME_QUERY, undefined, sec),
-    "auth me": (sec?: number) => spec(s.auth, ME_QUERY, s.token, sec),
-    "auth me quiet": (sec?: number) => spec(s.authQuiet, ME_QUERY, s.quietToken, sec),
-    "plain myItems": (sec?: number) => spec(s.plain, ITEMS_QUERY, undefined, sec),
-    "auth myItems": (sec?: number) => spec(s.auth, ITEMS_QUERY, s.token, sec),
-    "auth myItems quiet": (sec?: number) => spec(s.authQuiet, ITEMS_QUERY, s.quietToken, sec),
+    "plain me": (sec: number) => spec(s.plain, ME_QUERY, o.connections, sec),
+    "auth me": (sec: number) => spec(s.auth, ME_QUERY, o.connections, sec, s.token),
+    "auth me quiet": (sec: number) => spec(s.authQuiet, ME_QUERY, o.connections, sec, s.quietToken),
+    "plain myItems": (sec: number) => spec(s.plain, ITEMS_QUERY, o.connections, sec),
+    "auth myItems": (sec: number) => spec(s.auth, ITEMS_QUERY, o.connections, sec, s.token),
+    "auth myItems quiet": (sec: number) => spec(s.authQuiet, ITEMS_QUERY, o.connections, sec, s.quietToken),
   };
   type Key = keyof typeof loads;
-  const keys = Object.keys(loads) as Key[];
-  return alternate(
-    keys,
+  const memory = sampleMemory([s.auth.pid, s.authQuiet.pid, s.plain.pid]);
+  const measured = await alternate(
+    Object.keys(loads) as Key[],
     o.rounds,
-    (k) => runLoad(loads[k]()),
+    (k) => runLoad(loads[k](o.seconds)),
     (k) => runLoad(loads[k](o.warmupSeconds)),
     progress,
   );
+  const [auth, authQuiet, plain] = memory.stop();
+  return { measured, peakRssMiB: { auth: auth!, authQuiet: authQuiet!, plain: plain! } };
 }
 
 /** `login` (argon2id at the policy) against the argon2 package verifying alone, same concurrency. */
@@ -69,28 +79,37 @@ export async function login(o: BenchOptions, s: Servers, progress: Progress) {
   const raw = async (seconds: number): Promise<LoadResult> => {
     const options: RawArgon2Options = { concurrency: o.loginConnections, seconds, ...o.argon2 };
     const r = await runChild<RawArgon2Result>("raw-argon2.js", [JSON.stringify(options)]);
-    return { requestsPerSecond: r.count / r.seconds, p50Ms: percentile(r.latencies, 50), p99Ms: percentile(r.latencies, 99), responses: r.count, failures: 0 };
+    return {
+      requestsPerSecond: r.count / r.seconds,
+      p50Ms: percentile(r.latencies, 50),
+      p99Ms: percentile(r.latencies, 99),
+      responses: r.count,
+      failures: 0,
+      cpuUsPerRequest: (r.cpuSeconds / r.count) * 1e6,
+    };
   };
-  const loginLoad = (seconds: number) =>
-    runLoad({ url: s.auth.url, query: LOGIN_MUTATION, variables: { username: s.username, password: s.password }, connections: o.loginConnections, seconds });
-  return alternate(
+  const variables = { username: s.username, password: s.password };
+  const loginLoad = (seconds: number) => runLoad({ ...spec(s.auth, LOGIN_MUTATION, o.loginConnections, seconds), variables });
+  const memory = sampleMemory([s.auth.pid]);
+  const measured = await alternate(
     ["raw argon2", "login"] as const,
     o.rounds,
     (k) => (k === "login" ? loginLoad(o.seconds) : raw(o.seconds)),
     (k) => (k === "login" ? loginLoad(o.warmupSeconds) : raw(o.warmupSeconds)),
     progress,
   );
+  return { measured, peakRssMiB: memory.stop()[0]! };
 }
 
 /** `me` alone, then with a storm of argon2 logins beside it, then of legacy bcrypt cost-12 logins. */
 export async function storm(o: BenchOptions, s: Servers, progress: Progress) {
-  const me = () => runLoad({ url: s.auth.url, query: ME_QUERY, token: s.token, connections: o.connections, seconds: o.seconds });
+  const me = () => runLoad(spec(s.auth, ME_QUERY, o.connections, o.seconds, s.token));
   const logins: Record<string, () => Promise<LoadResult>> = {
-    argon2: () =>
-      runLoad({ url: s.auth.url, query: LOGIN_MUTATION, variables: { username: s.username, password: s.password }, connections: o.loginConnections, seconds: o.seconds }),
-    bcrypt: () => runLoad({ url: s.auth.url, query: LOGIN_MUTATION, nextVariables: s.nextLegacy, connections: o.loginConnections, seconds: o.seconds }),
+    argon2: () => runLoad({ ...spec(s.auth, LOGIN_MUTATION, o.loginConnections, o.seconds), variables: { username: s.username, password: s.password } }),
+    bcrypt: () => runLoad({ ...spec(s.auth, LOGIN_MUTATION, o.loginConnections, o.seconds), nextVariables: s.nextLegacy }),
   };
   const beside: Record<string, LoadResult[]> = { argon2: [], bcrypt: [] };
+  const memory = sampleMemory([s.auth.pid]);
   const measured = await alternate(
     ["me alone", "me + argon2 logins", "me + bcrypt logins"] as const,
     o.rounds,
@@ -100,12 +119,13 @@ export async function storm(o: BenchOptions, s: Servers, progress: Progress) {
       const [meResult, loginResult] = await Promise.all([me(), logins[kind]!()]);
       if (loginResult.failures > 0 || loginResult.responses === 0) throw new Error(`${kind} logins failed during the storm`);
       beside[kind]!.push(loginResult);
-      return meResult;
+      // The CPU time of the process covered both loads: it is not `me`'s alone.
+      return { ...meResult, cpuUsPerRequest: NaN };
     },
     undefined,
     progress,
   );
-  return { measured, logins: beside };
+  return { measured, logins: beside, peakRssMiB: memory.stop()[0]! };
 }
 
 /** `me` on `node dist/main.js` with WEB_CONCURRENCY=1 and =2 over the same database. */
@@ -115,7 +135,7 @@ export async function scaling(
   cwd: string,
   token: string,
   progress: Progress,
-): Promise<{ available: false } | { available: true; measured: Record<"1 worker" | "2 workers", Measured>; workerPeakMiB: number[] }> {
+): Promise<{ available: false } | { available: true; measured: Record<"1 worker" | "2 workers", Measured>; workerPeakRssMiB: number[] }> {
   const one = await spawnMain("main-1", { ...env, WEB_CONCURRENCY: "1" }, cwd, "ignore");
   const two = await spawnMain("main-2", { ...env, WEB_CONCURRENCY: "2" }, cwd, "ignore");
   try {
@@ -123,9 +143,12 @@ export async function scaling(
     await sleep(2000);
     const workers = childrenOf(two.pid);
     if (workers.length < 2) return { available: false };
+    const pids = { "1 worker": [one.pid, ...childrenOf(one.pid)], "2 workers": [two.pid, ...workers] } as const;
     const servers = { "1 worker": one, "2 workers": two } as const;
     await expectData(one.url, ME_QUERY, undefined, token);
-    const load = (k: keyof typeof servers, seconds: number) => runLoad({ url: servers[k].url, query: ME_QUERY, token, connections: o.connections, seconds });
+    await expectData(two.url, ME_QUERY, undefined, token);
+    const load = (k: keyof typeof servers, seconds: number) => runLoad({ ...spec(servers[k], ME_QUERY, o.connections, seconds, token), serverPids: pids[k] });
+    const memory = sampleMemory(workers);
     const measured = await alternate(
       ["1 worker", "2 workers"] as const,
       o.rounds,
@@ -133,11 +156,9 @@ export async function scaling(
       (k) => load(k, o.warmupSeconds),
       progress,
     );
-    return { available: true, measured, workerPeakMiB: workers.map((pid) => memoryOf(pid)?.peakMiB ?? NaN) };
+    return { available: true, measured, workerPeakRssMiB: memory.stop() };
   } finally {
     await one.stop();
     await two.stop();
   }
 }
-
-export { pairedRatio };

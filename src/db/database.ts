@@ -47,8 +47,17 @@ export interface RefreshTokensTable {
   revoked_at: ColumnType<number | string | null, number | null | undefined, number | null>;
 }
 
+/** One failed-login counter: a username's or a client address's, for one window. */
+export interface LoginAttemptsTable {
+  key: string;
+  attempts: number;
+  /** Milliseconds since the epoch; PostgreSQL's bigint arrives as a string. */
+  reset_at: number | string;
+}
+
 export interface Database {
   users: UsersTable;
+  login_attempts: LoginAttemptsTable;
   refresh_tokens: RefreshTokensTable;
 }
 
@@ -74,7 +83,7 @@ export function createDb(url: string): DatabaseHandle {
   const db =
     sqlitePath !== undefined
       ? new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqlite(sqlitePath)) }) })
-      : new Kysely<Database>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: url, max: 10 }) }) });
+      : new Kysely<Database>({ dialect: new PostgresDialect({ pool: postgresPool(url) }) });
   const sqliteReader = sqlitePath !== undefined && sqlitePath !== ":memory:" ? openSqliteReader(sqlitePath) : undefined;
   return {
     db,
@@ -88,6 +97,15 @@ export function createDb(url: string): DatabaseHandle {
       sqliteReader?.close();
     },
   };
+}
+
+function postgresPool(url: string): Pool {
+  const pool = new Pool({ connectionString: url, max: 10 });
+  // An idle connection that the server ends (a restart, pg_terminate_backend, or a drop racing
+  // pool.end()) is emitted on the pool; without a listener that error would end the process.
+  // The pool discards the connection, and the next query opens a fresh one or fails on its own.
+  pool.on("error", () => undefined);
+  return pool;
 }
 
 function openSqlite(path: string): SqliteDatabase.Database {
