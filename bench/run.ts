@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const quick = values.quick;
   const options: BenchOptions = {
     rounds: positive(values.rounds ?? (quick ? "1" : "3"), "--rounds"),
-    seconds: positive(values.seconds ?? (quick ? "3" : "5"), "--seconds"),
+    seconds: positive(values.seconds ?? (quick ? "3" : "4"), "--seconds"),
     warmupSeconds: quick ? 1 : 2,
     connections: positive(values.connections, "--connections"),
     loginConnections: positive(values["login-connections"], "--login-connections"),

@@ -1,13 +1,24 @@
-/** Optional bench modules beside the runner (bench/formats.ts, bench/login-timing.ts, ...), run when present. */
+/** Bench modules of other features (bench/formats.ts, bench/login-timing.ts), run when present, each in a child process. */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { runChild } from "./processes";
 
 /**
- * The modules the runner looks for, compiled to dist-bench/bench/. The convention each follows:
- * export `run<Something>Bench(): Promise<R>` and `<something>Markdown(result: R): string`; the
- * result goes into `--json` as it is, the markdown under the runner's tables.
+ * The modules the runner looks for, compiled to dist-bench/bench/, and the exports it calls: `run`
+ * returns a result (it goes into `--json` as it is) and `markdown` renders it under the runner's
+ * tables. A module not listed here is found too when it follows the same convention:
+ * `run<Something>Bench()` and `<something>Markdown(result)`.
  */
-export const EXTRA_MODULES = ["formats", "login-timing"] as const;
+export const EXTRA_MODULES: readonly ExtraModule[] = [
+  { name: "formats", run: "runFormatsBench", markdown: "formatsMarkdown" },
+  { name: "login-timing", run: "measureLoginTiming", markdown: "formatLoginTiming" },
+];
+
+export interface ExtraModule {
+  readonly name: string;
+  readonly run: string;
+  readonly markdown: string;
+}
 
 export interface ExtraReport {
   readonly name: string;
@@ -15,34 +26,22 @@ export interface ExtraReport {
   readonly json: unknown;
 }
 
-type Exported = Record<string, unknown>;
-
-/** Runs every extra module that exists; one that fails is reported, not fatal. */
+/** Runs every extra module that exists, one after another; one that fails is reported, not fatal. */
 export async function runExtras(progress: (line: string) => void): Promise<ExtraReport[]> {
   const reports: ExtraReport[] = [];
-  for (const name of EXTRA_MODULES) {
-    const file = join(__dirname, "..", `${name}.js`);
-    if (!existsSync(file)) continue;
-    const exported = require(file) as Exported;
-    const run = findFunction(exported, (key) => /^run\w*Bench$/.test(key));
-    const markdown = findFunction(exported, (key) => /Markdown$/.test(key));
-    if (!run) {
-      reports.push({ name, markdown: `### ${name}\n\nskipped: the module exports no run…Bench function\n`, json: { skipped: true } });
-      continue;
-    }
-    progress(`extra module ${name}`);
-    try {
-      const result = await run();
-      reports.push({ name, markdown: markdown ? String(markdown(result)) : `### ${name}\n\n\`\`\`\n${JSON.stringify(result, null, 2)}\n\`\`\`\n`, json: result });
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      reports.push({ name, markdown: `### ${name}\n\nfailed: ${message}\n`, json: { error: message } });
-    }
+  for (const module of EXTRA_MODULES) {
+    if (!existsSync(join(__dirname, "..", `${module.name}.js`))) continue;
+    progress(`extra module bench/${module.name}.ts`);
+    const started = Date.now();
+    const outcome = await runChild<{ markdown: string; json: unknown } | { failed: string }>("extra.js", [JSON.stringify(module)]).catch(
+      (error: unknown) => ({ failed: error instanceof Error ? error.message : String(error) }),
+    );
+    progress(`extra module bench/${module.name}.ts took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    reports.push(
+      "failed" in outcome
+        ? { name: module.name, markdown: `### bench/${module.name}.ts\n\nfailed: ${outcome.failed}\n`, json: { error: outcome.failed } }
+        : { name: module.name, ...outcome },
+    );
   }
   return reports;
-}
-
-function findFunction(exported: Exported, test: (key: string) => boolean): ((...args: unknown[]) => unknown) | undefined {
-  const key = Object.keys(exported).find((k) => test(k) && typeof exported[k] === "function");
-  return key === undefined ? undefined : (exported[key] as (...args: unknown[]) => unknown);
 }

@@ -79,6 +79,9 @@ export function toMarkdown(report: BenchReport): string {
   lines.push("", "### Targets", "", "| target | measured | met |", "|---|---|---|");
   for (const t of report.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.met === undefined ? "n/a" : t.met ? "yes" : "**no**"} |`);
   lines.push("");
-  for (const extra of report.extras) lines.push(extra.markdown.trimEnd(), "");
+  for (const extra of report.extras) {
+    const markdown = extra.markdown.trimEnd();
+    lines.push(...(markdown.startsWith("#") ? [markdown] : [`### bench/${extra.name}.ts`, "", markdown]), "");
+  }
   return `${lines.join("\n")}\n`;
 }
