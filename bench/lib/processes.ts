@@ -164,3 +164,18 @@ export function sampleMemory(pids: readonly number[], everyMs = 100): { stop(): 
     },
   };
 }
+
+/**
+ * Waits until `pids` use less than `share` of a CPU over a quarter second (at most `maxMs`): a
+ * load generator stops at its deadline, but the logins it queued go on hashing for a while, and
+ * the next round must not measure them.
+ */
+export async function settle(pids: readonly number[], share = 0.15, maxMs = 20_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  const used = () => pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+  while (Date.now() < deadline) {
+    const before = used();
+    await sleep(250);
+    if (used() - before < share * 0.25) return;
+  }
+}

@@ -20,17 +20,21 @@ export async function alternate<K extends string>(
   measure: (target: K) => Promise<LoadResult>,
   warmup?: (target: K) => Promise<unknown>,
   progress: (line: string) => void = () => undefined,
+  /** Called after every load, to let the server finish what the load left queued. */
+  settle: () => Promise<void> = async () => undefined,
 ): Promise<Record<K, Measured>> {
   if (warmup) {
     for (const target of targets) {
       progress(`warm-up ${target}`);
       await warmup(target);
+      await settle();
     }
   }
   const results = Object.fromEntries(targets.map((t) => [t, [] as LoadResult[]])) as Record<K, LoadResult[]>;
   for (let round = 1; round <= rounds; round++) {
     for (const target of targets) {
       const result = await measure(target);
+      await settle();
       if (result.failures > 0) throw new Error(`${target}: ${result.failures} failed requests in round ${round}`);
       progress(`round ${round}/${rounds} ${target}: ${result.requestsPerSecond.toFixed(0)} req/s, p99 ${result.p99Ms.toFixed(1)} ms`);
       results[target].push(result);

@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { RawArgon2Options, RawArgon2Result } from "../servers/raw-argon2";
 import { graphql, percentile, runLoad, type LoadResult, type LoadSpec } from "./load";
-import { childrenOf, runChild, sampleMemory, spawnMain, type ServerProcess } from "./processes";
+import { childrenOf, runChild, sampleMemory, settle, spawnMain, type ServerProcess } from "./processes";
 import { alternate, type Measured } from "./rounds";
 
 export const ME_QUERY = "{ me { id username email fullName disabled scopes } }";
@@ -97,6 +97,7 @@ export async function login(o: BenchOptions, s: Servers, progress: Progress) {
     (k) => (k === "login" ? loginLoad(o.seconds) : raw(o.seconds)),
     (k) => (k === "login" ? loginLoad(o.warmupSeconds) : raw(o.warmupSeconds)),
     progress,
+    () => settle([s.auth.pid]),
   );
   return { measured, peakRssMiB: memory.stop()[0]! };
 }
@@ -124,6 +125,7 @@ export async function storm(o: BenchOptions, s: Servers, progress: Progress) {
     },
     undefined,
     progress,
+    () => settle([s.auth.pid]),
   );
   return { measured, logins: beside, peakRssMiB: memory.stop()[0]! };
 }
