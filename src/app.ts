@@ -46,14 +46,17 @@ export interface App {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, secrets: [config.secretKey] });
   const clock = overrides.clock ?? systemClock;
-  // Keys first: a missing production key stops start-up before the database is touched.
-  const keys = loadSigningKeys(config, logger);
-  const database = createDb(config.databaseUrl);
-  let passwords: PasswordService | undefined;
+  // The hash pool before anything that could write a log line or look a host name up: its thread
+  // lowers its own CPU priority, and libuv's thread pool (where argon2 runs) takes that priority
+  // from whichever thread uses it first (see hash-worker.ts).
+  const passwords = await PasswordService.create(config.argon2, config.hashConcurrency);
+  let database: DatabaseHandle | undefined;
   try {
+    // Keys first: a missing production key stops start-up before the database is touched.
+    const keys = loadSigningKeys(config, logger);
+    database = createDb(config.databaseUrl);
     const applied = await migrateToLatest(database.db);
     if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
-    passwords = await PasswordService.create(config.argon2, config.hashConcurrency);
     const tokens = new TokenService(
       keys,
       { issuer: config.jwtIssuer, audience: config.jwtAudience, lifetimeSeconds: config.accessTokenExpireMinutes * 60 },
@@ -83,11 +86,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       createApollo: (drain) => createApollo({ schema, config, logger, plugins: [drain] }),
     });
     const pool = passwords;
+    const db = database;
     return {
       config,
       logger,
       http,
-      database,
+      database: db,
       users,
       passwords: pool,
       tokens,
@@ -105,12 +109,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       close: async () => {
         await http.fastify.close();
         await pool.close();
-        await database.close();
+        await db.close();
       },
     };
   } catch (error) {
-    await passwords?.close();
-    await database.close();
+    await passwords.close();
+    await database?.close();
     throw error;
   }
 }

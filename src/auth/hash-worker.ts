@@ -1,6 +1,26 @@
 /** Worker-thread entry points for the password pool: every hash and verification runs here. */
+import { setPriority } from "node:os";
+import { isMainThread } from "node:worker_threads";
 import { hashArgon2id } from "./password-formats/argon2";
 import { findFormat } from "./password-formats";
+
+/**
+ * The nice value hashing runs at. A login storm keeps every core busy hashing; at a lower priority
+ * the hashes still get every idle cycle, but the event loop answering cheap requests comes first.
+ */
+export const HASH_THREAD_NICE = 10;
+
+// On Linux a priority belongs to a thread, and a thread starts with its creator's: this sets it
+// for this worker (bcrypt and the other formats computed in JavaScript) and, when this thread is
+// the first to use libuv's thread pool, for that pool too, where argon2 and the threads of its
+// lanes run. Elsewhere setPriority(0) would lower the whole process, so it is not called there.
+if (!isMainThread && process.platform === "linux") {
+  try {
+    setPriority(0, HASH_THREAD_NICE);
+  } catch {
+    // A sandbox that forbids it: hashing then shares the CPU equally, as without this.
+  }
+}
 
 export interface VerifyTask {
   readonly candidates: readonly string[];
