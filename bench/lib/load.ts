@@ -30,8 +30,6 @@ export interface LoadSpec {
   readonly nextVariables?: () => Record<string, unknown>;
   /** The server's processes, whose CPU time is measured over the load. */
   readonly serverPids?: readonly number[];
-  /** A fixed rate for all connections together, in requests per second; as fast as possible without. */
-  readonly rate?: number;
 }
 
 /** Runs one load and returns its figures; latencies are kept per response, in fractional ms. */
@@ -52,7 +50,6 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
         body,
         connections: spec.connections,
         duration: spec.seconds,
-        overallRate: spec.rate,
         // A slow login must not count as a failure: argon2 at the default policy queues.
         timeout: 30,
         requests: next ? [{ setupRequest: (request) => ({ ...request, body: JSON.stringify({ query: spec.query, variables: next() }) }) }] : undefined,
