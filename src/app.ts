@@ -7,7 +7,9 @@ import { systemClock, type Clock } from "./clock";
 import { type Config } from "./config";
 import { createDb, type DatabaseHandle } from "./db/database";
 import { migrateToLatest } from "./db/migrate";
+import { DatabaseStartup, type BackoffPolicy } from "./db/startup";
 import { createApollo } from "./graphql/apollo";
+import { readinessPlugin } from "./graphql/readiness-plugin";
 import { buildAppSchema } from "./graphql/schema";
 import { createHttpServer, type HttpServer } from "./http/server";
 import { ItemResolver } from "./items/item.resolver";
@@ -19,6 +21,8 @@ import { UserStore } from "./users/user.store";
 export interface AppOverrides {
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** How start-up retries a database that does not answer (tests shorten it). */
+  readonly databaseBackoff?: BackoffPolicy;
 }
 
 export interface App {
@@ -29,6 +33,11 @@ export interface App {
   readonly users: UserStore;
   readonly passwords: PasswordService;
   readonly tokens: TokenService;
+  /**
+   * Resolves once the database is migrated (and seeded); never rejects. The app listens and
+   * answers probes before that: GraphQL says "Service unavailable" and /readyz 503 meanwhile.
+   */
+  readonly databaseReady: Promise<void>;
   /** Starts listening; resolves to the base URL (`http://host:port`). */
   listen(): Promise<string>;
   /** Stops accepting, finishes requests in flight, then closes the pool and the database. */
@@ -38,11 +47,9 @@ export interface App {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
   const clock = overrides.clock ?? systemClock;
-  const database = createDb(config.databaseUrl);
+  const database = createDb(config.databaseUrl, { logger });
   let passwords: PasswordService | undefined;
   try {
-    const applied = await migrateToLatest(database.db);
-    if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
     passwords = await PasswordService.create(config.argon2, config.hashConcurrency);
     const keys = loadSigningKeys(config, logger);
     const tokens = new TokenService(
@@ -51,7 +58,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       clock,
     );
     const users = new UserStore(database.db);
-    if (config.seedDemoUsers) await seedDemoUsers(users, passwords, logger);
+    const hashes = passwords;
+    // In the background, so the HTTP server comes up (and /healthz answers) while PostgreSQL is
+    // still starting or unreachable; the pool connects once it answers.
+    const startup = new DatabaseStartup(
+      async () => {
+        const applied = await migrateToLatest(database.db);
+        if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
+        if (config.seedDemoUsers) await seedDemoUsers(users, hashes, logger);
+      },
+      logger,
+      overrides.databaseBackoff,
+    );
 
     const schema = await buildAppSchema(
       new Map<Function, object>([
@@ -64,18 +82,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       config,
       logger,
       contextDeps: { tokens, users },
-      ping: database.ping,
-      createApollo: (drain) => createApollo({ schema, config, logger, plugins: [drain] }),
+      ping: async () => {
+        if (!startup.isReady()) throw new Error("database start-up has not finished");
+        await database.ping();
+      },
+      createApollo: (drain) => createApollo({ schema, config, logger, plugins: [drain, readinessPlugin(() => startup.isReady())] }),
     });
-    const pool = passwords;
+    startup.start();
     return {
       config,
       logger,
       http,
       database,
       users,
-      passwords: pool,
+      passwords: hashes,
       tokens,
+      databaseReady: startup.whenReady,
       listen: async () => {
         await http.fastify.listen({ host: config.host, port: config.port });
         const address = http.fastify.server.address();
@@ -86,7 +108,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       },
       close: async () => {
         await http.fastify.close();
-        await pool.close();
+        await startup.stop();
+        await hashes.close();
         await database.close();
       },
     };

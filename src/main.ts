@@ -1,7 +1,9 @@
 /** Start-up: loadConfig, createApp, listen; signals; the only process.exit of the server. */
 import "reflect-metadata";
 import { createApp } from "./app";
+import { isClusterPrimary, runPrimary, workerLogger } from "./cluster";
 import { ConfigError, loadConfig, readEnvironment } from "./config";
+import { createLogger } from "./log";
 
 async function main(): Promise<void> {
   let config;
@@ -14,7 +16,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await createApp(config);
+  if (isClusterPrimary(config)) {
+    process.exit(await runPrimary({ workers: config.webConcurrency, logger: createLogger({ level: config.logLevel }) }));
+  }
+  const app = await createApp(config, { logger: workerLogger(config) });
   await app.listen();
 
   let stopping = false;

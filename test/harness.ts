@@ -8,6 +8,7 @@ import { Client } from "pg";
 import { createApp, type App } from "../src/app";
 import { type Clock } from "../src/clock";
 import { loadConfig, type Config } from "../src/config";
+import { type BackoffPolicy } from "../src/db/startup";
 import { createLogger, type Logger } from "../src/log";
 
 export type TestDialect = "sqlite" | "postgres";
@@ -119,6 +120,13 @@ export interface TestServerOptions {
   readonly logger?: Logger;
   /** Reuse a database (a second instance on the same one); it is then not dropped by close(). */
   readonly databaseUrl?: string;
+  /**
+   * Resolve only once the database is migrated (default true). False returns as soon as the
+   * server listens, for tests that start it before its database answers.
+   */
+  readonly waitForDatabase?: boolean;
+  /** How start-up retries an unreachable database; tests keep the waits short. */
+  readonly databaseBackoff?: BackoffPolicy;
 }
 
 /** Starts the real app on an ephemeral port. Register `close` in afterAll beside the setup. */
@@ -127,8 +135,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ? { url: options.databaseUrl, drop: async () => undefined }
     : await createTestDatabase(options.dialect ?? "sqlite");
   const config = testConfig({ DATABASE_URL: database.url, ...options.env });
-  const app = await createApp(config, { clock: options.clock, logger: options.logger });
+  const app = await createApp(config, {
+    clock: options.clock,
+    logger: options.logger,
+    databaseBackoff: options.databaseBackoff ?? { initialDelayMs: 50, maxDelayMs: 500 },
+  });
   const url = await app.listen();
+  if (options.waitForDatabase ?? true) await app.databaseReady;
 
   const gql: TestServer["gql"] = async (query, variables, opts = {}) => {
     const headers: Record<string, string> = { "content-type": "application/json", ...opts.headers };

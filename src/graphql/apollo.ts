@@ -6,7 +6,8 @@ import { type GraphQLSchema } from "graphql";
 import { type Context } from "../auth/context";
 import { type Config } from "../config";
 import { type Logger } from "../log";
-import { createFormatError, isExpectedError, wwwAuthenticateFor } from "./format-error";
+import { ServiceUnavailable } from "../errors";
+import { createFormatError, isExpectedError, originalError, wwwAuthenticateFor } from "./format-error";
 
 export interface ApolloOptions {
   readonly schema: GraphQLSchema;
@@ -47,7 +48,11 @@ function errorResponsePlugin(logger: Logger): ApolloServerPlugin<Context> {
           const challenge = wwwAuthenticateFor(errors);
           if (challenge) response.http.headers.set("www-authenticate", challenge);
           for (const error of errors) {
-            if (!isExpectedError(error)) logger.error({ err: error, requestId: contextValue.requestId }, "unexpected error in a GraphQL request");
+            if (isExpectedError(error)) continue;
+            const original = originalError(error);
+            // An outage fails every request alike: one short line each, not a stack trace each.
+            if (original instanceof ServiceUnavailable) logger.warn({ err: causeOf(original), requestId: contextValue.requestId }, "database unavailable: answered Service unavailable");
+            else logger.error({ err: error, requestId: contextValue.requestId }, "unexpected error in a GraphQL request");
           }
         },
         async willSendResponse({ response, contextValue }) {
@@ -61,4 +66,10 @@ function errorResponsePlugin(logger: Logger): ApolloServerPlugin<Context> {
       };
     },
   };
+}
+
+function causeOf(error: ServiceUnavailable): { code?: unknown; message: string } {
+  const cause = error.cause as { code?: unknown; message?: unknown } | string | undefined;
+  if (typeof cause === "object" && cause !== null) return { code: cause.code, message: String(cause.message) };
+  return { message: String(cause ?? error.message) };
 }

@@ -32,7 +32,16 @@ export function toUser(row: Pick<UserRow, (typeof PUBLIC_COLUMNS)[number]>): Use
 }
 
 export class UserStore {
+  /** `db` may be a Transaction: a store made inside `transaction` runs its queries there. */
   constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * Runs `work` in one database transaction, with a store bound to it: everything it writes is
+   * committed together, or nothing is (an error, or the connection lost midway, rolls back).
+   */
+  transaction<T>(work: (store: UserStore) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => work(new UserStore(trx)));
+  }
 
   async findUserById(id: string): Promise<User | undefined> {
     const row = await this.db.selectFrom("users").select(PUBLIC_COLUMNS).where("id", "=", id).executeTakeFirst();
