@@ -73,7 +73,9 @@ export function runPrimary(options: ClusterOptions): Promise<number> {
       const index = slotOf.get(worker.id);
       slotOf.delete(worker.id);
       if (stopping) {
-        if (code !== 0) cleanStop = false;
+        // Killed by our SIGTERM before it had installed its handler: it was still starting and
+        // had no requests to finish.
+        if (code !== 0 && signal !== "SIGTERM") cleanStop = false;
         logger.info({ worker: worker.id, workerPid: worker.process.pid, code, signal }, "worker stopped");
         finishIfDone();
         return;
@@ -85,7 +87,7 @@ export function runPrimary(options: ClusterOptions): Promise<number> {
       // a crash loop does not spin, and start over once a worker has stayed up.
       slot.quickDeaths = lived >= stableAfterMs ? 1 : slot.quickDeaths + 1;
       const delayMs = backoffDelay(backoff, slot.quickDeaths);
-      logger.error({ worker: worker.id, workerPid: worker.process.pid, code, signal, restartInMs: delayMs }, `worker ${worker.id} died; starting another in ${delayMs} ms`);
+      logger.error({ worker: worker.id, workerPid: worker.process.pid, slot: index, code, signal, restartInMs: delayMs }, `worker ${worker.id} died; starting another in ${delayMs} ms`);
       slot.worker = undefined;
       slot.restart = setTimeout(() => fork(index), delayMs);
     });

@@ -49,17 +49,21 @@ export interface DbOptions {
  */
 export function createDb(url: string, options: DbOptions = {}): DatabaseHandle {
   const sqlitePath = /^sqlite:(.+)$/.exec(url)?.[1];
-  const db =
-    sqlitePath !== undefined
-      ? new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(sqlitePath) }) })
-      : new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPool(url, options.logger) }) });
+  const sqlite = sqlitePath !== undefined ? openSqlite(sqlitePath) : undefined;
+  const db = sqlite
+    ? new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+    : new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPool(url, options.logger) }) });
   return {
     db,
     dialect: sqlitePath !== undefined ? "sqlite" : "postgres",
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    close: async () => {
+      await db.destroy();
+      // Kysely closes only a driver it has used: a file opened but never queried stays open otherwise.
+      sqlite?.close();
+    },
   };
 }
 

@@ -61,7 +61,7 @@ export class DatabaseStartup {
       try {
         await this.task();
         this.ready = true;
-        if (failures > 0) this.logger.info({ attempts: failures + 1 }, "database ready");
+        this.logger.info({ attempts: failures + 1 }, "database ready");
         this.resolveReady();
         return;
       } catch (error) {

@@ -25,7 +25,11 @@ const APOLLO_REQUEST_CODES = new Set([
 export function originalError(error: unknown): unknown {
   let original = unwrapResolverError(error);
   if (original instanceof GraphQLError && original.originalError instanceof AppError) original = original.originalError;
-  if (!(original instanceof AppError) && isDatabaseUnavailable(original)) return new ServiceUnavailable(original);
+  if (original instanceof AppError) return original;
+  // graphql-js wraps a thrown value that is no Error of its realm (as Node's own socket errors
+  // are under jest) in a NonErrorThrown that keeps it as `thrownValue`.
+  const thrown = (original as { thrownValue?: unknown } | null)?.thrownValue ?? original;
+  if (isDatabaseUnavailable(original) || isDatabaseUnavailable(thrown)) return new ServiceUnavailable(thrown);
   return original;
 }
 
