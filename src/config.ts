@@ -1,6 +1,7 @@
 /** Configuration: the one reader of process.env; validates once and returns a frozen Config. */
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { dirname } from "node:path";
 import { parseEnv } from "node:util";
 import { z } from "zod";
 
@@ -180,9 +181,7 @@ function checkSecretKey(key: string, nodeEnv: NodeEnv): void {
 function dataDirOf(databaseUrl: string): string {
   const match = /^sqlite:(.+)$/.exec(databaseUrl);
   if (!match || match[1] === ":memory:") return "./data";
-  const path = match[1]!;
-  const slash = path.lastIndexOf("/");
-  return slash > 0 ? path.slice(0, slash) : ".";
+  return dirname(match[1]!);
 }
 
 function issueText(issue: z.core.$ZodIssue): string {

@@ -6,10 +6,12 @@ import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { Client } from "pg";
 import { createApp, type App } from "../src/app";
+import { buildContext, type Context } from "../src/auth/context";
 import { type Clock } from "../src/clock";
 import { loadConfig, type Config } from "../src/config";
 import { type BackoffPolicy } from "../src/db/startup";
 import { createLogger, type Logger } from "../src/log";
+import { type User } from "../src/users/user.entity";
 
 export type TestDialect = "sqlite" | "postgres";
 
@@ -100,10 +102,41 @@ export interface TestServer {
   /** POSTs a GraphQL operation; `token` becomes `Authorization: Bearer <token>`. */
   gql<T = any>(query: string, variables?: Record<string, unknown>, options?: { token?: string; headers?: Record<string, string> }): Promise<GraphQLResponse<T>>;
   /** Creates a user with a unique suffix through the real store and password service. */
-  createUser(options?: { prefix?: string; password?: string; scopes?: string[]; disabled?: boolean; passwordHash?: string }): Promise<{ id: string; username: string; password: string }>;
+  createUser(options?: TestUserOptions): Promise<TestUser>;
   /** Logs in through the real `login` mutation and returns the access token. */
   login(username: string, password: string, scopes?: string[]): Promise<string>;
   close(): Promise<void>;
+}
+
+export interface TestUserOptions {
+  readonly prefix?: string;
+  readonly password?: string;
+  readonly scopes?: string[];
+  readonly disabled?: boolean;
+  /** Stored as is instead of an argon2id hash of `password` (legacy formats). */
+  readonly passwordHash?: string;
+}
+
+export interface TestUser {
+  readonly id: string;
+  readonly username: string;
+  readonly password: string;
+  readonly user: User;
+}
+
+/** Creates a user with a unique name through the app's real store and password service. */
+export async function createTestUser(app: App, options: TestUserOptions = {}): Promise<TestUser> {
+  const username = uniqueName(options.prefix);
+  const password = options.password ?? `pw-${randomBytes(6).toString("hex")}`;
+  const user = await app.users.createUser({
+    username,
+    passwordHash: options.passwordHash ?? (await app.passwords.hash(password)),
+    scopes: options.scopes ?? ["me", "items"],
+    disabled: options.disabled,
+    email: `${username}@example.com`,
+    fullName: `Test ${username}`,
+  });
+  return { id: user.id, username, password, user };
 }
 
 let counter = 0;
@@ -155,19 +188,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     url,
     database,
     gql,
-    createUser: async (o = {}) => {
-      const username = uniqueName(o.prefix);
-      const password = o.password ?? `pw-${randomBytes(6).toString("hex")}`;
-      const user = await app.users.createUser({
-        username,
-        passwordHash: o.passwordHash ?? (await app.passwords.hash(password)),
-        scopes: o.scopes ?? ["me", "items"],
-        disabled: o.disabled,
-        email: `${username}@example.com`,
-        fullName: `Test ${username}`,
-      });
-      return { id: user.id, username, password };
-    },
+    createUser: (o) => createTestUser(app, o),
     login: async (username, password, scopes) => {
       const response = await gql(
         "mutation Login($username: String!, $password: String!, $scopes: [String!]) { login(username: $username, password: $password, scopes: $scopes) { accessToken } }",
@@ -175,6 +196,67 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       );
       if (!response.body.data?.login) throw new Error(`login failed: ${JSON.stringify(response.body.errors)}`);
       return response.body.data.login.accessToken as string;
+    },
+    close: async () => {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
+
+/** A clock that stands still until a test moves it, so expiry needs no sleeping. */
+export interface MovableClock extends Clock {
+  /** Moves time forward by `ms` milliseconds. */
+  advance(ms: number): void;
+}
+
+export function movableClock(startMs = Date.now()): MovableClock {
+  let now = startMs;
+  return { now: () => now, advance: (ms) => void (now += ms) };
+}
+
+/** The real app over a fresh SQLite file, built but not listening: for tests that need no HTTP. */
+export interface TestApp {
+  readonly app: App;
+  /**
+   * A context built by the same buildContext as the HTTP path; `token` becomes
+   * `Authorization: Bearer <token>` (pass `{ authorization }` for any other header value).
+   */
+  context(credentials?: { token?: string; authorization?: string }): Context;
+  /** Creates a user with a unique name through the real store and password service. */
+  createUser(options?: TestUserOptions): Promise<TestUser>;
+  /** A real access token for `userId`, from the app's own token service (no login needed). */
+  tokenFor(userId: string, scopes?: readonly string[]): string;
+  /** Runs an operation through Apollo (schema, @Authorized, formatError), without HTTP. */
+  execute<T = any>(query: string, variables?: Record<string, unknown>, credentials?: { token?: string; authorization?: string }): Promise<ExecutedOperation<T>>;
+  close(): Promise<void>;
+}
+
+export interface ExecutedOperation<T> {
+  readonly headers: Map<string, string>;
+  readonly data?: T | null;
+  readonly errors?: ReadonlyArray<{ message: string; extensions?: Record<string, any>; path?: ReadonlyArray<string | number> }>;
+}
+
+export async function createTestApp(options: { env?: Record<string, string>; clock?: Clock; logger?: Logger } = {}): Promise<TestApp> {
+  const database = await createTestDatabase("sqlite");
+  const app = await createApp(testConfig({ DATABASE_URL: database.url, ...options.env }), { clock: options.clock, logger: options.logger });
+  await app.databaseReady;
+  const context: TestApp["context"] = ({ token, authorization } = {}) =>
+    buildContext(
+      { requestId: randomBytes(4).toString("hex"), clientAddress: "127.0.0.1", authorization: token !== undefined ? `Bearer ${token}` : authorization },
+      { tokens: app.tokens, users: app.users },
+    );
+  return {
+    app,
+    context,
+    createUser: (o) => createTestUser(app, o),
+    tokenFor: (userId, scopes = ["me", "items"]) => app.tokens.issueAccessToken(userId, scopes).accessToken,
+    execute: async (query, variables, credentials) => {
+      const response = await app.http.apollo.executeOperation({ query, variables }, { contextValue: context(credentials) });
+      if (response.body.kind !== "single") throw new Error("expected a single result");
+      const { data, errors } = response.body.singleResult;
+      return { headers: new Map(response.http.headers), data: data as any, errors: errors as ExecutedOperation<any>["errors"] };
     },
     close: async () => {
       await app.close();

@@ -38,9 +38,12 @@ export function isExpectedError(error: unknown): boolean {
   const original = originalError(error);
   if (original instanceof ServiceUnavailable) return false;
   if (original instanceof AppError) return true;
-  const code = (original as { extensions?: { code?: unknown } } | null)?.extensions?.code;
-  // A GraphQLError that Apollo made for a bad request is not wrapped around another error.
-  return typeof code === "string" && APOLLO_REQUEST_CODES.has(code) && !(original as { originalError?: unknown }).originalError;
+  if (!(original instanceof GraphQLError)) return false;
+  const code = original.extensions.code;
+  // Apollo's request errors wrap graphql-js's own parse, validation and coercion errors (always
+  // GraphQLErrors); one wrapped around any other error came from code of ours, not from the client.
+  const inner = original.originalError;
+  return typeof code === "string" && APOLLO_REQUEST_CODES.has(code) && (inner == null || inner instanceof GraphQLError);
 }
 
 /**

@@ -50,11 +50,9 @@ export class UserStore {
 
   /** Looks a user up by username, compared case-insensitively (see usernameKey). */
   async findUserByUsername(username: string): Promise<User | undefined> {
-    const row = await this.db
-      .selectFrom("users")
-      .select(PUBLIC_COLUMNS)
-      .where("username_key", "=", usernameKey(username))
-      .executeTakeFirst();
+    const key = lookupKey(username);
+    if (key === undefined) return undefined;
+    const row = await this.db.selectFrom("users").select(PUBLIC_COLUMNS).where("username_key", "=", key).executeTakeFirst();
     return row && toUser(row);
   }
 
@@ -67,10 +65,12 @@ export class UserStore {
 
   /** The user with the stored hash, for the login use case only. */
   async findCredentials(username: string): Promise<UserCredentials | undefined> {
+    const key = lookupKey(username);
+    if (key === undefined) return undefined;
     const row = await this.db
       .selectFrom("users")
       .select([...PUBLIC_COLUMNS, "password_hash"])
-      .where("username_key", "=", usernameKey(username))
+      .where("username_key", "=", key)
       .executeTakeFirst();
     return row && { user: toUser(row), passwordHash: row.password_hash };
   }
@@ -114,10 +114,12 @@ export class UserStore {
 
   /** @throws UserNotFound */
   async setDisabled(username: string, disabled: boolean): Promise<User> {
+    const key = lookupKey(username);
+    if (key === undefined) throw new UserNotFound(username);
     const result = await this.db
       .updateTable("users")
       .set({ disabled: disabled ? 1 : 0, updated_at: new Date().toISOString() })
-      .where("username_key", "=", usernameKey(username))
+      .where("username_key", "=", key)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) throw new UserNotFound(username);
     return this.requireUserByUsername(username);
@@ -147,6 +149,14 @@ export class UserStore {
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
+}
+
+/**
+ * The key to look a username up by, or undefined for one no row can hold: PostgreSQL text cannot
+ * store NUL and its driver fails on one, where SQLite simply finds nothing. Both now find nothing.
+ */
+function lookupKey(username: string): string | undefined {
+  return username.includes("\0") ? undefined : usernameKey(username);
 }
 
 function isUniqueViolation(error: unknown): boolean {

@@ -112,10 +112,21 @@ function encodeB64(bytes: Buffer): string {
   return bytes.toString("base64").replace(/=+$/, "");
 }
 
+/** argon2id: what this server writes (of the NFKC form), and what other systems may have written. */
 export const argon2Format: PasswordFormat = {
   family: "argon2",
   normalizesPassword: true,
-  matches: (stored) => stored.startsWith("$argon2"),
+  matches: (stored) => stored.startsWith("$argon2id$"),
   inspect: (stored) => void parseArgon2(stored),
   verify: (password, stored) => verifyArgon2(password, parseArgon2(stored)),
+};
+
+/**
+ * argon2i and argon2d (and anything else `$argon2…`): never written here, so always another
+ * system's hash of the raw bytes it was given; the password is not normalised for them.
+ */
+export const foreignArgon2Format: PasswordFormat = {
+  ...argon2Format,
+  normalizesPassword: false,
+  matches: (stored) => stored.startsWith("$argon2"),
 };

@@ -1,0 +1,119 @@
+/** tokens: what issueAccessToken writes and what verifyAccessToken refuses, with a movable clock. */
+import { createSecretKey } from "node:crypto";
+import jwt from "jsonwebtoken";
+import { InvalidToken } from "../errors";
+import { type SigningKeys } from "./keys";
+import { parseScopes, TokenService } from "./tokens";
+
+const SECRET = "unit-test-secret-key-of-at-least-32-bytes";
+const SETTINGS = { issuer: "graphql-auth-server", audience: "graphql-api", lifetimeSeconds: 1800 };
+const USER_ID = "6f1c1f8e-2f43-4a4e-9d1e-0c7f3c1b5a10";
+
+function hsKeys(secret: string): SigningKeys {
+  const key = createSecretKey(Buffer.from(secret, "utf8"));
+  return { algorithm: "HS256", signing: { key }, verificationKey: () => key, jwks: { keys: [] } };
+}
+
+function movingClock(startSeconds: number) {
+  let now = startSeconds * 1000;
+  return { now: () => now, advanceSeconds: (s: number) => void (now += s * 1000) };
+}
+
+/** The reason verifyAccessToken gives (kept in `cause`, never sent), or "accepted". */
+function refusal(service: TokenService, token: string): string {
+  try {
+    service.verifyAccessToken(token);
+    return "accepted";
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidToken);
+    expect((error as InvalidToken).message).toBe("Could not validate credentials");
+    return String((error as InvalidToken).cause);
+  }
+}
+
+const decode = (token: string) => jwt.decode(token, { complete: true })!;
+
+describe("TokenService", () => {
+  const start = 1_900_000_000;
+  let clock: ReturnType<typeof movingClock>;
+  let service: TokenService;
+  beforeEach(() => {
+    clock = movingClock(start);
+    service = new TokenService(hsKeys(SECRET), SETTINGS, clock);
+  });
+
+  it("issues an RFC 9068-shaped token: typ at+jwt, HS256, every claim", () => {
+    const issued = service.issueAccessToken(USER_ID, ["me", "items"]);
+    const { header, payload } = decode(issued.accessToken);
+    expect(header).toEqual({ alg: "HS256", typ: "at+jwt" });
+    expect(payload).toEqual({
+      iss: "graphql-auth-server",
+      sub: USER_ID,
+      aud: "graphql-api",
+      iat: start,
+      exp: start + 1800,
+      jti: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      scope: "me items",
+    });
+    expect(issued).toMatchObject({ expiresIn: 1800, scope: "me items" });
+    expect(service.issueAccessToken(USER_ID, []).claims.jti).not.toBe(issued.claims.jti);
+  });
+
+  it("verifies its own tokens back to their claims", () => {
+    const issued = service.issueAccessToken(USER_ID, ["me"]);
+    expect(service.verifyAccessToken(issued.accessToken)).toEqual({ sub: USER_ID, scopes: ["me"], iat: start, exp: start + 1800, jti: issued.claims.jti });
+  });
+
+  it("issues tokens any standard library verifies with the key alone (as PyJWT's jwt.decode would)", () => {
+    const { accessToken } = service.issueAccessToken(USER_ID, ["me", "items"]);
+    const payload = jwt.verify(accessToken, SECRET, { algorithms: ["HS256"], audience: "graphql-api", issuer: "graphql-auth-server", clockTimestamp: start });
+    expect(payload).toMatchObject({ sub: USER_ID, scope: "me items" });
+  });
+
+  it("allows exactly 5 s of clock skew past exp", () => {
+    const { accessToken } = service.issueAccessToken(USER_ID, ["me"]);
+    clock.advanceSeconds(1800 + 4);
+    expect(refusal(service, accessToken)).toBe("accepted");
+    clock.advanceSeconds(1);
+    expect(refusal(service, accessToken)).toBe("jwt expired");
+  });
+
+  it("refuses a token signed with another key, or for another issuer or audience", () => {
+    const { accessToken } = service.issueAccessToken(USER_ID, ["me"]);
+    expect(refusal(new TokenService(hsKeys(`${SECRET}-other`), SETTINGS, clock), accessToken)).toBe("invalid signature");
+    expect(refusal(new TokenService(hsKeys(SECRET), { ...SETTINGS, issuer: "someone-else" }, clock), accessToken)).toMatch(/jwt issuer invalid/);
+    expect(refusal(new TokenService(hsKeys(SECRET), { ...SETTINGS, audience: "another-api" }, clock), accessToken)).toMatch(/jwt audience invalid/);
+  });
+
+  it("refuses a token of another type before checking its signature", () => {
+    const plain = jwt.sign({ sub: USER_ID, scope: "me", jti: "j", iss: SETTINGS.issuer, aud: SETTINGS.audience, iat: start, exp: start + 60 }, SECRET);
+    expect(decode(plain).header.typ).toBe("JWT");
+    expect(refusal(service, plain)).toBe("typ");
+  });
+
+  it("refuses a 100 kB token by its length, without parsing it", () => {
+    const huge = `${"a".repeat(50_000)}.${"b".repeat(50_000)}.c`;
+    expect(refusal(service, huge)).toBe("malformed");
+  });
+
+  it.each([
+    ["a JSON array header", `${Buffer.from("[]").toString("base64url")}.e30.sig`, "header not an object"],
+    ["a header that is not JSON", "bm90IGpzb24.e30.sig", "header not JSON"],
+    ["base64 padding", "eyJhbGciOiJIUzI1NiJ9.e30=.sig", "malformed"],
+    ["whitespace inside", "eyJ0eXAiOiJhdCtqd3QifQ. e30.sig", "malformed"],
+  ])("refuses %s", (_label, token, reason) => {
+    expect(refusal(service, token)).toBe(reason);
+  });
+});
+
+describe("parseScopes", () => {
+  it.each([
+    ["me items", ["me", "items"]],
+    ["  me\titems\n", ["me", "items"]],
+    ["me me items", ["me", "items"]],
+    ["", []],
+    ["   ", []],
+  ])("reads %j as %j", (scope, scopes) => {
+    expect(parseScopes(scope)).toEqual(scopes);
+  });
+});

@@ -1,0 +1,212 @@
+/** config: defaults, each invalid value refused naming its key, the production key rules, and .env. */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, loadConfig, readEnvironment } from "./config";
+
+/** 32 bytes and more: a key the server accepts anywhere. */
+const GOOD_KEY = "0123456789abcdef0123456789abcdef0123";
+const TUTORIAL_KEY = "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe("loadConfig defaults", () => {
+  it("follows CONTRACT section 2 with an empty environment", () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      nodeEnv: "development",
+      host: "127.0.0.1",
+      port: 4000,
+      databaseUrl: "sqlite:./data/graphql-auth.db",
+      dataDir: "./data",
+      secretKey: undefined,
+      accessTokenExpireMinutes: 30,
+      jwtIssuer: "graphql-auth-server",
+      jwtAudience: "graphql-api",
+      jwtAlgorithm: "HS256",
+      jwtKeysDir: "./data/keys",
+      refreshTokenExpireDays: 14,
+      seedDemoUsers: true,
+      logLevel: "info",
+      argon2: { memoryCost: 65536, timeCost: 3, parallelism: 4 },
+      loginMaxFailures: 5,
+      graphqlMaxAliases: 15,
+      graphqlMaxDepth: 10,
+      graphqlBatching: false,
+      webConcurrency: 1,
+      hashConcurrency: availableParallelism(),
+      trustProxy: false,
+    });
+  });
+
+  it("seeds the demo users by default in development only", () => {
+    expect(loadConfig({ NODE_ENV: "test" }).seedDemoUsers).toBe(false);
+    expect(loadConfig({ NODE_ENV: "production", SECRET_KEY: GOOD_KEY }).seedDemoUsers).toBe(false);
+    expect(loadConfig({ NODE_ENV: "production", SECRET_KEY: GOOD_KEY, SEED_DEMO_USERS: "true" }).seedDemoUsers).toBe(true);
+    expect(loadConfig({ SEED_DEMO_USERS: "false" }).seedDemoUsers).toBe(false);
+  });
+
+  it("treats an empty value as unset", () => {
+    expect(loadConfig({ PORT: "", LOG_LEVEL: "", SECRET_KEY: "" })).toMatchObject({ port: 4000, logLevel: "info", secretKey: undefined });
+  });
+
+  it("reads every key it is given", () => {
+    const config = loadConfig({
+      NODE_ENV: "test",
+      HOST: "0.0.0.0",
+      PORT: "0",
+      DATABASE_URL: "postgres://u:p@db:5432/app",
+      SECRET_KEY: GOOD_KEY,
+      ACCESS_TOKEN_EXPIRE_MINUTES: "5",
+      JWT_ISSUER: "me",
+      JWT_AUDIENCE: "them",
+      ARGON2_MEMORY_KIB: "1024",
+      ARGON2_TIME_COST: "1",
+      ARGON2_PARALLELISM: "1",
+      GRAPHQL_BATCHING: "yes",
+      HASH_CONCURRENCY: "3",
+      TRUST_PROXY: "1",
+    });
+    expect(config).toMatchObject({
+      host: "0.0.0.0",
+      port: 0,
+      databaseUrl: "postgres://u:p@db:5432/app",
+      dataDir: "./data",
+      secretKey: GOOD_KEY,
+      accessTokenExpireMinutes: 5,
+      jwtIssuer: "me",
+      jwtAudience: "them",
+      argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
+      graphqlBatching: true,
+      hashConcurrency: 3,
+      trustProxy: true,
+    });
+  });
+
+  it.each([
+    ["sqlite:./data/graphql-auth.db", "./data"],
+    ["sqlite:graphql-auth.db", "."],
+    ["sqlite:/var/lib/graphql-auth/users.db", "/var/lib/graphql-auth"],
+    ["sqlite:/users.db", "/"],
+    ["sqlite::memory:", "./data"],
+  ])("keeps the data folder beside the database file: %s -> %s", (url, dir) => {
+    expect(loadConfig({ DATABASE_URL: url }).dataDir).toBe(dir);
+  });
+
+  it("returns a deeply frozen object", () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.argon2)).toBe(true);
+  });
+});
+
+describe("loadConfig refusals", () => {
+  it.each([
+    ["NODE_ENV", "staging"],
+    ["HOST", "   "],
+    ["PORT", "65536"],
+    ["PORT", "-1"],
+    ["PORT", "4000.5"],
+    ["PORT", "http"],
+    ["DATABASE_URL", "mysql://localhost/db"],
+    ["DATABASE_URL", "sqlite:"],
+    ["SECRET_KEY", "too-short"],
+    ["ACCESS_TOKEN_EXPIRE_MINUTES", "0"],
+    ["ACCESS_TOKEN_EXPIRE_MINUTES", "thirty"],
+    ["JWT_ISSUER", "  "],
+    ["JWT_AUDIENCE", "\t"],
+    ["JWT_ALGORITHM", "HS384"],
+    ["JWT_ALGORITHM", "none"],
+    ["JWT_KEYS_DIR", " "],
+    ["REFRESH_TOKEN_EXPIRE_DAYS", "0"],
+    ["SEED_DEMO_USERS", "maybe"],
+    ["LOG_LEVEL", "verbose"],
+    ["ARGON2_MEMORY_KIB", "512"],
+    ["ARGON2_MEMORY_KIB", "2097152"],
+    ["ARGON2_TIME_COST", "0"],
+    ["ARGON2_TIME_COST", "11"],
+    ["ARGON2_PARALLELISM", "0"],
+    ["LOGIN_MAX_FAILURES", "0"],
+    ["GRAPHQL_MAX_ALIASES", "0"],
+    ["GRAPHQL_MAX_DEPTH", "0"],
+    ["GRAPHQL_BATCHING", "sometimes"],
+    ["WEB_CONCURRENCY", "0"],
+    ["HASH_CONCURRENCY", "0"],
+    ["TRUST_PROXY", "proxy"],
+  ])("refuses %s=%j with one line naming the key", (key, value) => {
+    const error = configError({ [key]: value });
+    expect(error.key).toBe(key);
+    expect(error.message).toMatch(new RegExp(`^Invalid configuration: ${key} `));
+    expect(error.message).not.toContain("\n");
+  });
+});
+
+describe("the secret key", () => {
+  it.each([
+    ["unset", {}],
+    ["shorter than 32 bytes", { SECRET_KEY: "a".repeat(31) }],
+    ["the FastAPI tutorial's published key", { SECRET_KEY: TUTORIAL_KEY }],
+  ])("is refused in production when %s", (_label, env) => {
+    const error = configError({ NODE_ENV: "production", ...env });
+    expect(error.key).toBe("SECRET_KEY");
+  });
+
+  it("counts bytes, not characters: 16 two-byte characters are 32 bytes", () => {
+    expect(loadConfig({ NODE_ENV: "production", SECRET_KEY: "é".repeat(16) }).secretKey).toBe("é".repeat(16));
+    expect(configError({ NODE_ENV: "production", SECRET_KEY: "é".repeat(15) }).key).toBe("SECRET_KEY");
+  });
+
+  it("is accepted in production when 32 bytes or more", () => {
+    expect(loadConfig({ NODE_ENV: "production", SECRET_KEY: "k".repeat(32) }).secretKey).toBe("k".repeat(32));
+  });
+
+  it("may be unset in development and test, where a development key is made instead", () => {
+    expect(loadConfig({ NODE_ENV: "development" }).secretKey).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: "test" }).secretKey).toBeUndefined();
+  });
+});
+
+describe("readEnvironment", () => {
+  let cwd: string;
+  beforeEach(() => {
+    cwd = mkdtempSync(join(tmpdir(), "graphql-auth-config-"));
+  });
+  afterEach(() => rmSync(cwd, { recursive: true, force: true }));
+
+  it("reads a .env file in the working directory, comments and quotes included", () => {
+    writeFileSync(join(cwd, ".env"), ['# a comment', "JWT_ISSUER=from-dotenv", 'JWT_AUDIENCE="quoted audience"', "GRAPHQL_MAX_DEPTH=7 # trailing"].join("\n"));
+    const env = readEnvironment(cwd);
+    expect(env).toMatchObject({ JWT_ISSUER: "from-dotenv", JWT_AUDIENCE: "quoted audience", GRAPHQL_MAX_DEPTH: "7" });
+    expect(loadConfig(env)).toMatchObject({ jwtIssuer: "from-dotenv", jwtAudience: "quoted audience", graphqlMaxDepth: 7 });
+  });
+
+  it("lets the process environment win over .env", () => {
+    // The one test that must touch process.env: precedence over it is what is being tested.
+    const key = "GRAPHQL_AUTH_TEST_PRECEDENCE";
+    writeFileSync(join(cwd, ".env"), `${key}=from-file\n`);
+    process.env[key] = "from-process";
+    try {
+      expect(readEnvironment(cwd)[key]).toBe("from-process");
+    } finally {
+      delete process.env[key];
+    }
+    expect(readEnvironment(cwd)[key]).toBe("from-file");
+  });
+
+  it("works without a .env file", () => {
+    expect(readEnvironment(cwd).JWT_ISSUER).toBe(process.env.JWT_ISSUER);
+  });
+
+  it("refuses an invalid value from .env naming the key", () => {
+    writeFileSync(join(cwd, ".env"), "ARGON2_TIME_COST=0\n");
+    expect(() => loadConfig(readEnvironment(cwd))).toThrow(/^Invalid configuration: ARGON2_TIME_COST /);
+  });
+});
