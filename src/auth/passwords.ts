@@ -37,7 +37,10 @@ export function checkNewPassword(password: string): void {
 
 /** Whether a password offered at login can be checked at all; others fail after dummy work. */
 export function isVerifiablePassword(password: string): boolean {
-  return password.length > 0 && password.length <= MAX_PASSWORD_LENGTH && password.trim() !== "" && !password.includes("\0");
+  // Counted in characters like checkNewPassword, so that a new password of 1024 characters outside
+  // the BMP (2048 UTF-16 units) can still log in; the first comparison keeps huge inputs cheap.
+  const withinBound = password.length <= 2 * MAX_PASSWORD_LENGTH && [...password].length <= MAX_PASSWORD_LENGTH;
+  return password.length > 0 && withinBound && password.trim() !== "" && !password.includes("\0");
 }
 
 export class PasswordService {

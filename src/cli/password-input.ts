@@ -1,0 +1,80 @@
+/** Reads a new password from standard input or from a no-echo prompt; never from an argument. */
+import { read } from "read";
+import { InvalidInput, PasswordPolicyViolation } from "../errors";
+import { MAX_PASSWORD_LENGTH, checkNewPassword, isVerifiablePassword } from "../auth/passwords";
+import { type CliIO } from "./runtime";
+
+/** Enough bytes for the longest allowed password in any encoding; more is refused without reading on. */
+const MAX_STDIN_BYTES = MAX_PASSWORD_LENGTH * 4 + 2;
+
+/**
+ * The new password: all of standard input with one trailing newline removed when `fromStdin`,
+ * otherwise typed twice at a prompt on the terminal, without echo.
+ * @throws InvalidInput when there is no terminal to prompt on, or the two entries differ.
+ * @throws PasswordPolicyViolation when standard input is far longer than any allowed password.
+ */
+export async function readNewPassword(io: CliIO, options: { fromStdin: boolean }): Promise<string> {
+  if (options.fromStdin) return stripOneNewline(await readAll(io.stdin));
+  if (!io.stdin.isTTY || !io.stderr.isTTY) {
+    throw new InvalidInput("No terminal to prompt for the password: pipe it on standard input with --password-stdin");
+  }
+  const first = await prompt(io, "Password:");
+  const second = await prompt(io, "Repeat password:");
+  if (first !== second) throw new InvalidInput("The two passwords do not match");
+  return first;
+}
+
+/** A password piped on standard input (with one trailing newline removed), or typed twice at a prompt. */
+export function readPasswordFromStdinOrPrompt(io: CliIO): Promise<string> {
+  return readNewPassword(io, { fromStdin: !io.stdin.isTTY });
+}
+
+/**
+ * The policy for a new password (8 to 1024 characters), plus what login would refuse to verify
+ * (blank, or with a NUL): an account must never get a password it cannot log in with.
+ * @throws PasswordPolicyViolation saying which rule failed.
+ */
+export function checkPassword(password: string): void {
+  checkNewPassword(password);
+  if (!isVerifiablePassword(password)) {
+    throw new PasswordPolicyViolation("Password must not be blank or contain a NUL character");
+  }
+}
+
+async function prompt(io: CliIO, text: string): Promise<string> {
+  try {
+    // `read` mutes the echo through mute-stream; the prompt goes to stderr to keep stdout for results.
+    const answer = await read({ prompt: text, silent: true, input: io.stdin, output: io.stderr });
+    // The newline the operator typed was muted with the rest; without it the next line overwrites the prompt.
+    io.stderr.write("\n");
+    return answer;
+  } catch (error) {
+    // Ctrl-C at the prompt: an operator's choice, not a failure worth a stack trace.
+    if (error instanceof Error && error.message === "canceled") {
+      io.stderr.write("\n");
+      throw new InvalidInput("Canceled");
+    }
+    throw error;
+  }
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    size += bytes.length;
+    if (size > MAX_STDIN_BYTES) {
+      throw new PasswordPolicyViolation(`Password must be at most ${MAX_PASSWORD_LENGTH} characters`);
+    }
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** `echo pw | …` and a here-string add one newline; a password that itself ends in one keeps it. */
+function stripOneNewline(text: string): string {
+  if (text.endsWith("\r\n")) return text.slice(0, -2);
+  if (text.endsWith("\n")) return text.slice(0, -1);
+  return text;
+}

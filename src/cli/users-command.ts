@@ -1,0 +1,132 @@
+/** `graphql-auth users add|disable|enable|list`: the operator's account management. */
+import { type Command } from "commander";
+import { z } from "zod";
+import { InvalidInput, UsernameTaken } from "../errors";
+import { type User } from "../users/user.entity";
+import { checkNewUsername } from "../users/username";
+import { commandGroup } from "./command";
+import { checkPassword, readNewPassword } from "./password-input";
+import { type CliRuntime } from "./runtime";
+
+/** Scopes a new account gets when `--scopes` is not given: every scope this server checks. */
+export const DEFAULT_SCOPES = "me items";
+
+interface AddOptions {
+  readonly email?: string;
+  readonly fullName?: string;
+  readonly scopes: string;
+  readonly disabled?: boolean;
+  readonly passwordStdin?: boolean;
+}
+
+/** Registers `users add`, `users disable`, `users enable` and `users list`. */
+export function registerUsersCommand(program: Command, runtime: CliRuntime): void {
+  const users = commandGroup(program, "users", "manage user accounts");
+
+  users
+    .command("add")
+    .description("create a user; the password comes from standard input or a prompt, never an argument")
+    .argument("<username>", "letters, digits and . _ @ + - (compared case-insensitively)")
+    .option("--email <email>", "e-mail address")
+    .option("--full-name <name>", "display name")
+    .option("--scopes <scopes>", "space-separated scopes the account may be granted", DEFAULT_SCOPES)
+    .option("--disabled", "create the account disabled")
+    .option("--password-stdin", "read the password from standard input (one trailing newline is removed)")
+    .action(async (username: string, options: AddOptions) => {
+      const user = await addUser(runtime, username, options);
+      runtime.print(`Added user ${user.username} (id ${user.id}, scopes: ${user.scopes.join(" ") || "none"}${user.disabled ? ", disabled" : ""})`);
+    });
+
+  for (const [name, disabled] of [
+    ["disable", true],
+    ["enable", false],
+  ] as const) {
+    users
+      .command(name)
+      .description(`${name} a user; takes effect on the next request of any of the user's tokens`)
+      .argument("<username>")
+      .action(async (username: string) => {
+        const store = await runtime.users();
+        // Every request reloads the user, so existing access tokens meet "Inactive user" at once.
+        // TODO(#4): disabling also revokes the user's refresh tokens.
+        const user = await store.setDisabled(username, disabled);
+        runtime.print(`${disabled ? "Disabled" : "Enabled"} user ${user.username}`);
+      });
+  }
+
+  users
+    .command("list")
+    .description("list the users (never their password hashes)")
+    .option("--json", "print a JSON array of { id, username, email, fullName, disabled, scopes }")
+    .action(async (options: { json?: boolean }) => {
+      const list = await (await runtime.users()).listUsers();
+      if (options.json) runtime.print(JSON.stringify(list, null, 2));
+      else runtime.print(formatTable(list));
+    });
+}
+
+/**
+ * Validates everything before the password is read, reads it, checks it against the policy, and
+ * only then hashes it and inserts the user.
+ * @throws InvalidInput, PasswordPolicyViolation or UsernameTaken.
+ */
+async function addUser(runtime: CliRuntime, rawUsername: string, options: AddOptions): Promise<User> {
+  const username = checkNewUsername(rawUsername);
+  const email = options.email === undefined ? null : checkEmail(options.email);
+  const fullName = options.fullName === undefined ? null : checkFullName(options.fullName);
+  const scopes = parseScopes(options.scopes);
+
+  const store = await runtime.users();
+  // Checked before asking for the password, so an operator does not type one for nothing. The
+  // unique index still decides when two processes race (createUser throws UsernameTaken).
+  if (await store.findUserByUsername(username)) throw new UsernameTaken(username);
+
+  const password = await readNewPassword(runtime.io, { fromStdin: options.passwordStdin === true });
+  checkPassword(password);
+  const passwordHash = await (await runtime.passwords()).hash(password);
+  return store.createUser({ username, email, fullName, passwordHash, scopes, disabled: options.disabled === true });
+}
+
+const emailSchema = z.email().max(254);
+
+function checkEmail(email: string): string {
+  const trimmed = email.trim();
+  if (!emailSchema.safeParse(trimmed).success) throw new InvalidInput(`Not a valid e-mail address: ${email}`);
+  return trimmed;
+}
+
+function checkFullName(name: string): string {
+  const trimmed = name.normalize("NFC").trim();
+  if (trimmed.length === 0 || [...trimmed].length > 255) throw new InvalidInput("Full name must be 1 to 255 characters");
+  if (/\p{Cc}/u.test(trimmed)) throw new InvalidInput("Full name must not contain control characters");
+  return trimmed;
+}
+
+/** RFC 6749 section 3.3 scope-token: printable ASCII except space, `"` and `\`. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/** Splits on white space, refuses what RFC 6749 forbids in a scope, and drops repeats. */
+function parseScopes(text: string): string[] {
+  const scopes = [...new Set(text.split(/\s+/).filter(Boolean))];
+  const bad = scopes.find((scope) => !SCOPE_TOKEN.test(scope));
+  if (bad !== undefined) throw new InvalidInput(`Not a valid scope: ${JSON.stringify(bad)}`);
+  return scopes;
+}
+
+/** A plain aligned table; the id comes last because it is long and seldom needed. */
+function formatTable(users: readonly User[]): string {
+  if (users.length === 0) return "No users.";
+  const header = ["USERNAME", "STATUS", "SCOPES", "EMAIL", "FULL NAME", "ID"];
+  const rows = users.map((u) => [
+    u.username,
+    u.disabled ? "disabled" : "active",
+    u.scopes.join(" ") || "-",
+    u.email ?? "-",
+    u.fullName ?? "-",
+    u.id,
+  ]);
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => [...row[i]!].length)));
+  return [header, ...rows]
+    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + " ".repeat(widths[i]! - [...cell].length))).join("  "))
+    .join("\n");
+}

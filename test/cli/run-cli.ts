@@ -1,0 +1,58 @@
+/** Test helper: runs the built CLI (`node dist/cli/main.js`) as a child process, as an operator would. */
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { TEST_SECRET } from "../harness";
+
+/** The compiled entry point that package.json `bin` names; `npm test` builds it first. */
+export const CLI_PATH = resolve(__dirname, "..", "..", "dist", "cli", "main.js");
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * The environment of every CLI run: test mode, a real key, cheap argon2. Nothing is inherited from
+ * the jest process but PATH, so a developer's LOG_LEVEL or DATABASE_URL cannot leak in.
+ */
+export function cliEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    NODE_ENV: "test",
+    DATABASE_URL: databaseUrl,
+    SECRET_KEY: TEST_SECRET,
+    ARGON2_MEMORY_KIB: "1024",
+    ARGON2_TIME_COST: "1",
+    ARGON2_PARALLELISM: "1",
+    ...extra,
+  };
+}
+
+/** An empty working directory, so that no `.env` file of the repository is read. */
+const WORK_DIR = mkdtempSync(join(tmpdir(), "graphql-auth-cli-cwd-"));
+
+/**
+ * Runs `graphql-auth <args>` with `env` as its whole environment; `input` is written to its standard
+ * input, which is then closed (a pipe, never a terminal).
+ */
+export function runCli(args: readonly string[], env: Record<string, string>, input = ""): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], { env, cwd: WORK_DIR, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
+    child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+    // A CLI that never exits fails the test instead of hanging the suite.
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(input);
+  });
+}
