@@ -1,6 +1,5 @@
 /** Two app instances on one database, as behind a load balancer: whatever one decides, the other honours. */
-import { createDb } from "../../src/db/database";
-import { UserStore } from "../../src/users/user.store";
+import { cliEnv, runCli } from "../cli/run-cli";
 import { DIALECTS, startTestServer, type TestServer } from "../harness";
 
 describe.each(DIALECTS)("two instances on one database (%s)", (dialect) => {
@@ -26,18 +25,13 @@ describe.each(DIALECTS)("two instances on one database (%s)", (dialect) => {
     expect((await a.gql("{ me { username } }", {}, { token: fromB })).body).toEqual({ data: { me: { username } } });
   });
 
-  it("refuses on both instances, at the next request, a user an operator disabled through a connection of its own", async () => {
+  it("refuses on both instances, at the next request, a user an operator disabled with the CLI", async () => {
     const { username, password } = await a.createUser();
     const token = await a.login(username, password);
     expect((await b.gql("{ me { username } }", {}, { token })).body.errors).toBeUndefined();
 
-    // What `graphql-auth users disable` does: its own connection to the database, no server involved.
-    const operator = createDb(a.database.url);
-    try {
-      await new UserStore(operator.db).setDisabled(username, true);
-    } finally {
-      await operator.close();
-    }
+    // The CLI is a third process on the same database; neither server is told anything.
+    expect(await runCli(["users", "disable", username], cliEnv(a.database.url))).toMatchObject({ code: 0, stderr: "" });
 
     for (const instance of [a, b]) {
       const response = await instance.gql("{ me { username } status }", {}, { token });
