@@ -1,5 +1,8 @@
 /** WEB_CONCURRENCY=2 on the built server: one port, both workers serving, restarts with backoff, SIGTERM drains. */
+import { mkdtempSync } from "node:fs";
 import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { request } from "node:http";
 import { createTestDatabase, DIALECTS, type TestDatabase } from "../harness";
 import { requestOnNewConnection, spawnServer, type LogLine, type SpawnedServer } from "../spawned-server";
@@ -101,7 +104,8 @@ describe("WEB_CONCURRENCY=2 with workers that cannot start", () => {
     blocker = createServer();
     await new Promise<void>((done) => blocker.listen(0, "127.0.0.1", done));
     const port = (blocker.address() as { port: number }).port;
-    server = spawnServer({ WEB_CONCURRENCY: "2", PORT: String(port), DATABASE_URL: "sqlite::memory:" });
+    const dir = mkdtempSync(join(tmpdir(), "graphql-auth-crash-"));
+    server = spawnServer({ WEB_CONCURRENCY: "2", PORT: String(port), DATABASE_URL: `sqlite:${join(dir, "crash.db")}` });
     const spawned = server;
     const deathsOfSlot0 = () => spawned.lines.filter((line) => line.slot === 0 && typeof line.restartInMs === "number").map((line) => line.restartInMs);
     await spawned.waitForLine(() => deathsOfSlot0().length >= 3, "three deaths of the first worker slot");
