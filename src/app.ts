@@ -1,7 +1,9 @@
 /** The composition root: builds database, stores, services, resolvers, schema, Apollo and HTTP. */
 import { AuthResolver } from "./auth/auth.resolver";
 import { loadSigningKeys } from "./auth/keys";
+import { type LoginDeps } from "./auth/login";
 import { PasswordService } from "./auth/passwords";
+import { RefreshTokenStore } from "./auth/refresh-token.store";
 import { TokenService } from "./auth/tokens";
 import { systemClock, type Clock } from "./clock";
 import { type Config } from "./config";
@@ -38,6 +40,9 @@ export interface App {
    * answers probes before that: GraphQL says "Service unavailable" and /readyz 503 meanwhile.
    */
   readonly databaseReady: Promise<void>;
+  readonly refreshTokens: RefreshTokenStore;
+  /** The use cases' dependencies, shared by the GraphQL mutations and POST /token. */
+  readonly auth: LoginDeps;
   /** Starts listening; resolves to the base URL (`http://host:port`). */
   listen(): Promise<string>;
   /** Stops accepting, finishes requests in flight, then closes the pool and the database. */
@@ -47,17 +52,19 @@ export interface App {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
   const clock = overrides.clock ?? systemClock;
+  // Keys first: a missing production key stops start-up before the database is touched.
+  const keys = loadSigningKeys(config, logger);
   const database = createDb(config.databaseUrl, { logger });
   let passwords: PasswordService | undefined;
   try {
     passwords = await PasswordService.create(config.argon2, config.hashConcurrency);
-    const keys = loadSigningKeys(config, logger);
     const tokens = new TokenService(
       keys,
       { issuer: config.jwtIssuer, audience: config.jwtAudience, lifetimeSeconds: config.accessTokenExpireMinutes * 60 },
       clock,
     );
-    const users = new UserStore(database.db);
+    const users = new UserStore(database.db, clock);
+    const refreshTokens = new RefreshTokenStore(database.db);
     const hashes = passwords;
     // In the background, so the HTTP server comes up (and /healthz answers) while PostgreSQL is
     // still starting or unreachable; the pool connects once it answers.
@@ -71,17 +78,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       overrides.databaseBackoff,
     );
 
+    // The use cases behind both doors: the GraphQL mutations and POST /token.
+    const auth: LoginDeps = { users, passwords, tokens, refreshTokens, clock, logger, refreshTokenExpireDays: config.refreshTokenExpireDays };
     const schema = await buildAppSchema(
       new Map<Function, object>([
         [UserResolver, new UserResolver()],
         [ItemResolver, new ItemResolver()],
-        [AuthResolver, new AuthResolver({ users, passwords, tokens, logger })],
+        [AuthResolver, new AuthResolver(auth)],
       ]),
     );
     const http = await createHttpServer({
       config,
       logger,
       contextDeps: { tokens, users },
+      auth,
+      jwks: keys.jwks,
       ping: async () => {
         if (!startup.isReady()) throw new Error("database start-up has not finished");
         await database.ping();
@@ -98,6 +109,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       passwords: hashes,
       tokens,
       databaseReady: startup.whenReady,
+      refreshTokens,
+      auth,
       listen: async () => {
         await http.fastify.listen({ host: config.host, port: config.port });
         const address = http.fastify.server.address();

@@ -81,6 +81,14 @@ export class UnknownScope extends AppError {
   }
 }
 
+/** A refresh asked for a scope beyond those of the login it descends from (RFC 6749 section 6). */
+export class ScopeNotGranted extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor(readonly scope: string) {
+    super(`Scope not granted to this refresh token: ${scope}`);
+  }
+}
+
 /** A new password outside the policy; the message says which bound. */
 export class PasswordPolicyViolation extends AppError {
   readonly code = "BAD_USER_INPUT";
@@ -136,4 +144,18 @@ export class ServiceUnavailable extends AppError {
  */
 export function invariant(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`Invariant failed: ${message}`);
+}
+
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EISDIR: "not a regular file",
+};
+
+/** An operator named a file that cannot be opened or read (`users import`). */
+export class UnreadableFile extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor(path: string, errorCode?: string) {
+    super(`Cannot read ${path}: ${(errorCode && FILE_ERRORS[errorCode]) ?? errorCode ?? "unreadable"}`);
+  }
 }

@@ -1,6 +1,7 @@
 /** Start-up: loadConfig, createApp, listen; signals; the only process.exit of the server. */
 import "reflect-metadata";
 import { createApp } from "./app";
+import { loadSigningKeys } from "./auth/keys";
 import { isClusterPrimary, runPrimary, workerLogger } from "./cluster";
 import { ConfigError, loadConfig, readEnvironment } from "./config";
 import { createLogger } from "./log";
@@ -17,9 +18,18 @@ async function main(): Promise<void> {
     throw error;
   }
   if (isClusterPrimary(config)) {
-    process.exit(await runPrimary({ workers: config.webConcurrency, logger: createLogger({ level: config.logLevel }) }));
+    const logger = createLogger({ level: config.logLevel });
+    // Keys are checked (and a development key made) once, before any worker starts: a bad key
+    // folder stops the primary with one line, not every worker in a restart loop.
+    try {
+      loadSigningKeys(config, logger);
+    } catch (error) {
+      exitOnConfigError(error);
+    }
+    process.exit(await runPrimary({ workers: config.webConcurrency, logger }));
   }
-  const app = await createApp(config, { logger: workerLogger(config) });
+  // A setting only start-up can check (the key folder) fails with the same one line as loadConfig's.
+  const app = await createApp(config, { logger: workerLogger(config) }).catch(exitOnConfigError);
   await app.listen();
 
   let stopping = false;
@@ -39,6 +49,14 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+}
+
+function exitOnConfigError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
 }
 
 main().catch((error: unknown) => {

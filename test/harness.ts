@@ -53,6 +53,14 @@ export async function createTestDatabase(dialect: TestDialect): Promise<TestData
       const client = new Client({ connectionString: PG_ADMIN_URL });
       await client.connect();
       try {
+        // A closed pool's sockets can still be ending: FORCE would terminate those backends, whose
+        // FATAL message then reaches a client no one listens to any more and fails the suite.
+        // Wait (briefly) for them to go on their own; FORCE only removes what is really left.
+        for (let i = 0; i < 100; i++) {
+          const { rows } = await client.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [name]);
+          if (rows[0].n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await client.end();

@@ -1,4 +1,4 @@
-/** AuthPayload: what login answers, shaped after the OAuth2 token response (RFC 6749 section 5.1). */
+/** AuthPayload: what login, refresh and changePassword answer, shaped after the OAuth2 token response (RFC 6749 section 5.1). */
 import { Field, Int, ObjectType } from "type-graphql";
 
 @ObjectType({ description: "A bearer token and what it grants." })
@@ -14,4 +14,17 @@ export class AuthPayload {
 
   @Field(() => String, { description: "The granted scopes, space-separated." })
   scope!: string;
+
+  @Field(() => String, { description: "Opaque and single use: `refresh` spends it and returns a new pair." })
+  refreshToken!: string;
+}
+
+/** The payload of a token pair, whichever use case issued it. */
+export function toAuthPayload(pair: {
+  readonly accessToken: string;
+  readonly expiresIn: number;
+  readonly scope: string;
+  readonly refreshToken: string;
+}): AuthPayload {
+  return { accessToken: pair.accessToken, tokenType: "bearer", expiresIn: pair.expiresIn, scope: pair.scope, refreshToken: pair.refreshToken };
 }

@@ -1,14 +1,14 @@
-/** GraphQL door to authentication: the login mutation and the token-only status query. */
+/** GraphQL door to authentication: login, refresh, logout, changePassword, and the token-only status query. */
 import { Args, ArgsType, Authorized, Ctx, Field, Mutation, Query, Resolver } from "type-graphql";
-import { type Logger } from "../log";
-import { type UserStore } from "../users/user.store";
 import { AllowInactive } from "./auth-checker";
-import { AuthPayload } from "./auth-payload.entity";
+import { AuthPayload, toAuthPayload } from "./auth-payload.entity";
+import { changePassword } from "./change-password";
 import { type Context } from "./context";
-import { login } from "./login";
-import { type PasswordService } from "./passwords";
-import { type TokenService } from "./tokens";
+import { login, type LoginDeps } from "./login";
+import { logout, refresh } from "./refresh-tokens";
 
+// Arguments are @ArgsType classes: their field order is the schema's, which parameter
+// decorators do not guarantee.
 @ArgsType()
 class LoginArgs {
   @Field(() => String)
@@ -21,21 +21,56 @@ class LoginArgs {
   scopes?: string[] | null;
 }
 
-export interface AuthResolverDeps {
-  readonly users: UserStore;
-  readonly passwords: PasswordService;
-  readonly tokens: TokenService;
-  readonly logger: Logger;
+@ArgsType()
+class RefreshArgs {
+  @Field(() => String)
+  refreshToken!: string;
 }
+
+@ArgsType()
+class LogoutArgs {
+  @Field(() => String)
+  refreshToken!: string;
+
+  @Field(() => Boolean, { defaultValue: false, description: "Also end every other login of the user and every access token issued so far." })
+  everywhere!: boolean;
+}
+
+@ArgsType()
+class ChangePasswordArgs {
+  @Field(() => String)
+  currentPassword!: string;
+
+  @Field(() => String, { description: "8 to 1024 characters." })
+  newPassword!: string;
+}
+
+export type AuthResolverDeps = LoginDeps;
 
 @Resolver()
 export class AuthResolver {
   constructor(private readonly deps: AuthResolverDeps) {}
 
-  @Mutation(() => AuthPayload, { description: "Verifies a password and returns a bearer token." })
-  async login(@Args(() => LoginArgs) args: LoginArgs, @Ctx() _ctx: Context): Promise<AuthPayload> {
-    const issued = await login(this.deps, args);
-    return { accessToken: issued.accessToken, tokenType: "bearer", expiresIn: issued.expiresIn, scope: issued.scope };
+  @Mutation(() => AuthPayload, { description: "Verifies a password and returns a bearer token and a refresh token." })
+  async login(@Args(() => LoginArgs) args: LoginArgs, @Ctx() ctx: Context): Promise<AuthPayload> {
+    return toAuthPayload(await login(this.deps, { ...args, clientAddress: ctx.clientAddress }));
+  }
+
+  @Mutation(() => AuthPayload, { description: "Rotates: the refresh token passed in is spent, and a new pair returned." })
+  async refresh(@Args(() => RefreshArgs) args: RefreshArgs): Promise<AuthPayload> {
+    return toAuthPayload(await refresh(this.deps, args.refreshToken));
+  }
+
+  @Mutation(() => Boolean, { description: "Ends the login the refresh token belongs to; true when the token was live." })
+  logout(@Args(() => LogoutArgs) args: LogoutArgs): Promise<boolean> {
+    return logout(this.deps, args.refreshToken, args.everywhere);
+  }
+
+  @Authorized()
+  @Mutation(() => AuthPayload, { description: "Needs a valid token and an active account; revokes every earlier token of the user." })
+  async changePassword(@Args(() => ChangePasswordArgs) args: ChangePasswordArgs, @Ctx() ctx: Context): Promise<AuthPayload> {
+    const viewer = await ctx.viewer();
+    return toAuthPayload(await changePassword(this.deps, { userId: viewer.user.id, scopes: viewer.scopes, ...args }));
   }
 
   @Authorized()

@@ -2,6 +2,7 @@
 import { InvalidToken, NotAuthenticated } from "../errors";
 import { type User } from "../users/user.entity";
 import { type UserStore } from "../users/user.store";
+import { isTokenCurrent } from "./token-version";
 import { type TokenService } from "./tokens";
 
 /** An authenticated caller: the user as the database has it now, and the scopes this request holds. */
@@ -68,8 +69,12 @@ async function resolveViewer(bearer: Bearer, deps: ContextDeps): Promise<Viewer>
   if (bearer.kind === "none") throw new NotAuthenticated();
   if (bearer.kind === "malformed") throw new InvalidToken("malformed Authorization header");
   const claims = deps.tokens.verifyAccessToken(bearer.token);
-  const user = await deps.users.findUserById(claims.sub);
-  if (!user) throw new InvalidToken("unknown subject");
+  // One query: the user and its token version, which revokes tokens issued before the last
+  // logout everywhere or password change.
+  const subject = await deps.users.findTokenSubject(claims.sub);
+  if (!subject) throw new InvalidToken("unknown subject");
+  if (!isTokenCurrent(claims, subject.tokenVersion)) throw new InvalidToken("revoked");
+  const { user } = subject;
   return {
     user,
     scopes: claims.scopes.filter((scope) => user.scopes.includes(scope)),

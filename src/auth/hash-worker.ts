@@ -14,6 +14,12 @@ export interface VerifyTask {
 export async function verify({ candidates, stored }: VerifyTask): Promise<number> {
   const format = findFormat(stored);
   if (!format) return -1;
+  // The caller inspected already; checking again here means no path can reach a hostile cost.
+  try {
+    format.inspect(stored);
+  } catch {
+    return -1;
+  }
   for (let i = 0; i < candidates.length; i++) {
     if (await format.verify(candidates[i]!, stored)) return i;
   }

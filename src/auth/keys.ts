@@ -1,9 +1,10 @@
-/** Signing keys: the HS256 secret as a KeyObject made once, and the JWKS document. */
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+/** Signing keys: the HS256 secret or the key pairs of JWT_KEYS_DIR as KeyObjects made once, and the JWKS document. */
+import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createSecretKey, randomBytes, type KeyObject } from "node:crypto";
-import { type Config, type JwtAlgorithm } from "../config";
+import { createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
+import { ConfigError, type Config, type JwtAlgorithm } from "../config";
 import { type Logger } from "../log";
+import { jwkThumbprint, keyFitsAlgorithm, publicJwk, type AsymmetricAlgorithm } from "./jwk";
 
 export interface SigningKeys {
   readonly algorithm: JwtAlgorithm;
@@ -16,13 +17,130 @@ export interface SigningKeys {
 }
 
 export const DEV_SECRET_FILE = "secret.key";
+/** No PEM key is anywhere near this; a bigger file in the key folder is not read. */
+const MAX_KEY_FILE_BYTES = 64 * 1024;
+/** Our kids are 43 characters; anything much longer is refused before the lookup. */
+const MAX_KID_LENGTH = 128;
 
 /**
- * Loads the keys the configuration names, once per process.
- * Under HS256 without SECRET_KEY (development and test only: production refuses at config time),
- * a random key is made once and kept in the data folder with mode 0600.
+ * Loads the keys the configuration names, once per process; requests only look them up.
+ * HS256: SECRET_KEY, or outside production a random key made once and kept in the data folder
+ * (mode 0600). RS256, ES256, EdDSA: every `*.pem` of JWT_KEYS_DIR that fits the algorithm; the
+ * last private key in file-name order signs (`keys generate` names files by UTC time), all verify.
+ * Outside production an empty folder gets a new key; production refuses to start.
+ * @throws ConfigError naming JWT_KEYS_DIR when production has no key, or a file is not a PEM key.
  */
 export function loadSigningKeys(config: Config, logger: Logger): SigningKeys {
+  if (config.jwtAlgorithm === "HS256") return loadSecret(config, logger);
+  const algorithm = config.jwtAlgorithm;
+  const dir = config.jwtKeysDir;
+  let keys = readKeyFolder(dir, algorithm, logger);
+  if (!keys.some((k) => k.privateKey)) {
+    if (config.nodeEnv === "production") {
+      throw new ConfigError("JWT_KEYS_DIR", `(${dir}) holds no ${algorithm} private key; make one with \`npx graphql-auth keys generate --alg ${algorithm}\``);
+    }
+    const made = generateSigningKey(dir, algorithm);
+    logger.warn({ file: made.file, kid: made.kid }, `JWT_KEYS_DIR held no ${algorithm} key: made one (development and test only)`);
+    keys = readKeyFolder(dir, algorithm, logger);
+  }
+  const signer = keys.filter((k) => k.privateKey).at(-1)!;
+  const byKid = new Map(keys.map((k) => [k.kid, k.publicKey]));
+  const jwks = keys.map((k) => Object.freeze({ ...publicJwk(k.publicKey), kid: k.kid, alg: algorithm, use: "sig" }));
+  logger.info({ algorithm, kid: signer.kid, verificationKeys: keys.length }, "signing keys loaded");
+  return {
+    algorithm,
+    signing: { key: signer.privateKey!, kid: signer.kid },
+    // A plain map lookup: a kid never names a file or reaches a query, whatever it holds.
+    verificationKey: (kid) => (kid !== undefined && kid.length <= MAX_KID_LENGTH ? byKid.get(kid) : undefined),
+    jwks: Object.freeze({ keys: Object.freeze(jwks) }),
+  };
+}
+
+export interface GeneratedKey {
+  readonly kid: string;
+  readonly file: string;
+  readonly algorithm: AsymmetricAlgorithm;
+}
+
+/**
+ * Writes a new private key (PKCS #8 PEM, which holds the public half too) into `dir` with mode
+ * 0600, named by UTC time so that it sorts last and signs from the next start.
+ * @returns its `kid` (RFC 7638 thumbprint) and file.
+ */
+export function generateSigningKey(dir: string, algorithm: AsymmetricAlgorithm, nowMs = Date.now()): GeneratedKey {
+  const { privateKey, publicKey } = generateKeyPair(algorithm);
+  const kid = jwkThumbprint(publicKey);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stamp = new Date(nowMs).toISOString().replace(/[-:.]/g, "");
+  const file = join(dir, `${stamp}-${algorithm.toLowerCase()}-${kid.slice(0, 8)}.pem`);
+  // `wx`: never overwrite a key that may still be verifying live tokens.
+  writeFileSync(file, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600, flag: "wx" });
+  chmodSync(file, 0o600);
+  return { kid, file, algorithm };
+}
+
+function generateKeyPair(algorithm: AsymmetricAlgorithm): { privateKey: KeyObject; publicKey: KeyObject } {
+  switch (algorithm) {
+    case "RS256":
+      return generateKeyPairSync("rsa", { modulusLength: 2048 });
+    case "ES256":
+      return generateKeyPairSync("ec", { namedCurve: "P-256" });
+    case "EdDSA":
+      return generateKeyPairSync("ed25519");
+  }
+}
+
+interface LoadedKey {
+  readonly file: string;
+  readonly kid: string;
+  readonly publicKey: KeyObject;
+  /** Absent for a public-key file: it verifies tokens of a retired key but signs nothing. */
+  readonly privateKey?: KeyObject;
+}
+
+/** Every key of `dir` that fits `algorithm`, in file-name order; others are skipped with a warning. */
+function readKeyFolder(dir: string, algorithm: AsymmetricAlgorithm, logger: Logger): LoadedKey[] {
+  if (!existsSync(dir)) return [];
+  const names = readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith(".pem"))
+    .map((entry) => entry.name)
+    .sort();
+  const loaded = new Map<string, LoadedKey>();
+  for (const name of names) {
+    const file = join(dir, name);
+    const stat = statSync(file);
+    if (stat.size > MAX_KEY_FILE_BYTES) throw new ConfigError("JWT_KEYS_DIR", `file ${name} is too large to be a PEM key`);
+    const key = parseKeyFile(file, name);
+    if (!keyFitsAlgorithm(key.publicKey, algorithm)) {
+      logger.warn({ file }, `key file ignored: not a ${algorithm} key`);
+      continue;
+    }
+    if (key.privateKey && (stat.mode & 0o077) !== 0) {
+      logger.warn({ file, mode: (stat.mode & 0o777).toString(8) }, "private key file is readable by other users: chmod 600 it");
+    }
+    // The same key twice (a private file and its public half): the private one counts.
+    const kept = loaded.get(key.kid);
+    if (!kept || (!kept.privateKey && key.privateKey)) loaded.set(key.kid, key);
+  }
+  return [...loaded.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
+
+function parseKeyFile(file: string, name: string): LoadedKey {
+  const pem = readFileSync(file, "utf8");
+  try {
+    if (pem.includes("PRIVATE KEY-----")) {
+      const privateKey = createPrivateKey(pem);
+      const publicKey = createPublicKey(privateKey);
+      return { file, kid: jwkThumbprint(publicKey), publicKey, privateKey };
+    }
+    const publicKey = createPublicKey(pem);
+    return { file, kid: jwkThumbprint(publicKey), publicKey };
+  } catch (error) {
+    throw new ConfigError("JWT_KEYS_DIR", `file ${name} is not a readable unencrypted PEM key (${error instanceof Error ? error.message : "unreadable"})`);
+  }
+}
+
+function loadSecret(config: Config, logger: Logger): SigningKeys {
   const secret = config.secretKey ?? developmentSecret(config.dataDir, logger);
   // A KeyObject, made once: given a string, jsonwebtoken 9 tries to parse it as a public key on
   // every call, which measured 42 times slower.
@@ -30,7 +148,8 @@ export function loadSigningKeys(config: Config, logger: Logger): SigningKeys {
   return {
     algorithm: "HS256",
     signing: { key },
-    verificationKey: () => key,
+    // Our HS256 tokens name no key: one that does (a `kid` of any value) was not made here.
+    verificationKey: (kid) => (kid === undefined ? key : undefined),
     jwks: Object.freeze({ keys: Object.freeze([]) }),
   };
 }

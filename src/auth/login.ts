@@ -1,15 +1,11 @@
 /** The login use case: verify the password, check the account, grant scopes, upgrade the hash, issue. */
 import { InactiveUser, InvalidCredentials, UnknownScope } from "../errors";
-import { type Logger } from "../log";
-import { type UserStore } from "../users/user.store";
 import { isVerifiablePassword, type PasswordService } from "./passwords";
-import { parseScopes, type IssuedAccessToken, type TokenService } from "./tokens";
+import { startSession, type SessionDeps, type TokenPair } from "./refresh-tokens";
+import { parseScopes } from "./tokens";
 
-export interface LoginDeps {
-  readonly users: UserStore;
+export interface LoginDeps extends SessionDeps {
   readonly passwords: PasswordService;
-  readonly tokens: TokenService;
-  readonly logger: Logger;
 }
 
 export interface LoginRequest {
@@ -17,17 +13,19 @@ export interface LoginRequest {
   readonly password: string;
   /** Requested scopes; undefined grants every scope the account holds. */
   readonly scopes?: readonly string[] | null;
+  /** Where the attempt came from, for failed-login limits (CONTRACT section 7). */
+  readonly clientAddress?: string;
 }
 
 /**
- * Logs a user in.
- * @returns a new access token carrying the granted scopes.
+ * Logs a user in. Both doors, the `login` mutation and `POST /token`, come here.
+ * @returns a new access token carrying the granted scopes, and the first refresh token of a new family.
  * @throws InvalidCredentials for an unknown username or a wrong password (one answer for both),
  *   InactiveUser for a disabled account after a correct password, UnknownScope for a scope the
  *   account does not hold.
  */
-export async function login(deps: LoginDeps, request: LoginRequest): Promise<IssuedAccessToken> {
-  const { users, passwords, tokens, logger } = deps;
+export async function login(deps: LoginDeps, request: LoginRequest): Promise<TokenPair> {
+  const { users, passwords, logger } = deps;
   const found = await users.findCredentials(request.username);
 
   // Unknown user, unusable password and wrong password all cost one verification of a
@@ -52,7 +50,7 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Iss
     const replaced = await users.replacePasswordHash(found.user.id, found.passwordHash, upgraded);
     logger.info({ userId: found.user.id, replaced }, "password hash upgraded to the current argon2id policy");
   }
-  return tokens.issueAccessToken(found.user.id, granted);
+  return startSession(deps, found.user.id, granted, found.tokenVersion);
 }
 
 /**

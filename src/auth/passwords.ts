@@ -8,7 +8,7 @@ import { PasswordPolicyViolation } from "../errors";
 import type { HashTask, VerifyTask } from "./hash-worker";
 import { isCurrentArgon2 } from "./password-formats/argon2";
 import { HashRejected } from "./password-formats/format";
-import { findFormat } from "./password-formats";
+import { findFormat, unsupportedFamily } from "./password-formats";
 
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 1024;
@@ -81,7 +81,7 @@ export class PasswordService {
     const format = stored ? findFormat(stored) : undefined;
     if (!stored || !format) {
       await this.verifyDummy(password);
-      return { ok: false, needsRehash: false, refused: stored ? { family: "unknown", reason: "unknown-format" } : undefined };
+      return { ok: false, needsRehash: false, refused: stored ? { family: unsupportedFamily(stored), reason: "unknown-format" } : undefined };
     }
     try {
       format.inspect(stored);
@@ -109,7 +109,7 @@ export class PasswordService {
   /** Whether a stored value is of a known format with acceptable parameters (used by import). */
   static inspect(stored: string): { ok: true; family: string } | { ok: false; family: string; reason: string } {
     const format = findFormat(stored);
-    if (!format) return { ok: false, family: "unknown", reason: "unknown-format" };
+    if (!format) return { ok: false, family: unsupportedFamily(stored), reason: "unknown-format" };
     try {
       format.inspect(stored);
       return { ok: true, family: format.family };

@@ -1,8 +1,9 @@
-/** Access tokens: RFC 9068-shaped JWTs, issued and verified with alg, iss, aud and typ pinned. */
+/** Access tokens: RFC 9068-shaped JWTs, issued and verified with alg, kid, iss, aud and typ pinned. */
 import { randomUUID } from "node:crypto";
-import jwt, { type JwtHeader } from "jsonwebtoken";
+import jwt from "jsonwebtoken";
 import { epochSeconds, type Clock } from "../clock";
 import { InvalidToken } from "../errors";
+import { signEdDSA, verifyEdDSA } from "./eddsa-jws";
 import { type SigningKeys } from "./keys";
 
 export interface AccessClaims {
@@ -11,6 +12,8 @@ export interface AccessClaims {
   readonly iat: number;
   readonly exp: number;
   readonly jti: string;
+  /** The user's token version at issue (auth/token-version.ts); absent in tokens minted elsewhere. */
+  readonly ver?: number;
 }
 
 export interface IssuedAccessToken {
@@ -24,6 +27,13 @@ export interface TokenSettings {
   readonly issuer: string;
   readonly audience: string;
   readonly lifetimeSeconds: number;
+}
+
+export interface IssueOptions {
+  /** The user's token version, read in the same query that loaded the user. */
+  readonly tokenVersion: number;
+  /** Epoch seconds the token must not outlive (the end of the login it belongs to). */
+  readonly notAfter?: number;
 }
 
 /** Tolerated clock skew between this server and whoever minted or checks a token. */
@@ -48,49 +58,69 @@ export class TokenService {
     private readonly clock: Clock,
   ) {}
 
-  /** Signs a new access token for `userId` carrying exactly `scopes`. */
-  issueAccessToken(userId: string, scopes: readonly string[]): IssuedAccessToken {
+  /**
+   * Signs a new access token for `userId` carrying exactly `scopes`. Without `options.tokenVersion`
+   * the token has no `ver` and is judged like one minted elsewhere (auth/token-version.ts).
+   */
+  issueAccessToken(userId: string, scopes: readonly string[], options: Partial<IssueOptions> = {}): IssuedAccessToken {
     const iat = epochSeconds(this.clock);
+    const lifetime = Math.max(1, Math.min(this.settings.lifetimeSeconds, (options.notAfter ?? Infinity) - iat));
     const claims: AccessClaims = {
       sub: userId,
       scopes: [...scopes],
       iat,
-      exp: iat + this.settings.lifetimeSeconds,
+      exp: iat + lifetime,
       jti: randomUUID(),
+      ...(options.tokenVersion !== undefined ? { ver: options.tokenVersion } : {}),
     };
     const scope = claims.scopes.join(" ");
-    const header: JwtHeader = { alg: this.keys.algorithm, typ: "at+jwt" };
-    if (this.keys.signing.kid) header.kid = this.keys.signing.kid;
-    const accessToken = jwt.sign(
-      {
-        iss: this.settings.issuer,
-        sub: claims.sub,
-        aud: this.settings.audience,
-        exp: claims.exp,
-        iat: claims.iat,
-        jti: claims.jti,
-        scope,
-      },
-      this.keys.signing.key,
-      { algorithm: this.keys.algorithm as jwt.Algorithm, header },
-    );
-    return { accessToken, expiresIn: this.settings.lifetimeSeconds, scope, claims };
+    const payload = {
+      iss: this.settings.issuer,
+      sub: claims.sub,
+      aud: this.settings.audience,
+      exp: claims.exp,
+      iat: claims.iat,
+      jti: claims.jti,
+      scope,
+      ...(claims.ver !== undefined ? { ver: claims.ver } : {}),
+    };
+    const { algorithm, signing } = this.keys;
+    const header = { alg: algorithm, typ: "at+jwt", ...(signing.kid ? { kid: signing.kid } : {}) };
+    const accessToken =
+      algorithm === "EdDSA"
+        ? signEdDSA(header, payload, signing.key)
+        : jwt.sign(payload, signing.key, { algorithm, header: header as jwt.JwtHeader });
+    return { accessToken, expiresIn: lifetime, scope, claims };
   }
 
   /**
-   * Verifies signature, algorithm, `typ`, `iss`, `aud`, `exp`, `nbf` and the presence and type of
-   * every claim RFC 9068 requires.
+   * Verifies the header (`typ`, `alg` equal to the configured one, no `crit`/`jku`/`jwk`/`x5u`/`x5c`,
+   * a known `kid`), the signature, `iss`, `aud`, `exp`, `nbf`, and the presence and type of every
+   * claim RFC 9068 requires. The same checks run whatever the algorithm.
    * @throws InvalidToken, with the reason in `cause` (never sent to the client).
    */
   verifyAccessToken(token: string): AccessClaims {
     if (token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token)) throw new InvalidToken("malformed");
     const header = decodeHeader(token);
-    const key = this.keys.verificationKey(typeof header.kid === "string" ? header.kid : undefined);
+    // The algorithm is pinned by configuration, never taken from the token (RFC 8725 section 3.1):
+    // with RS256, ES256 or EdDSA configured no HS256 token passes, and the reverse.
+    if (header.alg !== this.keys.algorithm) throw new InvalidToken("alg");
+    if (header.kid !== undefined && typeof header.kid !== "string") throw new InvalidToken("kid");
+    // A map lookup made at start: whatever the kid holds, it opens no file and reaches no query.
+    const key = this.keys.verificationKey(header.kid);
     if (!key) throw new InvalidToken("unknown kid");
     const now = epochSeconds(this.clock);
+    const payload = this.keys.algorithm === "EdDSA" ? verifyEdDSA(token, key) : this.verifyWithJsonwebtoken(token, key, now);
+    checkRegisteredClaims(payload, this.settings, now);
+    return checkClaims(payload, now);
+  }
+
+  private verifyWithJsonwebtoken(token: string, key: jwt.Secret, now: number): Record<string, unknown> {
     let payload: jwt.JwtPayload | string;
     try {
       // `algorithms` is pinned: jsonwebtoken's default for a secret also admits HS384 and HS512.
+      // jsonwebtoken 9 also refuses an asymmetric key for HS256, so a token HMAC-signed with our
+      // public key (algorithm confusion) fails twice over.
       ({ payload } = jwt.verify(token, key, {
         algorithms: [this.keys.algorithm as jwt.Algorithm],
         issuer: this.settings.issuer,
@@ -102,8 +132,8 @@ export class TokenService {
     } catch (error) {
       throw new InvalidToken(error instanceof Error ? error.message : "unverifiable", error);
     }
-    if (typeof payload !== "object" || payload === null) throw new InvalidToken("payload not an object");
-    return checkClaims(payload, now);
+    if (typeof payload !== "object" || payload === null || Array.isArray(payload)) throw new InvalidToken("payload not an object");
+    return payload;
   }
 }
 
@@ -124,8 +154,20 @@ function decodeHeader(token: string): Record<string, unknown> {
   return fields;
 }
 
-function checkClaims(payload: jwt.JwtPayload, now: number): AccessClaims {
-  const { sub, scope, iat, exp, jti } = payload;
+/**
+ * `iss`, `aud`, `exp` and `nbf`, checked here for every algorithm, so EdDSA (verified without
+ * jsonwebtoken) gets exactly the checks the others get; for those it repeats jsonwebtoken's.
+ */
+function checkRegisteredClaims(payload: Record<string, unknown>, settings: TokenSettings, now: number): void {
+  if (payload.iss !== settings.issuer) throw new InvalidToken("iss");
+  const aud = payload.aud;
+  if (!(aud === settings.audience || (Array.isArray(aud) && aud.includes(settings.audience)))) throw new InvalidToken("aud");
+  if (typeof payload.exp !== "number" || now >= payload.exp + CLOCK_SKEW_SECONDS) throw new InvalidToken("expired");
+  if (payload.nbf !== undefined && (typeof payload.nbf !== "number" || payload.nbf > now + CLOCK_SKEW_SECONDS)) throw new InvalidToken("nbf");
+}
+
+function checkClaims(payload: Record<string, unknown>, now: number): AccessClaims {
+  const { sub, scope, iat, exp, jti, ver } = payload;
   if (typeof sub !== "string" || !UUID.test(sub)) throw new InvalidToken("sub");
   if (typeof scope !== "string") throw new InvalidToken("scope");
   if (typeof jti !== "string" || jti.length === 0 || jti.length > 128) throw new InvalidToken("jti");
@@ -133,7 +175,8 @@ function checkClaims(payload: jwt.JwtPayload, now: number): AccessClaims {
   // jsonwebtoken accepts any number; Infinity (1e309) or a fraction is no time we issue.
   if (iat > now + CLOCK_SKEW_SECONDS) throw new InvalidToken("iat in the future");
   if (exp <= iat) throw new InvalidToken("exp before iat");
-  return { sub, scopes: parseScopes(scope), iat, exp, jti };
+  if (ver !== undefined && !(typeof ver === "number" && Number.isSafeInteger(ver) && ver >= 0)) throw new InvalidToken("ver");
+  return { sub, scopes: parseScopes(scope), iat, exp, jti, ...(ver !== undefined ? { ver } : {}) };
 }
 
 function isTime(value: unknown): value is number {

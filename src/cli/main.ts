@@ -8,17 +8,21 @@ import { ConfigError } from "../config";
 import { AppError } from "../errors";
 import { type RegisterCommand } from "./command";
 import { registerHashCommand } from "./hash-command";
+import { registerKeysCommand } from "./keys-command";
 import { registerMigrateCommand } from "./migrate-command";
 import { CliRuntime, type CliIO } from "./runtime";
 import { registerSecretCommand } from "./secret-command";
 import { registerUsersCommand } from "./users-command";
+import { registerUsersImportCommand } from "./users-import-command";
 
 /** Every command module, in the order `--help` lists them. A new command is one file and one line here. */
 export const COMMANDS: readonly RegisterCommand[] = [
   registerUsersCommand,
+  registerUsersImportCommand,
   registerHashCommand,
   registerSecretCommand,
   registerMigrateCommand,
+  registerKeysCommand,
 ];
 
 /** The program with every command registered; errors are thrown to runCli instead of exiting. */

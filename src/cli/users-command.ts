@@ -47,8 +47,8 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
       .argument("<username>")
       .action(async (username: string) => {
         const store = await runtime.users();
-        // Every request reloads the user, so existing access tokens meet "Inactive user" at once.
-        // TODO(#4): disabling also revokes the user's refresh tokens.
+        // Every request reloads the user, so existing access tokens meet "Inactive user" at once;
+        // disabling also revokes the user's refresh tokens, in the same transaction.
         const user = await store.setDisabled(username, disabled);
         runtime.print(`${disabled ? "Disabled" : "Enabled"} user ${user.username}`);
       });

@@ -2,7 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Generated } from "kysely";
+import { Kysely, PostgresDialect, SqliteDialect, sql, type ColumnType, type Generated } from "kysely";
 import { Pool } from "pg";
 import { type Logger } from "../log";
 
@@ -20,10 +20,36 @@ export interface UsersTable {
   scopes: string;
   created_at: string;
   updated_at: string;
+  /**
+   * Epoch milliseconds of the last "revoke every access token" (0: never); access tokens carry
+   * the value they were issued under (see auth/token-version.ts).
+   */
+  token_version: EpochMillis;
+}
+
+/** A bigint of epoch milliseconds: PostgreSQL returns bigint as a string, SQLite as a number. */
+export type EpochMillis = ColumnType<number | string, number | undefined, number>;
+
+export interface RefreshTokensTable {
+  id: string;
+  /** Hex SHA-256 of the token; the token itself is never stored. */
+  token_hash: string;
+  /** The id of the first token of the login (the family) this one descends from. */
+  family_id: string;
+  parent_id: string | null;
+  user_id: string;
+  /** Space-separated scopes of the login; fixed for the whole family. */
+  scopes: string;
+  created_at: EpochMillis;
+  /** Absolute end of the login's life: set at login, copied unchanged by every rotation. */
+  family_expires_at: EpochMillis;
+  spent_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+  revoked_at: ColumnType<number | string | null, number | null | undefined, number | null>;
 }
 
 export interface Database {
   users: UsersTable;
+  refresh_tokens: RefreshTokensTable;
 }
 
 export type Dialect = "sqlite" | "postgres";

@@ -1,9 +1,11 @@
 /** Migrations: a static list, so tsc output, jest and the CLI all run the same set; safe to run at once. */
 import { Migrator, SqliteAdapter, sql, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from "kysely";
 import * as users from "./migrations/2026-11-29-01-users";
+import * as tokenLifecycle from "./migrations/2026-11-29-04-token-lifecycle";
 
 const MIGRATIONS: Record<string, Migration> = {
   "2026-11-29-01-users": users,
+  "2026-11-29-04-token-lifecycle": tokenLifecycle,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,12 +1,16 @@
-/** The HTTP server: Fastify 5 carrying /graphql (through Apollo), health probes and their limits. */
+/** The HTTP server: Fastify 5 carrying /graphql (through Apollo), /token, the JWKS, health probes and their limits. */
 import { randomUUID } from "node:crypto";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import { type ApolloServer } from "@apollo/server";
 import { buildContext, type Context, type ContextDeps } from "../auth/context";
+import { type LoginDeps } from "../auth/login";
+import { type SigningKeys } from "../auth/keys";
 import { type Config } from "../config";
 import { type Logger } from "../log";
 import { registerHealthRoutes } from "./health-routes";
+import { registerJwksRoute } from "./jwks-route";
+import { registerTokenRoute } from "./token-route";
 
 /** Larger than any legitimate query or login, small enough that nothing big is parsed. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -15,6 +19,9 @@ export interface HttpServerOptions {
   readonly config: Config;
   readonly logger: Logger;
   readonly contextDeps: ContextDeps;
+  /** The use cases behind POST /token, the same the GraphQL mutations call. */
+  readonly auth: LoginDeps;
+  readonly jwks: SigningKeys["jwks"];
   readonly ping: () => Promise<void>;
   readonly createApollo: (drain: ReturnType<typeof fastifyApolloDrainPlugin>) => ApolloServer<Context>;
 }
@@ -56,6 +63,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   fastify.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "not_found", message: "Not found" }));
 
   registerHealthRoutes(fastify, options.ping);
+  registerJwksRoute(fastify, options.jwks);
+  await registerTokenRoute(fastify, options.auth);
 
   const apollo = options.createApollo(fastifyApolloDrainPlugin(fastify));
   await apollo.start();

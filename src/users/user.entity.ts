@@ -26,4 +26,12 @@ export class User {
 export interface UserCredentials {
   readonly user: User;
   readonly passwordHash: string | null;
+  /** The version new access tokens carry (see auth/token-version.ts). */
+  readonly tokenVersion: number;
+}
+
+/** The user as a token check needs it: the account and its current token version. */
+export interface TokenSubject {
+  readonly user: User;
+  readonly tokenVersion: number;
 }

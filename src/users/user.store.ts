@@ -1,9 +1,11 @@
 /** The users store: every query on the users table, and the row-to-User conversion. */
 import { randomUUID } from "node:crypto";
-import { type Kysely, type Selectable } from "kysely";
+import { sql, type Kysely, type Selectable } from "kysely";
+import { revokeRefreshTokensOfUser } from "../auth/refresh-token.store";
+import { systemClock, type Clock } from "../clock";
 import { type Database, type UsersTable } from "../db/database";
 import { UserNotFound, UsernameTaken } from "../errors";
-import { User, type UserCredentials } from "./user.entity";
+import { User, type TokenSubject, type UserCredentials } from "./user.entity";
 import { usernameKey } from "./username";
 
 export type UserRow = Selectable<UsersTable>;
@@ -33,19 +35,32 @@ export function toUser(row: Pick<UserRow, (typeof PUBLIC_COLUMNS)[number]>): Use
 
 export class UserStore {
   /** `db` may be a Transaction: a store made inside `transaction` runs its queries there. */
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /**
    * Runs `work` in one database transaction, with a store bound to it: everything it writes is
    * committed together, or nothing is (an error, or the connection lost midway, rolls back).
    */
   transaction<T>(work: (store: UserStore) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => work(new UserStore(trx)));
+    return this.db.transaction().execute((trx) => work(new UserStore(trx, this.clock)));
   }
 
   async findUserById(id: string): Promise<User | undefined> {
     const row = await this.db.selectFrom("users").select(PUBLIC_COLUMNS).where("id", "=", id).executeTakeFirst();
     return row && toUser(row);
+  }
+
+  /** The user with its token version, in the one query each authenticated request makes. */
+  async findTokenSubject(id: string): Promise<TokenSubject | undefined> {
+    const row = await this.db
+      .selectFrom("users")
+      .select([...PUBLIC_COLUMNS, "token_version"])
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row && { user: toUser(row), tokenVersion: Number(row.token_version) };
   }
 
   /** Looks a user up by username, compared case-insensitively (see usernameKey). */
@@ -69,10 +84,20 @@ export class UserStore {
     if (key === undefined) return undefined;
     const row = await this.db
       .selectFrom("users")
-      .select([...PUBLIC_COLUMNS, "password_hash"])
+      .select([...PUBLIC_COLUMNS, "password_hash", "token_version"])
       .where("username_key", "=", key)
       .executeTakeFirst();
-    return row && { user: toUser(row), passwordHash: row.password_hash };
+    return row && { user: toUser(row), passwordHash: row.password_hash, tokenVersion: Number(row.token_version) };
+  }
+
+  /** The user with the stored hash, by id, for the password-change use case only. */
+  async findCredentialsById(id: string): Promise<UserCredentials | undefined> {
+    const row = await this.db
+      .selectFrom("users")
+      .select([...PUBLIC_COLUMNS, "password_hash", "token_version"])
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row && { user: toUser(row), passwordHash: row.password_hash, tokenVersion: Number(row.token_version) };
   }
 
   /**
@@ -112,17 +137,67 @@ export class UserStore {
     };
   }
 
-  /** @throws UserNotFound */
+  /**
+   * Disables or enables an account. Disabling also revokes its refresh tokens in the same
+   * transaction (CONTRACT section 4), so no caller can forget to; its access tokens then meet
+   * `Inactive user` on every field that needs an active account.
+   * @throws UserNotFound
+   */
   async setDisabled(username: string, disabled: boolean): Promise<User> {
     const key = lookupKey(username);
     if (key === undefined) throw new UserNotFound(username);
-    const result = await this.db
-      .updateTable("users")
-      .set({ disabled: disabled ? 1 : 0, updated_at: new Date().toISOString() })
-      .where("username_key", "=", key)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) throw new UserNotFound(username);
+    await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable("users")
+        .set({ disabled: disabled ? 1 : 0, updated_at: new Date(this.clock.now()).toISOString() })
+        .where("username_key", "=", key)
+        .returning("id")
+        .executeTakeFirst();
+      if (!row) throw new UserNotFound(username);
+      if (disabled) await revokeRefreshTokensOfUser(trx, row.id, this.clock.now());
+    });
     return this.requireUserByUsername(username);
+  }
+
+  /**
+   * Revokes every token of a user: moves the token version past every access token issued so
+   * far and revokes every refresh token, in one transaction.
+   * @returns the new token version, or undefined for an unknown user.
+   */
+  async revokeAllTokens(id: string): Promise<number | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const now = this.clock.now();
+      const row = await trx
+        .updateTable("users")
+        .set({ token_version: nextTokenVersion(now) })
+        .where("id", "=", id)
+        .returning("token_version")
+        .executeTakeFirst();
+      if (!row) return undefined;
+      await revokeRefreshTokensOfUser(trx, id, now);
+      return Number(row.token_version);
+    });
+  }
+
+  /**
+   * Replaces the password hash, if it is still `expected`, and revokes every earlier token of the
+   * user (token version and refresh tokens) in the same transaction.
+   * @returns the new token version, or undefined when the hash changed meanwhile (nothing written).
+   */
+  async changePassword(id: string, expected: string, replacement: string): Promise<number | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const now = this.clock.now();
+      const row = await trx
+        .updateTable("users")
+        .set({ password_hash: replacement, token_version: nextTokenVersion(now), updated_at: new Date(now).toISOString() })
+        .where("id", "=", id)
+        .where("password_hash", "=", expected)
+        .returning("token_version")
+        .executeTakeFirst();
+      if (!row) return undefined;
+      await revokeRefreshTokensOfUser(trx, id, now);
+      return Number(row.token_version);
+    });
   }
 
   async listUsers(): Promise<User[]> {
@@ -149,6 +224,15 @@ export class UserStore {
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
+}
+
+/**
+ * The token version after a revocation: now in epoch milliseconds, or one past the current value
+ * when that is already later (another instance's clock ahead of ours), so it only ever grows.
+ * Computed in the UPDATE itself, so two revocations at once cannot lose one.
+ */
+function nextTokenVersion(nowMs: number) {
+  return sql<number>`case when token_version >= ${nowMs} then token_version + 1 else ${nowMs} end`;
 }
 
 /**

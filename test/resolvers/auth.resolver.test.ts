@@ -11,8 +11,7 @@ describe("AuthResolver", () => {
   let user: TestUser;
   beforeAll(async () => {
     t = await createTestApp();
-    const { users, passwords, tokens, logger } = t.app;
-    resolver = new AuthResolver({ users, passwords, tokens, logger });
+    resolver = new AuthResolver(t.app.auth);
     user = await t.createUser({ prefix: "login" });
   });
   afterAll(async () => t?.close());
@@ -22,7 +21,7 @@ describe("AuthResolver", () => {
 
     it("login() returns a bearer token the app's token service accepts", async () => {
       const payload = await resolver.login({ username: user.username, password: user.password }, anonymous);
-      expect(payload).toEqual({ accessToken: expect.any(String), tokenType: "bearer", expiresIn: 1800, scope: "me items" });
+      expect(payload).toEqual({ accessToken: expect.any(String), tokenType: "bearer", expiresIn: 1800, scope: "me items", refreshToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
       expect(t.app.tokens.verifyAccessToken(payload.accessToken)).toMatchObject({ sub: user.id, scopes: ["me", "items"] });
     });
 

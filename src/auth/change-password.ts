@@ -1,0 +1,41 @@
+/** The password-change use case: check the policy, verify the current password, replace it, revoke, issue. */
+import { IncorrectPassword } from "../errors";
+import { type LoginDeps } from "./login";
+import { checkNewPassword, isVerifiablePassword } from "./passwords";
+import { startSession, type TokenPair } from "./refresh-tokens";
+
+export interface ChangePasswordRequest {
+  /** The caller, already checked to hold a valid token and an active account. */
+  readonly userId: string;
+  /** The scopes of the caller's token: the fresh pair carries these, never more. */
+  readonly scopes: readonly string[];
+  readonly currentPassword: string;
+  readonly newPassword: string;
+}
+
+/**
+ * Changes a password. Every earlier token of the user is revoked (refresh tokens, and access tokens
+ * through the token version) in the same transaction as the new hash.
+ * @returns a fresh pair, the first of a new family.
+ * @throws PasswordPolicyViolation (before any hashing), IncorrectPassword for a wrong current
+ *   password or one changed meanwhile.
+ */
+export async function changePassword(deps: LoginDeps, request: ChangePasswordRequest): Promise<TokenPair> {
+  const { users, passwords } = deps;
+  checkNewPassword(request.newPassword);
+  const found = await users.findCredentialsById(request.userId);
+  if (!found?.passwordHash || !isVerifiablePassword(request.currentPassword)) {
+    await passwords.verifyDummy(request.currentPassword.slice(0, 1024));
+    throw new IncorrectPassword();
+  }
+  // TODO(#6): count a wrong current password toward the failed-login limit (ATTACKS P13).
+  const verification = await passwords.verify(request.currentPassword, found.passwordHash);
+  if (!verification.ok) throw new IncorrectPassword();
+
+  const replacement = await passwords.hash(request.newPassword);
+  // Conditional on the hash just verified: a password changed meanwhile makes this one stale.
+  const tokenVersion = await users.changePassword(found.user.id, found.passwordHash, replacement);
+  if (tokenVersion === undefined) throw new IncorrectPassword();
+  deps.logger.info({ userId: found.user.id }, "password changed: every earlier token revoked");
+  return startSession(deps, found.user.id, request.scopes, tokenVersion);
+}

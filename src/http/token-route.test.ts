@@ -1,0 +1,27 @@
+import { InactiveUser, InvalidCredentials, InvalidRefreshToken, InvalidInput, RateLimited, ScopeNotGranted, UnknownScope } from "../errors";
+import { oauthErrorFor } from "./token-route";
+
+describe("oauthErrorFor", () => {
+  it.each([
+    [new InvalidCredentials(), 400, "invalid_grant"],
+    [new InactiveUser(), 400, "invalid_grant"],
+    [new InvalidRefreshToken("spent"), 400, "invalid_grant"],
+    [new UnknownScope("admin"), 400, "invalid_scope"],
+    [new ScopeNotGranted("items"), 400, "invalid_scope"],
+    [new InvalidInput("bad"), 400, "invalid_request"],
+  ])("maps %p to %i %s", (error, status, code) => {
+    expect(oauthErrorFor(error)).toMatchObject({ status, body: { error: code, error_description: error.message } });
+  });
+
+  it("answers a rate limit with 429 and Retry-After in seconds", () => {
+    expect(oauthErrorFor(new RateLimited(42))).toEqual({
+      status: 429,
+      body: { error: "rate_limited", error_description: "Too many failed login attempts; retry in 42 seconds" },
+      headers: { "retry-after": "42" },
+    });
+  });
+
+  it("leaves unexpected errors alone, to become a 500 without detail", () => {
+    expect(oauthErrorFor(new Error("database is on fire"))).toBeUndefined();
+  });
+});

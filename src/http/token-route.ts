@@ -1,0 +1,174 @@
+/** POST /token: the OAuth2 token endpoint (RFC 6749 sections 4.3, 6, 5.1, 5.2), a second door to login and refresh. */
+import { type FastifyInstance, type FastifyReply } from "fastify";
+import { login, type LoginDeps } from "../auth/login";
+import { refresh, type TokenPair } from "../auth/refresh-tokens";
+import { parseScopes } from "../auth/tokens";
+import {
+  AppError,
+  InactiveUser,
+  InvalidCredentials,
+  InvalidRefreshToken,
+  RateLimited,
+  ScopeNotGranted,
+  UnknownScope,
+} from "../errors";
+
+type OAuthErrorCode = "invalid_request" | "invalid_grant" | "unsupported_grant_type" | "invalid_scope" | "rate_limited" | "server_error";
+
+/** A request this endpoint cannot even hand to a use case (shape, grant type). */
+class TokenRequestError extends Error {
+  constructor(
+    readonly error: OAuthErrorCode,
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+interface OAuthAnswer {
+  readonly status: number;
+  readonly body: { error: OAuthErrorCode; error_description: string };
+  readonly headers?: Record<string, string>;
+}
+
+/** What the form parser leaves in `request.body`: every parameter, and those sent more than once. */
+interface Form {
+  readonly kind: "form";
+  readonly params: ReadonlyMap<string, string>;
+  readonly repeated: ReadonlySet<string>;
+}
+const NOT_A_FORM = { kind: "other" } as const;
+
+/** The parameters this endpoint reads; RFC 6749 section 3.2 forbids sending one twice. */
+const KNOWN_PARAMETERS = new Set(["grant_type", "username", "password", "scope", "refresh_token", "client_id", "client_secret"]);
+
+/**
+ * The one mapping from our errors to OAuth error answers (RFC 6749 section 5.2). Returns undefined
+ * for an error that is not the client's (it then becomes a 500 without detail).
+ */
+export function oauthErrorFor(error: unknown): OAuthAnswer | undefined {
+  if (error instanceof TokenRequestError) return { status: 400, body: { error: error.error, error_description: error.description } };
+  if (error instanceof RateLimited) {
+    return {
+      status: 429,
+      body: { error: "rate_limited", error_description: error.message },
+      headers: { "retry-after": String(error.retryAfter) },
+    };
+  }
+  if (error instanceof InvalidCredentials || error instanceof InactiveUser || error instanceof InvalidRefreshToken) {
+    return { status: 400, body: { error: "invalid_grant", error_description: error.message } };
+  }
+  if (error instanceof UnknownScope || error instanceof ScopeNotGranted) {
+    return { status: 400, body: { error: "invalid_scope", error_description: error.message } };
+  }
+  if (error instanceof AppError) return { status: 400, body: { error: "invalid_request", error_description: error.message } };
+  return undefined;
+}
+
+/** Registers `/token` in a scope of its own, so its form parser and error shape touch no other route. */
+export async function registerTokenRoute(app: FastifyInstance, deps: LoginDeps): Promise<void> {
+  await app.register(async (scope) => {
+    // Only forms are parsed; any other body (JSON included) is kept as "not a form" and answered
+    // invalid_request by the handler, in the OAuth shape rather than Fastify's 415.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
+      done(null, parseForm(body as string));
+    });
+    scope.addContentTypeParser("*", { parseAs: "buffer" }, (_request, _body, done) => done(null, NOT_A_FORM));
+
+    scope.setErrorHandler((error: { statusCode?: number; message?: string }, request, reply) => {
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+      if (status >= 500) {
+        request.log.error({ err: error }, "unexpected error at the token endpoint");
+        return sendOAuth(reply, { status: 500, body: { error: "server_error", error_description: "Internal server error" } });
+      }
+      return sendOAuth(reply, { status, body: { error: "invalid_request", error_description: error.message ?? "Bad request" } });
+    });
+
+    scope.post("/token", async (request, reply) => {
+      try {
+        const pair = await grant(deps, readForm(request.body), request.ip);
+        noStore(reply);
+        return reply.code(200).send({
+          access_token: pair.accessToken,
+          token_type: "bearer",
+          expires_in: pair.expiresIn,
+          refresh_token: pair.refreshToken,
+          scope: pair.scope,
+        });
+      } catch (error) {
+        const answer = oauthErrorFor(error);
+        if (!answer) throw error;
+        return sendOAuth(reply, answer);
+      }
+    });
+
+    // RFC 6749 section 3.2: the token endpoint takes POST only. HEAD comes with GET.
+    scope.route({
+      method: ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"],
+      url: "/token",
+      handler: async (_request, reply) =>
+        sendOAuth(reply, { status: 405, body: { error: "invalid_request", error_description: "The token endpoint accepts POST only" }, headers: { allow: "POST" } }),
+    });
+  });
+}
+
+/** Hands a well-formed request to the same use cases the GraphQL mutations call. */
+async function grant(deps: LoginDeps, form: Form, clientAddress: string): Promise<TokenPair> {
+  const grantType = parameter(form, "grant_type");
+  if (grantType === undefined) throw new TokenRequestError("invalid_request", "Missing parameter: grant_type");
+  const scope = parameter(form, "scope");
+  const scopes = scope === undefined ? undefined : parseScopes(scope);
+  switch (grantType) {
+    case "password":
+      return login(deps, { username: required(form, "username"), password: required(form, "password"), scopes, clientAddress });
+    case "refresh_token":
+      return refresh(deps, required(form, "refresh_token"), scopes);
+    default:
+      throw new TokenRequestError("unsupported_grant_type", "Supported grant types: password, refresh_token");
+  }
+}
+
+function readForm(body: unknown): Form {
+  if (!body || typeof body !== "object" || (body as { kind?: unknown }).kind !== "form") {
+    throw new TokenRequestError("invalid_request", "The body must be application/x-www-form-urlencoded");
+  }
+  const form = body as Form;
+  const repeated = [...form.repeated].find((name) => KNOWN_PARAMETERS.has(name));
+  if (repeated !== undefined) throw new TokenRequestError("invalid_request", `Parameter sent more than once: ${repeated}`);
+  return form;
+}
+
+/** A parameter's value; RFC 6749 section 3.1 treats an empty one as omitted. */
+function parameter(form: Form, name: string): string | undefined {
+  const value = form.params.get(name);
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function required(form: Form, name: string): string {
+  const value = parameter(form, name);
+  if (value === undefined) throw new TokenRequestError("invalid_request", `Missing parameter: ${name}`);
+  return value;
+}
+
+/** Parses a form with node's URLSearchParams (`+` is a space, percent-escapes decoded), noting repeats. */
+function parseForm(text: string): Form {
+  const params = new Map<string, string>();
+  const repeated = new Set<string>();
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (params.has(name)) repeated.add(name);
+    else params.set(name, value);
+  }
+  return { kind: "form", params, repeated };
+}
+
+/** RFC 6749 section 5.1: token responses, and our error answers too, are never cached. */
+function noStore(reply: FastifyReply): void {
+  reply.header("cache-control", "no-store").header("pragma", "no-cache");
+}
+
+function sendOAuth(reply: FastifyReply, answer: OAuthAnswer): FastifyReply {
+  noStore(reply);
+  for (const [name, value] of Object.entries(answer.headers ?? {})) reply.header(name, value);
+  return reply.code(answer.status).send(answer.body);
+}

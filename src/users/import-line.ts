@@ -1,0 +1,111 @@
+/** One line of a `users import` file: parsed and checked without touching the database, or refused with a reason. */
+import { PasswordService } from "../auth/passwords";
+import { InvalidInput } from "../errors";
+import { type ImportedUser } from "./user-import.store";
+import { checkNewUsername, usernameKey } from "./username";
+
+/** A longer line cannot be a user record; refusing it keeps one bad line from costing much memory. */
+export const MAX_LINE_CHARS = 64 * 1024;
+const MAX_EMAIL_CHARS = 254;
+const MAX_FULL_NAME_CHARS = 255;
+/** RFC 6749 section 3.3 scope-token: printable ASCII except space, `"` and `\`. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+/** Something before and after one `@`, with no white space or control characters anywhere. */
+const EMAIL_SHAPE = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u;
+const CONTROL = /\p{Cc}/u;
+
+export type ParsedLine = { readonly ok: true; readonly user: ImportedUser } | { readonly ok: false; readonly reason: string };
+
+/** Why a line is refused; it never leaves this module. */
+class LineRefused extends Error {}
+
+/**
+ * Parses and validates one JSON line: `username` (the rules of checkNewUsername), `password_hash`
+ * (a recognised format within the bounds of CONTRACT section 7, never computed), optional `email`,
+ * `full_name`, `scopes` (array or space-separated string) and `disabled`. Other keys are ignored, so
+ * an export may carry more columns than we keep. Absent optional fields stay undefined, so that
+ * `--update` changes only what a line states. Reasons name the field, never the hash.
+ */
+export function parseImportLine(text: string): ParsedLine {
+  try {
+    return { ok: true, user: parseUser(text) };
+  } catch (error) {
+    if (error instanceof LineRefused) return { ok: false, reason: error.message };
+    throw error;
+  }
+}
+
+function parseUser(text: string): ImportedUser {
+  if (text.length > MAX_LINE_CHARS) throw new LineRefused(`line longer than ${MAX_LINE_CHARS} characters`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new LineRefused("not valid JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new LineRefused("not a JSON object");
+  const record = value as Record<string, unknown>;
+
+  const username = parseUsername(record.username);
+  const passwordHash = parsePasswordHash(record.password_hash);
+  const email = optionalText(record.email, "email", MAX_EMAIL_CHARS);
+  if (email && !EMAIL_SHAPE.test(email)) throw new LineRefused("email does not look like an address");
+  const fullName = optionalText(record.full_name, "full_name", MAX_FULL_NAME_CHARS);
+  const scopes = optionalScopes(record.scopes);
+  if (record.disabled !== undefined && record.disabled !== null && typeof record.disabled !== "boolean") {
+    throw new LineRefused("disabled must be true or false");
+  }
+  const disabled = typeof record.disabled === "boolean" ? record.disabled : undefined;
+  return { username, usernameKey: usernameKey(username), passwordHash, email, fullName, scopes, disabled };
+}
+
+function parseUsername(value: unknown): string {
+  if (typeof value !== "string") throw new LineRefused("username is missing or not a string");
+  try {
+    return checkNewUsername(value);
+  } catch (error) {
+    if (error instanceof InvalidInput) throw new LineRefused(error.message);
+    throw error;
+  }
+}
+
+function parsePasswordHash(value: unknown): string {
+  if (typeof value !== "string" || value === "") throw new LineRefused("password_hash is missing or not a string");
+  const inspected = PasswordService.inspect(value);
+  if (inspected.ok) return value;
+  const { family, reason } = inspected;
+  switch (reason) {
+    case "out-of-bounds":
+      throw new LineRefused(`password_hash: ${family} cost out of bounds (refused, never computed)`);
+    case "malformed":
+      throw new LineRefused(`password_hash: malformed ${family} hash`);
+    case "unusable":
+      throw new LineRefused("password_hash: an unusable password (Django `!`) can never log in");
+    default:
+      throw new LineRefused(family === "unknown" ? "password_hash: unrecognised format" : `password_hash: unsupported format (${family})`);
+  }
+}
+
+/** Absent → undefined; null or "" → null (Django stores "" for "no e-mail"); else checked text. */
+function optionalText(value: unknown, field: string, max: number): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || value === "") return null;
+  if (typeof value !== "string") throw new LineRefused(`${field} must be a string`);
+  if ([...value].length > max) throw new LineRefused(`${field} must be at most ${max} characters`);
+  // PostgreSQL text cannot hold NUL at all; other control characters have no place in these fields.
+  if (CONTROL.test(value)) throw new LineRefused(`${field} contains control characters`);
+  return value;
+}
+
+/** Absent → undefined; an array of strings or a space-separated string → de-duplicated tokens. */
+function optionalScopes(value: unknown): readonly string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  let text: string;
+  if (typeof value === "string") text = value;
+  else if (Array.isArray(value) && value.every((s) => typeof s === "string")) text = value.join(" ");
+  else throw new LineRefused("scopes must be an array of strings or a space-separated string");
+  const scopes = [...new Set(text.split(/[ \t\r\n]+/).filter(Boolean))];
+  const bad = scopes.find((scope) => !SCOPE_TOKEN.test(scope));
+  if (bad !== undefined) throw new LineRefused(`scopes: invalid scope ${JSON.stringify(bad)}`);
+  return scopes;
+}

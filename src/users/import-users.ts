@@ -1,0 +1,140 @@
+/** The `users import` use case: stream a JSONL file, validate each line, write the rest in batches. */
+import { open, type FileHandle } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import { isCurrentArgon2 } from "../auth/password-formats/argon2";
+import { type Argon2Policy } from "../config";
+import { UnreadableFile } from "../errors";
+import { parseImportLine } from "./import-line";
+import { type ImportedUser, type UserImportStore } from "./user-import.store";
+
+export interface ImportDeps {
+  readonly store: UserImportStore;
+  /** The argon2id policy: a stored hash under it was written here, after any export was made. */
+  readonly policy: Argon2Policy;
+}
+
+export interface ImportOptions {
+  /**
+   * Give existing usernames the fields their line states, instead of skipping them. A password
+   * hash already under the current argon2id policy (the user has logged in or set a password here
+   * since) is kept: the export cannot be newer.
+   */
+  readonly update?: boolean;
+  /** Lines written per transaction. */
+  readonly batchSize?: number;
+  /** Called after each batch is committed, and once at the end. */
+  readonly onProgress?: (progress: ImportProgress) => void;
+}
+
+export interface ImportProgress {
+  readonly bytesRead: number;
+  readonly totalBytes: number;
+  readonly lines: number;
+}
+
+export interface LineRejection {
+  /** 1-based, counting every line of the file, blank ones included. */
+  readonly line: number;
+  readonly reason: string;
+}
+
+export interface ImportResult {
+  /** Users written: created, plus updated under `update`. */
+  readonly imported: number;
+  readonly created: number;
+  readonly updated: number;
+  /** Lines naming a username that exists already (and, under `update`, has nothing to change). */
+  readonly skipped: number;
+  readonly rejected: number;
+  readonly rejections: readonly LineRejection[];
+}
+
+export const DEFAULT_BATCH_SIZE = 500;
+
+/**
+ * Imports the users of a JSONL file (CONTRACT section 6). The file is read as a stream, so its size
+ * is bounded by the disk, not by memory. Blank lines are ignored; every other line is a user or a
+ * rejection with its line number and reason. A username seen earlier in the same file is rejected
+ * (the first one wins). Each batch is one transaction: a failure midway keeps the batches already
+ * committed, and a re-run skips them.
+ * @throws UnreadableFile when the file cannot be opened or read.
+ */
+export async function importUsers(deps: ImportDeps, path: string, options: ImportOptions = {}): Promise<ImportResult> {
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const batchOptions = { update: options.update ?? false, keepsPasswordHash: (stored: string) => isCurrentArgon2(stored, deps.policy) };
+  const file = await openReadable(path);
+  const totalBytes = (await file.stat()).size;
+  const stream = file.createReadStream({ encoding: "utf8", autoClose: false });
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  // Remembered so that only a read failure becomes UnreadableFile, never a database error.
+  let readError: unknown;
+  stream.once("error", (error) => {
+    readError = error;
+  });
+
+  const firstLineOf = new Map<string, number>();
+  const rejections: LineRejection[] = [];
+  let batch: ImportedUser[] = [];
+  let created = 0;
+  let updated = 0;
+  let skipped = 0;
+  let lineNumber = 0;
+
+  const progress = () => options.onProgress?.({ bytesRead: Math.min(stream.bytesRead, totalBytes), totalBytes, lines: lineNumber });
+  const flush = async () => {
+    const outcome = await deps.store.importBatch(batch, batchOptions);
+    created += outcome.created;
+    updated += outcome.updated;
+    skipped += outcome.skipped;
+    batch = [];
+    progress();
+  };
+
+  try {
+    for await (const raw of lines) {
+      lineNumber += 1;
+      const text = lineNumber === 1 ? raw.replace(/^\uFEFF/, "") : raw;
+      if (text.trim() === "") continue;
+      const parsed = parseImportLine(text);
+      if (!parsed.ok) {
+        rejections.push({ line: lineNumber, reason: parsed.reason });
+        continue;
+      }
+      const first = firstLineOf.get(parsed.user.usernameKey);
+      if (first !== undefined) {
+        rejections.push({ line: lineNumber, reason: `username ${parsed.user.username} already appears on line ${first}` });
+        continue;
+      }
+      firstLineOf.set(parsed.user.usernameKey, lineNumber);
+      batch.push(parsed.user);
+      if (batch.length >= batchSize) await flush();
+    }
+  } catch (error) {
+    if (error === readError) throw new UnreadableFile(path, isSystemError(error) ? error.code : undefined);
+    throw error;
+  } finally {
+    lines.close();
+    await file.close();
+  }
+  await flush();
+  return { imported: created + updated, created, updated, skipped, rejected: rejections.length, rejections };
+}
+
+async function openReadable(path: string): Promise<FileHandle> {
+  let file: FileHandle;
+  try {
+    file = await open(path, "r");
+  } catch (error) {
+    throw new UnreadableFile(path, isSystemError(error) ? error.code : undefined);
+  }
+  if (!(await file.stat()).isFile()) {
+    await file.close();
+    throw new UnreadableFile(path, "EISDIR");
+  }
+  return file;
+}
+
+function isSystemError(error: unknown): error is NodeJS.ErrnoException & { code: string } {
+  // Duck-typed: Node's own errors fail `instanceof Error` across realms (jest's sandbox, for one).
+  return typeof error === "object" && error !== null && typeof (error as NodeJS.ErrnoException).code === "string";
+}
