@@ -97,6 +97,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         if (!startup.isReady()) throw new Error("database start-up has not finished");
         await database.ping();
       },
+      databaseReady: () => startup.isReady(),
       createApollo: (drain) => createApollo({ schema, config, logger, plugins: [drain, readinessPlugin(() => startup.isReady())] }),
     });
     startup.start();

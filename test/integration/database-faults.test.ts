@@ -13,6 +13,20 @@ function expectServiceUnavailable(response: GraphQLResponse): void {
   expect(JSON.stringify(response.body)).not.toMatch(/stacktrace|ECONNREFUSED|terminat|postgres/i);
 }
 
+/** POST /token with the password grant: the OAuth door to the same login. */
+async function tokenEndpoint(server: TestServer, username: string, password: string): Promise<{ status: number; body: any; cacheControl: string | null }> {
+  const response = await fetch(`${server.url}/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "password", username, password }).toString(),
+  });
+  return { status: response.status, body: await response.json(), cacheControl: response.headers.get("cache-control") };
+}
+
+function expectTokenEndpointUnavailable(answer: { status: number; body: any; cacheControl: string | null }): void {
+  expect(answer).toEqual({ status: 503, body: { error: "temporarily_unavailable", error_description: "Service unavailable" }, cacheControl: "no-store" });
+}
+
 async function readyz(server: TestServer): Promise<number> {
   return (await fetch(`${server.url}/readyz`)).status;
 }
@@ -128,6 +142,7 @@ describePostgres("PostgreSQL faults", () => {
       expect(await readyz(server)).toBe(503);
       expectServiceUnavailable(await server.gql('mutation { login(username: "nobody", password: "whatever1") { accessToken } }'));
       expectServiceUnavailable(await server.gql(ME, {}, { token: "not.a.token" }));
+      expectTokenEndpointUnavailable(await tokenEndpoint(server, "nobody", "whatever1"));
 
       // Start-up keeps retrying in the background instead of giving up.
       await until(async () => (logs.lines().match(/database not ready/g) ?? []).length >= 2, "two failed start-up attempts");
@@ -139,6 +154,7 @@ describePostgres("PostgreSQL faults", () => {
       const { username, password } = await server.createUser();
       const token = await server.login(username, password);
       expect((await server.gql(ME, {}, { token })).body).toEqual({ data: { me: { username } } });
+      expect((await tokenEndpoint(server, username, password)).status).toBe(200);
     });
   });
 
@@ -165,6 +181,7 @@ describePostgres("PostgreSQL faults", () => {
       await proxy.close();
       expectServiceUnavailable(await server.gql(ME, {}, { token }));
       expectServiceUnavailable(await server.gql("mutation L($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }", { u: username, p: password }));
+      expectTokenEndpointUnavailable(await tokenEndpoint(server, username, password));
       expect(await readyz(server)).toBe(503);
 
       await proxy.open();

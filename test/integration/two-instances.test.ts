@@ -1,4 +1,5 @@
 /** Two app instances on one database, as behind a load balancer: whatever one decides, the other honours. */
+import { loginPair, logoutMutation, refreshMutation, whoAmI } from "../auth-helpers";
 import { cliEnv, runCli } from "../cli/run-cli";
 import { DIALECTS, startTestServer, type TestServer } from "../harness";
 
@@ -25,9 +26,42 @@ describe.each(DIALECTS)("two instances on one database (%s)", (dialect) => {
     expect((await a.gql("{ me { username } }", {}, { token: fromB })).body).toEqual({ data: { me: { username } } });
   });
 
+  it("refuses on B a refresh token spent on A, and the reuse ends the login on both", async () => {
+    const { username, password } = await a.createUser();
+    const first = await loginPair(a, username, password);
+    const rotated = await refreshMutation(a, first.refreshToken);
+    const second = rotated.body.data!.refresh;
+    expect(second.refreshToken).toEqual(expect.any(String));
+
+    const replayed = await refreshMutation(b, first.refreshToken);
+    expect(replayed.body.errors?.[0]).toMatchObject({ message: "Invalid refresh token", extensions: { code: "UNAUTHENTICATED" } });
+    // Reuse detection revoked the whole family, so the token A just issued is dead on both.
+    for (const instance of [a, b]) {
+      expect((await refreshMutation(instance, second.refreshToken)).body.errors?.[0]).toMatchObject({ message: "Invalid refresh token" });
+    }
+  });
+
+  it("refuses on B an access token issued before a logout everywhere on A (the revocation cut-off is shared)", async () => {
+    const { username, password } = await a.createUser();
+    const pair = await loginPair(a, username, password);
+    expect(await whoAmI(b, pair.accessToken)).toBe(username);
+    expect((await logoutMutation(a, pair.refreshToken, true)).body).toEqual({ data: { logout: true } });
+    expect(await whoAmI(b, pair.accessToken)).toEqual({ code: "UNAUTHENTICATED", message: "Could not validate credentials" });
+  });
+
+  it("issues exactly one pair when A and B are sent the same refresh token at once", async () => {
+    const { username, password } = await a.createUser();
+    const { refreshToken } = await loginPair(a, username, password);
+    const answers = await Promise.all([refreshMutation(a, refreshToken), refreshMutation(b, refreshToken)]);
+    const issued = answers.filter((answer) => answer.body.data?.refresh);
+    expect(issued).toHaveLength(1);
+    const refused = answers.find((answer) => !answer.body.data?.refresh);
+    expect(refused?.body.errors?.[0]).toMatchObject({ message: "Invalid refresh token", extensions: { code: "UNAUTHENTICATED" } });
+  });
+
   it("refuses on both instances, at the next request, a user an operator disabled with the CLI", async () => {
     const { username, password } = await a.createUser();
-    const token = await a.login(username, password);
+    const { accessToken: token, refreshToken } = await loginPair(a, username, password);
     expect((await b.gql("{ me { username } }", {}, { token })).body.errors).toBeUndefined();
 
     // The CLI is a third process on the same database; neither server is told anything.
@@ -42,6 +76,8 @@ describe.each(DIALECTS)("two instances on one database (%s)", (dialect) => {
       expect(status.body).toEqual({ data: { status: "ok" } });
       const login = await instance.gql("mutation L($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }", { u: username, p: password });
       expect(login.body.errors?.[0]).toMatchObject({ message: "Inactive user", extensions: { code: "FORBIDDEN" } });
+      // `users disable` revoked the refresh tokens too.
+      expect((await refreshMutation(instance, refreshToken)).body.errors?.[0]).toMatchObject({ message: "Invalid refresh token", extensions: { code: "UNAUTHENTICATED" } });
     }
   });
 });
