@@ -3,6 +3,7 @@ import { AuthResolver } from "./auth/auth.resolver";
 import { loadSigningKeys } from "./auth/keys";
 import { type LoginDeps } from "./auth/login";
 import { PasswordService } from "./auth/passwords";
+import { LoginLimiter, loginLimitPolicy } from "./auth/rate-limit";
 import { RefreshTokenStore } from "./auth/refresh-token.store";
 import { TokenService } from "./auth/tokens";
 import { systemClock, type Clock } from "./clock";
@@ -43,6 +44,8 @@ export interface App {
   readonly refreshTokens: RefreshTokenStore;
   /** The use cases' dependencies, shared by the GraphQL mutations and POST /token. */
   readonly auth: LoginDeps;
+  /** Failed-login counters; changePassword counts a wrong current password here too. */
+  readonly limiter: LoginLimiter;
   /** Starts listening; resolves to the base URL (`http://host:port`). */
   listen(): Promise<string>;
   /** Stops accepting, finishes requests in flight, then closes the pool and the database. */
@@ -50,7 +53,7 @@ export interface App {
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
-  const logger = overrides.logger ?? createLogger({ level: config.logLevel });
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel, secrets: [config.secretKey] });
   const clock = overrides.clock ?? systemClock;
   // Keys first: a missing production key stops start-up before the database is touched.
   const keys = loadSigningKeys(config, logger);
@@ -65,6 +68,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     );
     const users = new UserStore(database.db, clock);
     const refreshTokens = new RefreshTokenStore(database.db);
+    const limiter = new LoginLimiter(database.db, loginLimitPolicy(config.loginMaxFailures), clock);
     const hashes = passwords;
     // In the background, so the HTTP server comes up (and /healthz answers) while PostgreSQL is
     // still starting or unreachable; the pool connects once it answers.
@@ -79,7 +83,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     );
 
     // The use cases behind both doors: the GraphQL mutations and POST /token.
-    const auth: LoginDeps = { users, passwords, tokens, refreshTokens, clock, logger, refreshTokenExpireDays: config.refreshTokenExpireDays };
+    const auth: LoginDeps = { users, passwords, tokens, refreshTokens, limiter, clock, logger, refreshTokenExpireDays: config.refreshTokenExpireDays };
     const schema = await buildAppSchema(
       new Map<Function, object>([
         [UserResolver, new UserResolver()],
@@ -112,6 +116,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       databaseReady: startup.whenReady,
       refreshTokens,
       auth,
+      limiter,
       listen: async () => {
         await http.fastify.listen({ host: config.host, port: config.port });
         const address = http.fastify.server.address();

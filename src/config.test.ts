@@ -43,7 +43,7 @@ describe("loadConfig defaults", () => {
       graphqlBatching: false,
       webConcurrency: 1,
       hashConcurrency: availableParallelism(),
-      trustProxy: false,
+      trustProxy: 0,
     });
   });
 
@@ -87,7 +87,7 @@ describe("loadConfig defaults", () => {
       argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
       graphqlBatching: true,
       hashConcurrency: 3,
-      trustProxy: true,
+      trustProxy: 1,
     });
   });
 

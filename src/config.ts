@@ -40,7 +40,11 @@ export interface Config {
   readonly graphqlBatching: boolean;
   readonly webConcurrency: number;
   readonly hashConcurrency: number;
-  readonly trustProxy: boolean;
+  /**
+   * How many proxies in front of the server to trust for X-Forwarded-For: 0 uses the socket's
+   * address; `TRUST_PROXY=true` means 1 (one proxy, whose own entry is the last in the header).
+   */
+  readonly trustProxy: number;
 }
 
 /** Thrown by loadConfig; the message is one line that names the key. */
@@ -103,7 +107,14 @@ const schema = z.object({
   GRAPHQL_BATCHING: bool.default(false),
   WEB_CONCURRENCY: int(1, 64).default(1),
   HASH_CONCURRENCY: int(1, 256).optional(),
-  TRUST_PROXY: bool.default(false),
+  // true/false, or the number of proxy hops in front of the server.
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => /^\d{1,2}$/.test(v) || ["true", "false", "1", "0", "yes", "no"].includes(v), "must be true, false or a number of proxy hops")
+    .transform((v) => (/^\d+$/.test(v) ? Number(v) : v === "true" || v === "yes" ? 1 : 0))
+    .default(0),
 });
 
 /**

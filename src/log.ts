@@ -1,43 +1,8 @@
-/** The pino logger: allow-listed request fields and redaction of every secret-bearing key. */
+/** The pino logger: allow-listed request fields, and redaction of every secret wherever it appears. */
 import pino, { type DestinationStream, type Logger } from "pino";
+import { redactObject, redactText } from "./log-redact";
 
 export type { Logger };
-
-/**
- * Keys that may carry a password, hash, token or key wherever they appear in a log object.
- * Redaction is the second line of defence: the first is never passing such values to the logger.
- */
-const REDACTED_PATHS = [
-  "password",
-  "currentPassword",
-  "newPassword",
-  "passwordHash",
-  "password_hash",
-  "token",
-  "accessToken",
-  "refreshToken",
-  "refresh_token",
-  "access_token",
-  "secretKey",
-  "authorization",
-  "cookie",
-  "*.password",
-  "*.currentPassword",
-  "*.newPassword",
-  "*.passwordHash",
-  "*.password_hash",
-  "*.token",
-  "*.accessToken",
-  "*.refreshToken",
-  "*.refresh_token",
-  "*.access_token",
-  "*.secretKey",
-  "*.authorization",
-  "*.cookie",
-  "req.headers",
-  "variables",
-  "*.variables",
-];
 
 interface LoggedRequest {
   method?: string;
@@ -56,14 +21,42 @@ function serializeResponse(res: { statusCode?: number }): Record<string, unknown
   return { statusCode: res.statusCode };
 }
 
-/** Builds the process logger. `destination` lets tests capture every line. */
-export function createLogger(options: { level: string; destination?: DestinationStream }): Logger {
+/** Keys whose allow-listing serializers above already decide what is written. */
+const SERIALIZED_KEYS: ReadonlySet<string> = new Set(["req", "res"]);
+
+export interface LoggerOptions {
+  readonly level: string;
+  /** Tests pass a stream that keeps every line. */
+  readonly destination?: DestinationStream;
+  /** Values to cut out of any line verbatim (the configured SECRET_KEY). */
+  readonly secrets?: readonly (string | undefined)[];
+}
+
+/**
+ * Builds the process logger. Every call passes through a hook that withholds secret-bearing keys
+ * (passwords, hashes, tokens, authorization, cookies, GraphQL variables) at any depth, and cuts
+ * bearer credentials, JWTs and password hashes out of every string, the message included. This is
+ * the second line of defence: the first is never handing such values to the logger.
+ */
+export function createLogger(options: LoggerOptions): Logger {
+  const literals = (options.secrets ?? []).filter((s): s is string => typeof s === "string" && s.length > 0);
   return pino(
     {
       level: options.level,
-      redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
-      serializers: { req: serializeRequest, res: serializeResponse, err: pino.stdSerializers.err },
+      // The hook below has already turned errors into clean plain objects; pino's own serializer
+      // would take those for errors again and rename their type "Object".
+      serializers: { req: serializeRequest, res: serializeResponse, err: (e: unknown) => (e instanceof Error ? pino.stdSerializers.err(e) : e) },
       base: { pid: process.pid },
+      hooks: {
+        logMethod(args, method) {
+          const cleaned: unknown[] = args.map((arg) =>
+            typeof arg === "string" ? redactText(arg, literals) : arg instanceof Error ? { err: redactObject(arg, literals) } : redactObject(arg, literals, SERIALIZED_KEYS),
+          );
+          // pino takes an error's message as the line's message when none is given.
+          if (args[0] instanceof Error && cleaned.length === 1) cleaned.push(redactText(args[0].message, literals));
+          return method.apply(this, cleaned as Parameters<typeof method>);
+        },
+      },
     },
     options.destination,
   );

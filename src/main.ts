@@ -40,7 +40,10 @@ async function main(): Promise<void> {
     // Whatever happens, the process is gone within 10 s.
     setTimeout(() => process.exit(1), 10_000).unref();
     app.close().then(
-      () => process.exit(0),
+      () => {
+        app.logger.info("shut down: requests finished, database closed");
+        process.exit(0);
+      },
       (error: unknown) => {
         app.logger.error({ err: error }, "shutdown failed");
         process.exit(1);

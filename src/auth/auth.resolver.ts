@@ -70,7 +70,7 @@ export class AuthResolver {
   @Mutation(() => AuthPayload, { description: "Needs a valid token and an active account; revokes every earlier token of the user." })
   async changePassword(@Args(() => ChangePasswordArgs) args: ChangePasswordArgs, @Ctx() ctx: Context): Promise<AuthPayload> {
     const viewer = await ctx.viewer();
-    return toAuthPayload(await changePassword(this.deps, { userId: viewer.user.id, scopes: viewer.scopes, ...args }));
+    return toAuthPayload(await changePassword(this.deps, { userId: viewer.user.id, scopes: viewer.scopes, ...args, clientAddress: ctx.clientAddress }));
   }
 
   @Authorized()

@@ -11,26 +11,32 @@ export interface ChangePasswordRequest {
   readonly scopes: readonly string[];
   readonly currentPassword: string;
   readonly newPassword: string;
+  /** Where the request came from: a wrong current password counts toward the failed-login limit. */
+  readonly clientAddress: string;
 }
 
 /**
  * Changes a password. Every earlier token of the user is revoked (refresh tokens, and access tokens
  * through the token version) in the same transaction as the new hash.
  * @returns a fresh pair, the first of a new family.
- * @throws PasswordPolicyViolation (before any hashing), IncorrectPassword for a wrong current
- *   password or one changed meanwhile.
+ * @throws PasswordPolicyViolation (before any hashing), RateLimited when the user's name or the
+ *   client address has spent its failure budget, IncorrectPassword for a wrong current password or
+ *   one changed meanwhile.
  */
 export async function changePassword(deps: LoginDeps, request: ChangePasswordRequest): Promise<TokenPair> {
   const { users, passwords } = deps;
   checkNewPassword(request.newPassword);
   const found = await users.findCredentialsById(request.userId);
+  // A wrong current password counts toward the same limit as a failed login (ATTACKS P13), so a
+  // stolen access token cannot be used to guess the password behind it faster than login could.
+  const attempt = found ? await deps.limiter.begin(found.user.username, request.clientAddress) : undefined;
   if (!found?.passwordHash || !isVerifiablePassword(request.currentPassword)) {
     await passwords.verifyDummy(request.currentPassword.slice(0, 1024));
     throw new IncorrectPassword();
   }
-  // TODO(#6): count a wrong current password toward the failed-login limit (ATTACKS P13).
   const verification = await passwords.verify(request.currentPassword, found.passwordHash);
   if (!verification.ok) throw new IncorrectPassword();
+  await attempt?.succeeded();
 
   const replacement = await passwords.hash(request.newPassword);
   // Conditional on the hash just verified: a password changed meanwhile makes this one stale.

@@ -1,11 +1,14 @@
-/** The login use case: verify the password, check the account, grant scopes, upgrade the hash, issue. */
+/** The login use case: rate limit, verify the password, check the account, grant scopes, upgrade the hash, issue. */
 import { InactiveUser, InvalidCredentials, UnknownScope } from "../errors";
 import { isVerifiablePassword, type PasswordService } from "./passwords";
+import { type LoginLimiter } from "./rate-limit";
 import { startSession, type SessionDeps, type TokenPair } from "./refresh-tokens";
 import { parseScopes } from "./tokens";
 
 export interface LoginDeps extends SessionDeps {
   readonly passwords: PasswordService;
+  /** Failed-login counters (CONTRACT section 7), consulted before any password is verified. */
+  readonly limiter: LoginLimiter;
 }
 
 export interface LoginRequest {
@@ -13,19 +16,23 @@ export interface LoginRequest {
   readonly password: string;
   /** Requested scopes; undefined grants every scope the account holds. */
   readonly scopes?: readonly string[] | null;
-  /** Where the attempt came from, for failed-login limits (CONTRACT section 7). */
-  readonly clientAddress?: string;
+  /** Where the request came from (the socket's address, or X-Forwarded-For behind a trusted proxy). */
+  readonly clientAddress: string;
 }
 
 /**
  * Logs a user in. Both doors, the `login` mutation and `POST /token`, come here.
  * @returns a new access token carrying the granted scopes, and the first refresh token of a new family.
- * @throws InvalidCredentials for an unknown username or a wrong password (one answer for both),
- *   InactiveUser for a disabled account after a correct password, UnknownScope for a scope the
- *   account does not hold.
+ * @throws RateLimited when the username or the client address has spent its failure budget (the
+ *   right password too is refused then), InvalidCredentials for an unknown username or a wrong
+ *   password (one answer for both), InactiveUser for a disabled account after a correct password,
+ *   UnknownScope for a scope the account does not hold.
  */
 export async function login(deps: LoginDeps, request: LoginRequest): Promise<TokenPair> {
-  const { users, passwords, logger } = deps;
+  const { users, passwords, limiter, logger } = deps;
+  // Counted before anything is verified, for unknown usernames exactly as for known ones, so a
+  // locked username refuses even the right password and the limit reveals nothing.
+  const attempt = await limiter.begin(request.username, request.clientAddress);
   const found = await users.findCredentials(request.username);
 
   // Unknown user, unusable password and wrong password all cost one verification of a
@@ -40,6 +47,7 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
     logger.warn({ userId: found.user.id, hashFamily: verification.refused.family, reason: verification.refused.reason }, "stored password hash refused");
   }
   if (!verification.ok) throw new InvalidCredentials();
+  await attempt.succeeded();
 
   // The disabled state is revealed only to someone who knows the password.
   if (found.user.disabled) throw new InactiveUser();

@@ -47,8 +47,17 @@ export interface RefreshTokensTable {
   revoked_at: ColumnType<number | string | null, number | null | undefined, number | null>;
 }
 
+/** One failed-login counter: a username's or a client address's, for one window. */
+export interface LoginAttemptsTable {
+  key: string;
+  attempts: number;
+  /** Milliseconds since the epoch; PostgreSQL's bigint arrives as a string. */
+  reset_at: number | string;
+}
+
 export interface Database {
   users: UsersTable;
+  login_attempts: LoginAttemptsTable;
   refresh_tokens: RefreshTokensTable;
 }
 
@@ -102,9 +111,9 @@ function openPool(url: string, logger: Logger | undefined): Pool {
     // TCP keep-alive notices a peer that vanished without closing the socket.
     keepAlive: true,
   });
-  // An idle client whose server connection ends (restart, pg_terminate_backend) emits 'error' on
-  // the pool; with no listener that is an uncaught exception that kills the process. The pool has
-  // already dropped the client: the next query opens a fresh connection.
+  // An idle client whose server connection ends (a restart, pg_terminate_backend, or a drop racing
+  // pool.end()) emits 'error' on the pool; with no listener that is an uncaught exception that
+  // kills the process. The pool has already dropped the client: the next query opens a fresh one.
   pool.on("error", (error: Error & { code?: string }) => {
     logger?.warn({ err: { code: error.code, message: error.message } }, "an idle database connection failed; it was dropped from the pool");
   });

@@ -8,6 +8,7 @@ import { type Config } from "../config";
 import { type Logger } from "../log";
 import { ServiceUnavailable } from "../errors";
 import { createFormatError, isExpectedError, originalError, wwwAuthenticateFor } from "./format-error";
+import { MAX_DIRECTIVES, MAX_TOKENS, queryLimitsRule } from "./limits";
 
 export interface ApolloOptions {
   readonly schema: GraphQLSchema;
@@ -24,8 +25,15 @@ export function createApollo({ schema, config, logger, plugins = [] }: ApolloOpt
     introspection: config.nodeEnv !== "production",
     includeStacktraceInErrorResponses: development,
     hideSchemaDetailsFromClientErrors: !development,
+    // Off unless GRAPHQL_BATCHING=true: Apollo then answers an array body with 400 "Operation
+    // batching disabled.". When on, every operation is limited and every login counted on its own.
     allowBatchedHttpRequests: config.graphqlBatching,
+    // Blocks simple (CORS-less) requests: GET without a preflight-forcing header, and form posts.
     csrfPrevention: true,
+    parseOptions: { maxTokens: MAX_TOKENS },
+    validationRules: [
+      queryLimitsRule({ maxAliases: config.graphqlMaxAliases, maxDepth: config.graphqlMaxDepth, maxDirectives: MAX_DIRECTIVES }),
+    ],
     formatError: createFormatError({ exposeUnexpected: development }),
     logger,
     plugins: [

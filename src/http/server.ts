@@ -40,11 +40,23 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     // pino 10 types the logger more narrowly than Fastify 5 expects; it is the same object.
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.trustProxy,
+    // X-Forwarded-For is believed for exactly the configured number of proxy hops: `true` would
+    // believe every entry, and the leftmost one is whatever the client wrote (ATTACKS G12).
+    trustProxy: config.trustProxy > 0 ? (_address: string, hop: number) => hop < config.trustProxy : false,
     genReqId: () => randomUUID(),
     // One line per request, written by the onResponse hook below, instead of two.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+  });
+
+  // During shutdown, answers to requests still in flight end their connection: a keep-alive
+  // connection would otherwise hold server.close() (and so SIGTERM) open until the client left.
+  let closing = false;
+  fastify.addHook("preClose", async () => {
+    closing = true;
+  });
+  fastify.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close");
   });
 
   fastify.addHook("onResponse", async (request, reply) => {

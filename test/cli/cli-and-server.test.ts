@@ -10,7 +10,7 @@ describe.each(DIALECTS)("graphql-auth users with the server (%s)", (dialect) => 
     database = await createTestDatabase(dialect);
     env = cliEnv(database.url);
     // The CLI migrates an empty database itself; the server then finds the schema current.
-    expect(await runCli(["migrate"], env)).toEqual({ code: 0, stdout: "Applied migration 2026-11-29-01-users\nApplied migration 2026-11-29-04-token-lifecycle\n", stderr: "" });
+    expect(await runCli(["migrate"], env)).toEqual({ code: 0, stdout: expect.stringMatching(/^Applied migration 2026-11-29-01-users\n(Applied migration [\w-]+\n)*$/), stderr: "" });
     server = await startTestServer({ databaseUrl: database.url });
   });
   afterAll(async () => {

@@ -17,7 +17,7 @@ describe("graphql-auth hash, secret, migrate", () => {
 
   it("migrate applies the schema once, then says it is current", async () => {
     const env = cliEnv(database.url);
-    expect(await runCli(["migrate"], env)).toEqual({ code: 0, stdout: "Applied migration 2026-11-29-01-users\nApplied migration 2026-11-29-04-token-lifecycle\n", stderr: "" });
+    expect(await runCli(["migrate"], env)).toEqual({ code: 0, stdout: expect.stringMatching(/^Applied migration 2026-11-29-01-users\n(Applied migration [\w-]+\n)*$/), stderr: "" });
     expect(await runCli(["migrate"], env)).toEqual({ code: 0, stdout: "The database schema is current; nothing to apply.\n", stderr: "" });
   });
 

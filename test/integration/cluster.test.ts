@@ -1,4 +1,4 @@
-/** WEB_CONCURRENCY=2 on the built server: one port, both workers serving, restarts with backoff, SIGTERM drains. */
+/** WEB_CONCURRENCY=2 on the built server: one port, both workers serving and sharing limits, restarts with backoff, SIGTERM drains. */
 import { mkdtempSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -24,7 +24,7 @@ describe.each(DIALECTS)("WEB_CONCURRENCY=2 (%s)", (dialect) => {
     await database?.drop();
   });
 
-  it("serves one port from both workers, replaces a killed worker, and drains every worker on SIGTERM", async () => {
+  it("serves one port from both workers, counts their failed logins together, replaces a killed worker, and drains every worker on SIGTERM", async () => {
     server = spawnServer({ WEB_CONCURRENCY: "2", DATABASE_URL: database.url, SEED_DEMO_USERS: "true" });
     const spawned = server;
     // The primary names each worker and the port it serves; PORT=0 gives every worker the same one.
@@ -47,6 +47,17 @@ describe.each(DIALECTS)("WEB_CONCURRENCY=2 (%s)", (dialect) => {
     // Each worker logs the requests it served with its own pid: both took a share.
     await spawned.waitForLine(() => completedBy(spawned).length >= 7, "seven request lines");
     expect(new Set(completedBy(spawned))).toEqual(new Set(workerPids));
+
+    // Failed logins land on both workers and count together (one table in the shared database).
+    const beforeFailures = completedBy(spawned).length;
+    const aliceLogin = (password: string) =>
+      requestOnNewConnection(port, "/graphql", { query: `mutation { login(username: "alice", password: "${password}") { accessToken } }` });
+    for (let i = 0; i < 5; i += 1) {
+      expect((await aliceLogin("not-her-password")).body.errors[0]).toMatchObject({ message: "Incorrect username or password" });
+    }
+    await spawned.waitForLine(() => completedBy(spawned).length >= beforeFailures + 5, "five more request lines");
+    expect(new Set(completedBy(spawned).slice(beforeFailures))).toEqual(new Set(workerPids));
+    expect((await aliceLogin("secret2")).body.errors[0]).toMatchObject({ extensions: { code: "RATE_LIMITED" } });
 
     // A worker that dies is replaced, and its replacement serves.
     process.kill(workerPids[0]!, "SIGKILL");

@@ -1,0 +1,135 @@
+/** Failed-login counters in the shared database: per username and per client address, one per attempt. */
+import { createHash } from "node:crypto";
+import { isIPv6 } from "node:net";
+import { sql, type Kysely } from "kysely";
+import { type Clock } from "../clock";
+import { type Database } from "../db/database";
+import { RateLimited } from "../errors";
+import { usernameKey } from "../users/username";
+
+/** CONTRACT section 7: LOGIN_MAX_FAILURES per username per 15 minutes. */
+export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
+/**
+ * A client address may fail this many times the username budget: an office or a carrier NAT puts
+ * many honest users behind one address, while one address trying many usernames still trips it.
+ */
+export const ADDRESS_BUDGET_FACTOR = 10;
+/** How often one instance deletes expired windows, so the table never needs an operator's job. */
+const SWEEP_INTERVAL_MS = 60 * 1000;
+/** Longer identities are stored as a digest, so hostile input cannot grow a row. */
+const MAX_READABLE_KEY = 150;
+
+export interface LoginLimitPolicy {
+  readonly maxFailures: number;
+  readonly addressMaxFailures: number;
+  readonly windowMs: number;
+}
+
+/** The policy for a LOGIN_MAX_FAILURES value: the address budget is ADDRESS_BUDGET_FACTOR times it. */
+export function loginLimitPolicy(maxFailures: number): LoginLimitPolicy {
+  return { maxFailures, addressMaxFailures: maxFailures * ADDRESS_BUDGET_FACTOR, windowMs: LOGIN_WINDOW_MS };
+}
+
+/** One counted attempt, handed back so a correct password can give it back. */
+export interface LoginAttempt {
+  /** The password was right: the username's count starts again and the address regains this attempt. */
+  succeeded(): Promise<void>;
+}
+
+/**
+ * Counts password attempts in the `login_attempts` table, which every instance sharing the database
+ * sees. Each attempt is counted *before* the password is verified, with one atomic upsert, so
+ * concurrent attempts (a batch, aliases, several instances) can never slip past the budget together.
+ */
+export class LoginLimiter {
+  private lastSweep = 0;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly policy: LoginLimitPolicy,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Counts one attempt against `username` (known or not: the key is the normalised username either
+   * way, so the limit says nothing about which accounts exist) and against `clientAddress`.
+   * Call it before verifying the password; call `succeeded()` on the result when it was right.
+   * @throws RateLimited when either budget is spent for the current window, even if the password
+   *   would have been right; `retryAfter` is when the longer of the spent windows ends.
+   */
+  async begin(username: string, clientAddress: string): Promise<LoginAttempt> {
+    const now = this.clock.now();
+    await this.sweep(now);
+    const userKey = counterKey("user", usernameKey(username));
+    const addressKey = counterKey("addr", addressBucket(clientAddress));
+    const resetAt = now + this.policy.windowMs;
+    // One statement for both counters: a window that has ended starts again at 1, otherwise the
+    // count goes up. INSERT ... ON CONFLICT DO UPDATE ... RETURNING is atomic on SQLite and
+    // PostgreSQL alike, so no increment is lost under concurrency. Rows are always in the same
+    // order (username, then address), so two PostgreSQL statements cannot deadlock on them.
+    const rows = await this.db
+      .insertInto("login_attempts")
+      .values([
+        { key: userKey, attempts: 1, reset_at: resetAt },
+        { key: addressKey, attempts: 1, reset_at: resetAt },
+      ])
+      .onConflict((conflict) =>
+        conflict.column("key").doUpdateSet({
+          attempts: sql<number>`case when login_attempts.reset_at <= ${now} then 1 else login_attempts.attempts + 1 end`,
+          reset_at: sql<number>`case when login_attempts.reset_at <= ${now} then excluded.reset_at else login_attempts.reset_at end`,
+        }),
+      )
+      .returning(["key", "attempts", "reset_at"])
+      .execute();
+
+    let retryAfterMs = 0;
+    for (const row of rows) {
+      const budget = row.key === userKey ? this.policy.maxFailures : this.policy.addressMaxFailures;
+      if (Number(row.attempts) > budget) retryAfterMs = Math.max(retryAfterMs, Number(row.reset_at) - now);
+    }
+    if (retryAfterMs > 0) throw new RateLimited(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+    return { succeeded: () => this.forgive(userKey, addressKey) };
+  }
+
+  private async forgive(userKey: string, addressKey: string): Promise<void> {
+    const now = this.clock.now();
+    await this.db.deleteFrom("login_attempts").where("key", "=", userKey).execute();
+    await this.db
+      .updateTable("login_attempts")
+      .set({ attempts: sql<number>`attempts - 1` })
+      .where("key", "=", addressKey)
+      .where("attempts", ">", 0)
+      .where("reset_at", ">", now)
+      .execute();
+  }
+
+  /** Deletes ended windows, at most once a minute per instance; an index on reset_at keeps it cheap. */
+  private async sweep(now: number): Promise<void> {
+    if (now - this.lastSweep < SWEEP_INTERVAL_MS) return;
+    this.lastSweep = now;
+    await this.db.deleteFrom("login_attempts").where("reset_at", "<=", now).execute();
+  }
+}
+
+/**
+ * The address a budget is kept for: IPv4 as is (an IPv4-mapped IPv6 address becomes its IPv4 form),
+ * IPv6 by its /64 prefix, because one subscriber is routinely given a whole /64 and could
+ * otherwise take a fresh budget for every address in it.
+ */
+export function addressBucket(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  const bare = address.split("%", 1)[0]!;
+  if (!isIPv6(bare)) return address;
+  const [head = "", tail] = bare.toLowerCase().split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill("0"), ...right];
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64`;
+}
+
+function counterKey(kind: "user" | "addr", identity: string): string {
+  // PostgreSQL text cannot hold NUL: such an identity is counted by its digest like a long one.
+  if (identity.length <= MAX_READABLE_KEY && !identity.includes("\0")) return `${kind}:${identity}`;
+  return `${kind}#${createHash("sha256").update(identity).digest("hex")}`;
+}

@@ -1,0 +1,58 @@
+import { Writable } from "node:stream";
+import { createLogger } from "./log";
+
+function capture(secrets: string[] = []) {
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      chunks.push(String(chunk));
+      done();
+    },
+  });
+  return { logger: createLogger({ level: "trace", destination, secrets }), text: () => chunks.join("") };
+}
+
+const JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+const ARGON = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA";
+const BCRYPT = "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW";
+const DJANGO = "pbkdf2_sha256$600000$c2FsdA$aGFzaA==";
+
+describe("createLogger redaction", () => {
+  it("withholds secret-bearing keys at any depth", () => {
+    const { logger, text } = capture();
+    logger.info(
+      {
+        password: "hunter2-plain",
+        deep: { a: { b: { c: { newPassword: "hunter3-plain", password_hash: "x-plain", refreshToken: "opaque-plain" } } } },
+        headers: { Authorization: "opaque-header-plain", cookie: "sid=cookie-plain" },
+        list: [{ accessToken: "list-plain" }],
+        variables: { username: "u", password: "vars-plain" },
+        hashFamily: "bcrypt",
+      },
+      "event",
+    );
+    const out = text();
+    for (const secret of ["hunter2", "hunter3", "x-plain", "opaque", "cookie-plain", "list-plain", "vars-plain"]) expect(out).not.toContain(secret);
+    expect(out).toContain('"hashFamily":"bcrypt"');
+  });
+
+  it("cuts tokens, hashes and bearer credentials out of any string, the message and errors included", () => {
+    const { logger, text } = capture(["the-configured-secret-key-value"]);
+    logger.warn(`stored ${ARGON} and ${BCRYPT} and ${DJANGO}`);
+    logger.info({ note: `Authorization: Bearer ${JWT}` }, "header was Basic dXNlcjpwYXNz");
+    logger.error(new Error(`failed with the-configured-secret-key-value and ${JWT}`));
+    logger.error({ err: new Error(`nested ${BCRYPT}`) }, "oops");
+    const out = text();
+    for (const secret of ["$argon2", "$2b$", "pbkdf2_", "eyJ", "dXNlcjpwYXNz", "the-configured-secret-key-value"]) expect(out).not.toContain(secret);
+    expect(out).toContain('"msg":"failed with [redacted] and [redacted]"');
+    expect(out).toContain('"type":"Error"');
+  });
+
+  it("keeps request logging to the allow-listed fields", () => {
+    const { logger, text } = capture();
+    logger.info({ req: { id: "r1", method: "POST", url: "/graphql?token=abc-plain", ip: "10.0.0.1", headers: { authorization: "Bearer zzz-plain" } } }, "request");
+    const out = text();
+    expect(out).toContain('"req":{"id":"r1","method":"POST","url":"/graphql","remoteAddress":"10.0.0.1"}');
+    expect(out).not.toContain("plain");
+  });
+});
