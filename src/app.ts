@@ -10,7 +10,9 @@ import { systemClock, type Clock } from "./clock";
 import { type Config } from "./config";
 import { createDb, type DatabaseHandle } from "./db/database";
 import { migrateToLatest } from "./db/migrate";
+import { DatabaseStartup, type BackoffPolicy } from "./db/startup";
 import { createApollo } from "./graphql/apollo";
+import { readinessPlugin } from "./graphql/readiness-plugin";
 import { buildAppSchema } from "./graphql/schema";
 import { createHttpServer, type HttpServer } from "./http/server";
 import { ItemResolver } from "./items/item.resolver";
@@ -22,6 +24,8 @@ import { UserStore } from "./users/user.store";
 export interface AppOverrides {
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** How start-up retries a database that does not answer (tests shorten it). */
+  readonly databaseBackoff?: BackoffPolicy;
 }
 
 export interface App {
@@ -32,6 +36,11 @@ export interface App {
   readonly users: UserStore;
   readonly passwords: PasswordService;
   readonly tokens: TokenService;
+  /**
+   * Resolves once the database is migrated (and seeded); never rejects. The app listens and
+   * answers probes before that: GraphQL says "Service unavailable" and /readyz 503 meanwhile.
+   */
+  readonly databaseReady: Promise<void>;
   readonly refreshTokens: RefreshTokenStore;
   /** The use cases' dependencies, shared by the GraphQL mutations and POST /token. */
   readonly auth: LoginDeps;
@@ -50,13 +59,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // lowers its own CPU priority, and libuv's thread pool (where argon2 runs) takes that priority
   // from whichever thread uses it first (see hash-worker.ts).
   const passwords = await PasswordService.create(config.argon2, config.hashConcurrency);
-  let database: DatabaseHandle | undefined;
+  let opened: DatabaseHandle | undefined;
   try {
     // Keys first: a missing production key stops start-up before the database is touched.
     const keys = loadSigningKeys(config, logger);
-    database = createDb(config.databaseUrl);
-    const applied = await migrateToLatest(database.db);
-    if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
+    const database = createDb(config.databaseUrl, { logger });
+    opened = database;
     const tokens = new TokenService(
       keys,
       { issuer: config.jwtIssuer, audience: config.jwtAudience, lifetimeSeconds: config.accessTokenExpireMinutes * 60 },
@@ -65,7 +73,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const users = new UserStore(database.db, clock, database.sqliteReader);
     const refreshTokens = new RefreshTokenStore(database.db);
     const limiter = new LoginLimiter(database.db, loginLimitPolicy(config.loginMaxFailures), clock);
-    if (config.seedDemoUsers) await seedDemoUsers(users, passwords, logger);
+    const hashes = passwords;
+    // In the background, so the HTTP server comes up (and /healthz answers) while PostgreSQL is
+    // still starting or unreachable; the pool connects once it answers.
+    const startup = new DatabaseStartup(
+      async () => {
+        const applied = await migrateToLatest(database.db);
+        if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
+        if (config.seedDemoUsers) await seedDemoUsers(users, hashes, logger);
+      },
+      logger,
+      overrides.databaseBackoff,
+    );
 
     // The use cases behind both doors: the GraphQL mutations and POST /token.
     const auth: LoginDeps = { users, passwords, tokens, refreshTokens, limiter, clock, logger, refreshTokenExpireDays: config.refreshTokenExpireDays };
@@ -82,19 +101,23 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       contextDeps: { tokens, users },
       auth,
       jwks: keys.jwks,
-      ping: database.ping,
-      createApollo: (drain) => createApollo({ schema, config, logger, plugins: [drain] }),
+      ping: async () => {
+        if (!startup.isReady()) throw new Error("database start-up has not finished");
+        await database.ping();
+      },
+      databaseReady: () => startup.isReady(),
+      createApollo: (drain) => createApollo({ schema, config, logger, plugins: [drain, readinessPlugin(() => startup.isReady())] }),
     });
-    const pool = passwords;
-    const db = database;
+    startup.start();
     return {
       config,
       logger,
       http,
-      database: db,
+      database,
       users,
-      passwords: pool,
+      passwords: hashes,
       tokens,
+      databaseReady: startup.whenReady,
       refreshTokens,
       auth,
       limiter,
@@ -108,13 +131,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       },
       close: async () => {
         await http.fastify.close();
-        await pool.close();
-        await db.close();
+        await startup.stop();
+        await hashes.close();
+        await database.close();
       },
     };
   } catch (error) {
     await passwords.close();
-    await database?.close();
+    await opened?.close();
     throw error;
   }
 }

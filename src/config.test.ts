@@ -149,6 +149,12 @@ describe("loadConfig refusals", () => {
   });
 });
 
+it("refuses several workers on an in-memory SQLite database, which each worker would have alone", () => {
+  const error = configError({ WEB_CONCURRENCY: "2", DATABASE_URL: "sqlite::memory:" });
+  expect(error.key).toBe("WEB_CONCURRENCY");
+  expect(error.message).toMatch(/^Invalid configuration: WEB_CONCURRENCY must be 1 with DATABASE_URL=sqlite::memory:/);
+});
+
 describe("the secret key", () => {
   it.each([
     ["unset", {}],

@@ -137,6 +137,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
   const e = parsed.data;
 
+  if (e.WEB_CONCURRENCY > 1 && e.DATABASE_URL === "sqlite::memory:") {
+    throw new ConfigError("WEB_CONCURRENCY", "must be 1 with DATABASE_URL=sqlite::memory: (every worker would have a database of its own)");
+  }
+
   const secretKey = e.SECRET_KEY;
   if (secretKey !== undefined) checkSecretKey(secretKey, e.NODE_ENV);
   else if (e.NODE_ENV === "production" && e.JWT_ALGORITHM === "HS256") {

@@ -1,6 +1,6 @@
 /** Domain errors: one class per situation of the contract's error table, each with its exact message. */
 
-export type ErrorCode = "UNAUTHENTICATED" | "FORBIDDEN" | "BAD_USER_INPUT" | "RATE_LIMITED";
+export type ErrorCode = "UNAUTHENTICATED" | "FORBIDDEN" | "BAD_USER_INPUT" | "RATE_LIMITED" | "INTERNAL_SERVER_ERROR";
 
 /** An error whose code and message may be shown to the client; internal detail goes in `cause`. */
 export abstract class AppError extends Error {
@@ -124,6 +124,17 @@ export class RateLimited extends AppError {
 
   override publicExtensions(): Record<string, unknown> {
     return { retryAfter: this.retryAfter };
+  }
+}
+
+/**
+ * The database cannot answer now (unreachable, restarting, not yet migrated). The one AppError
+ * that is our fault rather than the client's: it is logged, and the client may simply retry.
+ */
+export class ServiceUnavailable extends AppError {
+  readonly code = "INTERNAL_SERVER_ERROR";
+  constructor(cause?: unknown) {
+    super("Service unavailable", { cause });
   }
 }
 

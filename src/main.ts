@@ -1,7 +1,10 @@
 /** Start-up: loadConfig, createApp, listen; signals; the only process.exit of the server. */
 import "reflect-metadata";
 import { createApp } from "./app";
+import { loadSigningKeys } from "./auth/keys";
+import { isClusterPrimary, runPrimary, workerLogger } from "./cluster";
 import { ConfigError, loadConfig, readEnvironment } from "./config";
+import { createLogger } from "./log";
 
 async function main(): Promise<void> {
   let config;
@@ -14,14 +17,19 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  // A setting only start-up can check (the key folder) fails with the same one line as loadConfig's.
-  const app = await createApp(config).catch((error: unknown) => {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
+  if (isClusterPrimary(config)) {
+    const logger = createLogger({ level: config.logLevel });
+    // Keys are checked (and a development key made) once, before any worker starts: a bad key
+    // folder stops the primary with one line, not every worker in a restart loop.
+    try {
+      loadSigningKeys(config, logger);
+    } catch (error) {
+      exitOnConfigError(error);
     }
-    throw error;
-  });
+    process.exit(await runPrimary({ workers: config.webConcurrency, logger }));
+  }
+  // A setting only start-up can check (the key folder) fails with the same one line as loadConfig's.
+  const app = await createApp(config, { logger: workerLogger(config) }).catch(exitOnConfigError);
   await app.listen();
 
   let stopping = false;
@@ -44,6 +52,14 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+}
+
+function exitOnConfigError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
 }
 
 main().catch((error: unknown) => {

@@ -9,6 +9,7 @@ import { createApp, type App } from "../src/app";
 import { buildContext, type Context } from "../src/auth/context";
 import { type Clock } from "../src/clock";
 import { loadConfig, type Config } from "../src/config";
+import { type BackoffPolicy } from "../src/db/startup";
 import { createLogger, type Logger } from "../src/log";
 import { type User } from "../src/users/user.entity";
 
@@ -160,6 +161,13 @@ export interface TestServerOptions {
   readonly logger?: Logger;
   /** Reuse a database (a second instance on the same one); it is then not dropped by close(). */
   readonly databaseUrl?: string;
+  /**
+   * Resolve only once the database is migrated (default true). False returns as soon as the
+   * server listens, for tests that start it before its database answers.
+   */
+  readonly waitForDatabase?: boolean;
+  /** How start-up retries an unreachable database; tests keep the waits short. */
+  readonly databaseBackoff?: BackoffPolicy;
 }
 
 /** Starts the real app on an ephemeral port. Register `close` in afterAll beside the setup. */
@@ -168,8 +176,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ? { url: options.databaseUrl, drop: async () => undefined }
     : await createTestDatabase(options.dialect ?? "sqlite");
   const config = testConfig({ DATABASE_URL: database.url, ...options.env });
-  const app = await createApp(config, { clock: options.clock, logger: options.logger });
+  const app = await createApp(config, {
+    clock: options.clock,
+    logger: options.logger,
+    databaseBackoff: options.databaseBackoff ?? { initialDelayMs: 50, maxDelayMs: 500 },
+  });
   const url = await app.listen();
+  if (options.waitForDatabase ?? true) await app.databaseReady;
 
   const gql: TestServer["gql"] = async (query, variables, opts = {}) => {
     const headers: Record<string, string> = { "content-type": "application/json", ...opts.headers };
@@ -236,6 +249,7 @@ export interface ExecutedOperation<T> {
 export async function createTestApp(options: { env?: Record<string, string>; clock?: Clock; logger?: Logger } = {}): Promise<TestApp> {
   const database = await createTestDatabase("sqlite");
   const app = await createApp(testConfig({ DATABASE_URL: database.url, ...options.env }), { clock: options.clock, logger: options.logger });
+  await app.databaseReady;
   const context: TestApp["context"] = ({ token, authorization } = {}) =>
     buildContext(
       { requestId: randomBytes(4).toString("hex"), clientAddress: "127.0.0.1", authorization: token !== undefined ? `Bearer ${token}` : authorization },

@@ -1,5 +1,5 @@
 /** Signing keys: the HS256 secret or the key pairs of JWT_KEYS_DIR as KeyObjects made once, and the JWKS document. */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
 import { ConfigError, type Config, type JwtAlgorithm } from "../config";
@@ -156,17 +156,35 @@ function loadSecret(config: Config, logger: Logger): SigningKeys {
 
 function developmentSecret(dataDir: string, logger: Logger): string {
   const file = join(dataDir, DEV_SECRET_FILE);
-  if (existsSync(file)) {
-    const kept = readFileSync(file, "utf8").trim();
-    if (Buffer.byteLength(kept) >= 32) {
-      logger.warn({ file }, "SECRET_KEY is not set: using the development key kept in the data folder");
-      return kept;
-    }
+  const kept = keptSecret(file);
+  if (kept) {
+    logger.warn({ file }, "SECRET_KEY is not set: using the development key kept in the data folder");
+    return kept;
   }
   mkdirSync(dataDir, { recursive: true });
   const made = randomBytes(32).toString("hex");
-  writeFileSync(file, `${made}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  // Written aside, then linked into place: link fails if the file exists, so when several
+  // processes start at once (WEB_CONCURRENCY workers) one key wins and every process signs with it.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  writeFileSync(draft, `${made}\n`, { mode: 0o600, flag: "wx" });
+  try {
+    // A file too short to use is replaced outright.
+    if (existsSync(file)) renameSync(draft, file);
+    else linkSync(draft, file);
+  } catch (error) {
+    const other = (error as NodeJS.ErrnoException).code === "EEXIST" ? keptSecret(file) : undefined;
+    if (!other) throw error;
+    logger.warn({ file }, "SECRET_KEY is not set: using the development key another process just made");
+    return other;
+  } finally {
+    rmSync(draft, { force: true });
+  }
   logger.warn({ file }, "SECRET_KEY is not set: made a random development key and kept it in the data folder");
   return made;
+}
+
+function keptSecret(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const kept = readFileSync(file, "utf8").trim();
+  return Buffer.byteLength(kept) >= 32 ? kept : undefined;
 }

@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql, type ColumnType, type Generated } from "kysely";
 import { Pool } from "pg";
+import { type Logger } from "../log";
 import { withStatementCache } from "./statement-cache";
 
 export interface UsersTable {
@@ -77,13 +78,23 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-/** Opens the database that a `DATABASE_URL` names (`sqlite:<path>`, `sqlite::memory:`, `postgres://…`). */
-export function createDb(url: string): DatabaseHandle {
+export interface DbOptions {
+  /** Told about connections that fail while idle in the pool (a restart, `pg_terminate_backend`). */
+  readonly logger?: Logger;
+}
+
+/**
+ * Opens the database that a `DATABASE_URL` names (`sqlite:<path>`, `sqlite::memory:`, `postgres://…`).
+ * Nothing connects yet on PostgreSQL: the pool connects on first use, so a database that is down
+ * makes queries fail (see isDatabaseUnavailable) instead of this call, and the pool reconnects by
+ * itself when it returns.
+ */
+export function createDb(url: string, options: DbOptions = {}): DatabaseHandle {
   const sqlitePath = /^sqlite:(.+)$/.exec(url)?.[1];
-  const db =
-    sqlitePath !== undefined
-      ? new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqlite(sqlitePath)) }) })
-      : new Kysely<Database>({ dialect: new PostgresDialect({ pool: postgresPool(url) }) });
+  const sqlite = sqlitePath !== undefined ? openSqlite(sqlitePath) : undefined;
+  const db = sqlite
+    ? new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
+    : new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPool(url, options.logger) }) });
   const sqliteReader = sqlitePath !== undefined && sqlitePath !== ":memory:" ? openSqliteReader(sqlitePath) : undefined;
   return {
     db,
@@ -94,17 +105,28 @@ export function createDb(url: string): DatabaseHandle {
     },
     close: async () => {
       await db.destroy();
+      // Kysely closes only a driver it has used: a file opened but never queried stays open otherwise.
+      sqlite?.close();
       sqliteReader?.close();
     },
   };
 }
 
-function postgresPool(url: string): Pool {
-  const pool = new Pool({ connectionString: url, max: 10 });
-  // An idle connection that the server ends (a restart, pg_terminate_backend, or a drop racing
-  // pool.end()) is emitted on the pool; without a listener that error would end the process.
-  // The pool discards the connection, and the next query opens a fresh one or fails on its own.
-  pool.on("error", () => undefined);
+function openPool(url: string, logger: Logger | undefined): Pool {
+  const pool = new Pool({
+    connectionString: url,
+    max: 10,
+    // Without a bound, a connect to a host that drops packets waits forever and so would the request.
+    connectionTimeoutMillis: 5_000,
+    // TCP keep-alive notices a peer that vanished without closing the socket.
+    keepAlive: true,
+  });
+  // An idle client whose server connection ends (a restart, pg_terminate_backend, or a drop racing
+  // pool.end()) emits 'error' on the pool; with no listener that is an uncaught exception that
+  // kills the process. The pool has already dropped the client: the next query opens a fresh one.
+  pool.on("error", (error: Error & { code?: string }) => {
+    logger?.warn({ err: { code: error.code, message: error.message } }, "an idle database connection failed; it was dropped from the pool");
+  });
   return pool;
 }
 

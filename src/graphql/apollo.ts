@@ -1,12 +1,13 @@
 /** Apollo Server, configured explicitly from Config rather than guessed from NODE_ENV. */
-import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { type GraphQLSchema } from "graphql";
 import { type Context } from "../auth/context";
 import { type Config } from "../config";
 import { type Logger } from "../log";
-import { createFormatError, isExpectedError, wwwAuthenticateFor } from "./format-error";
+import { ServiceUnavailable } from "../errors";
+import { createFormatError, isExpectedError, originalError, wwwAuthenticateFor } from "./format-error";
 import { MAX_DIRECTIVES, MAX_TOKENS, queryLimitsRule } from "./limits";
 
 export interface ApolloOptions {
@@ -52,23 +53,35 @@ export function createApollo({ schema, config, logger, plugins = [] }: ApolloOpt
  * request id that the masked answer also carries.
  */
 function errorResponsePlugin(logger: Logger): ApolloServerPlugin<Context> {
-  // One listener object for every request: it needs nothing of its own per request.
-  const listener: GraphQLRequestListener<Context> = {
-    async didEncounterErrors({ errors, contextValue, response }) {
-      const challenge = wwwAuthenticateFor(errors);
-      if (challenge) response.http.headers.set("www-authenticate", challenge);
-      for (const error of errors) {
-        if (!isExpectedError(error)) logger.error({ err: error, requestId: contextValue.requestId }, "unexpected error in a GraphQL request");
-      }
-    },
-    async willSendResponse({ response, contextValue }) {
-      if (response.body.kind !== "single") return;
-      const errors = response.body.singleResult.errors;
-      if (!errors?.some((e) => e.extensions?.code === "INTERNAL_SERVER_ERROR")) return;
-      response.body.singleResult.errors = errors.map((e) =>
-        e.extensions?.code === "INTERNAL_SERVER_ERROR" ? { ...e, extensions: { ...e.extensions, requestId: contextValue.requestId } } : e,
-      );
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue, response }) {
+          const challenge = wwwAuthenticateFor(errors);
+          if (challenge) response.http.headers.set("www-authenticate", challenge);
+          for (const error of errors) {
+            if (isExpectedError(error)) continue;
+            const original = originalError(error);
+            // An outage fails every request alike: one short line each, not a stack trace each.
+            if (original instanceof ServiceUnavailable) logger.warn({ err: causeOf(original), requestId: contextValue.requestId }, "database unavailable: answered Service unavailable");
+            else logger.error({ err: error, requestId: contextValue.requestId }, "unexpected error in a GraphQL request");
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== "single") return;
+          const errors = response.body.singleResult.errors;
+          if (!errors?.some((e) => e.extensions?.code === "INTERNAL_SERVER_ERROR")) return;
+          response.body.singleResult.errors = errors.map((e) =>
+            e.extensions?.code === "INTERNAL_SERVER_ERROR" ? { ...e, extensions: { ...e.extensions, requestId: contextValue.requestId } } : e,
+          );
+        },
+      };
     },
   };
-  return { requestDidStart: async () => listener };
+}
+
+function causeOf(error: ServiceUnavailable): { code?: unknown; message: string } {
+  const cause = error.cause as { code?: unknown; message?: unknown } | string | undefined;
+  if (typeof cause === "object" && cause !== null) return { code: cause.code, message: String(cause.message) };
+  return { message: String(cause ?? error.message) };
 }

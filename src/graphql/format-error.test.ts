@@ -1,6 +1,6 @@
 /** format-error: the one mapping from thrown errors to what clients see, and the WWW-Authenticate challenge. */
 import { GraphQLError, buildSchema, locatedError, parse, validate } from "graphql";
-import { InactiveUser, InsufficientScope, InvalidCredentials, InvalidToken, NotAuthenticated, RateLimited, UnknownScope } from "../errors";
+import { InactiveUser, InsufficientScope, InvalidCredentials, InvalidToken, NotAuthenticated, RateLimited, ServiceUnavailable, UnknownScope } from "../errors";
 import { createFormatError, isExpectedError, wwwAuthenticateFor } from "./format-error";
 
 const masked = createFormatError({ exposeUnexpected: false });
@@ -60,7 +60,9 @@ describe("createFormatError", () => {
   });
 
   it("keeps an unexpected error's own message when told to expose it (development)", () => {
-    expect(format(thrownBy("me", new Error("driver has already been destroyed")), exposed).message).toBe("driver has already been destroyed");
+    expect(format(thrownBy("me", new Error("Cannot read properties of undefined (reading 'id')")), exposed).message).toBe(
+      "Cannot read properties of undefined (reading 'id')",
+    );
   });
 
   it("passes Apollo's parse, validation and variable errors through unchanged", () => {
@@ -82,6 +84,24 @@ describe("createFormatError", () => {
       expect(isExpectedError(error)).toBe(true);
       expect(format(error)).toEqual(error.toJSON());
     }
+  });
+
+  it.each([
+    ["a refused connection", Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" })],
+    ["a terminated backend", Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" })],
+    ["a socket closed under the client", new Error("Connection terminated unexpectedly")],
+    ["a locked SQLite file", Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" })],
+  ])("answers %s as Service unavailable, even where unexpected errors are exposed, and counts it as a fault of ours", (_label, cause) => {
+    const error = thrownBy("me", cause);
+    for (const formatError of [masked, exposed]) {
+      expect(format(error, formatError)).toEqual({ message: "Service unavailable", path: ["me"], extensions: { code: "INTERNAL_SERVER_ERROR" } });
+    }
+    expect(isExpectedError(error)).toBe(false);
+  });
+
+  it("answers a ServiceUnavailable thrown by a plugin (wrapped without a path) the same way", () => {
+    const error = new GraphQLError("Service unavailable", { originalError: new ServiceUnavailable("start-up") });
+    expect(format(error)).toEqual({ message: "Service unavailable", extensions: { code: "INTERNAL_SERVER_ERROR" } });
   });
 
   it("masks an error that only claims a request code while wrapping a fault of ours", () => {

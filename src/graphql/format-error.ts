@@ -1,7 +1,8 @@
 /** The one mapping from thrown errors to `{ message, extensions.code }` and WWW-Authenticate. */
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
-import { AppError, InsufficientScope, InvalidToken } from "../errors";
+import { isDatabaseUnavailable } from "../db/faults";
+import { AppError, InsufficientScope, InvalidToken, ServiceUnavailable } from "../errors";
 
 export const INTERNAL_ERROR_MESSAGE = "Internal server error";
 
@@ -16,9 +17,26 @@ const APOLLO_REQUEST_CODES = new Set([
   "PERSISTED_QUERY_NOT_SUPPORTED",
 ]);
 
+/**
+ * The error a resolver or plugin threw, with a database outage recognised: a driver error that
+ * says the database cannot answer becomes ServiceUnavailable (its detail kept as `cause`).
+ * Resolver errors arrive wrapped with a path; a plugin's arrive wrapped without one.
+ */
+export function originalError(error: unknown): unknown {
+  let original = unwrapResolverError(error);
+  if (original instanceof GraphQLError && original.originalError instanceof AppError) original = original.originalError;
+  if (original instanceof AppError) return original;
+  // graphql-js wraps a thrown value that is no Error of its realm (as Node's own socket errors
+  // are under jest) in a NonErrorThrown that keeps it as `thrownValue`.
+  const thrown = (original as { thrownValue?: unknown } | null)?.thrownValue ?? original;
+  if (isDatabaseUnavailable(original) || isDatabaseUnavailable(thrown)) return new ServiceUnavailable(thrown);
+  return original;
+}
+
 /** Whether an error is one the client caused or the contract names, rather than a fault of ours. */
 export function isExpectedError(error: unknown): boolean {
-  const original = unwrapResolverError(error);
+  const original = originalError(error);
+  if (original instanceof ServiceUnavailable) return false;
   if (original instanceof AppError) return true;
   if (!(original instanceof GraphQLError)) return false;
   const code = original.extensions.code;
@@ -29,13 +47,14 @@ export function isExpectedError(error: unknown): boolean {
 }
 
 /**
- * Apollo's formatError. An AppError keeps its code and message; Apollo's request errors pass; any
- * other error becomes `Internal server error`, because Apollo would otherwise send its raw message.
+ * Apollo's formatError. An AppError keeps its code and message (a database that cannot answer is
+ * one: `INTERNAL_SERVER_ERROR` "Service unavailable"); Apollo's request errors pass; any other
+ * error becomes `Internal server error`, because Apollo would otherwise send its raw message.
  * With `exposeUnexpected` (development) the original message stays, to help while building.
  */
 export function createFormatError(options: { exposeUnexpected: boolean }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const original = originalError(error);
     if (original instanceof AppError) {
       return {
         message: original.message,
@@ -59,7 +78,7 @@ export function createFormatError(options: { exposeUnexpected: boolean }) {
  * An authentication failure outranks a missing scope.
  */
 export function wwwAuthenticateFor(errors: readonly unknown[]): string | undefined {
-  const originals = errors.map((e) => unwrapResolverError(e));
+  const originals = errors.map((e) => originalError(e));
   if (originals.some((e) => e instanceof InvalidToken)) return 'Bearer error="invalid_token"';
   if (originals.some((e) => e instanceof AppError && e.code === "UNAUTHENTICATED")) return "Bearer";
   const scoped = originals.find((e): e is InsufficientScope => e instanceof InsufficientScope);

@@ -9,7 +9,9 @@ export function registerHealthRoutes(app: FastifyInstance, ping: () => Promise<v
       await ping();
       return { status: "ok" };
     } catch (error) {
-      request.log.warn({ err: error }, "readiness check: the database does not answer");
+      // Probes repeat every few seconds through an outage: one short line each, no stack.
+      const { code, message } = error as { code?: unknown; message?: unknown };
+      request.log.warn({ err: { code, message: String(message) } }, "readiness check: the database does not answer");
       return reply.code(503).send({ status: "unavailable" });
     }
   });

@@ -23,6 +23,8 @@ export interface HttpServerOptions {
   readonly auth: LoginDeps;
   readonly jwks: SigningKeys["jwks"];
   readonly ping: () => Promise<void>;
+  /** Whether database start-up (migrations) has finished; until then POST /token answers 503. */
+  readonly databaseReady: () => boolean;
   readonly createApollo: (drain: ReturnType<typeof fastifyApolloDrainPlugin>) => ApolloServer<Context>;
 }
 
@@ -76,7 +78,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 
   registerHealthRoutes(fastify, options.ping);
   registerJwksRoute(fastify, options.jwks);
-  await registerTokenRoute(fastify, options.auth);
+  await registerTokenRoute(fastify, options.auth, options.databaseReady);
 
   const apollo = options.createApollo(fastifyApolloDrainPlugin(fastify));
   await apollo.start();

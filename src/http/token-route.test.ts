@@ -1,4 +1,4 @@
-import { InactiveUser, InvalidCredentials, InvalidRefreshToken, InvalidInput, RateLimited, ScopeNotGranted, UnknownScope } from "../errors";
+import { InactiveUser, InvalidCredentials, InvalidRefreshToken, InvalidInput, RateLimited, ScopeNotGranted, ServiceUnavailable, UnknownScope } from "../errors";
 import { oauthErrorFor } from "./token-route";
 
 describe("oauthErrorFor", () => {
@@ -19,6 +19,14 @@ describe("oauthErrorFor", () => {
       body: { error: "rate_limited", error_description: "Too many failed login attempts; retry in 42 seconds" },
       headers: { "retry-after": "42" },
     });
+  });
+
+  it.each([
+    ["ServiceUnavailable", new ServiceUnavailable("start-up")],
+    ["a refused connection", Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" })],
+    ["a terminated backend", Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" })],
+  ])("answers %s with 503 temporarily_unavailable, naming no driver detail", (_label, error) => {
+    expect(oauthErrorFor(error)).toEqual({ status: 503, body: { error: "temporarily_unavailable", error_description: "Service unavailable" } });
   });
 
   it("leaves unexpected errors alone, to become a 500 without detail", () => {

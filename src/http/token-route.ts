@@ -3,6 +3,7 @@ import { type FastifyInstance, type FastifyReply } from "fastify";
 import { login, type LoginDeps } from "../auth/login";
 import { refresh, type TokenPair } from "../auth/refresh-tokens";
 import { parseScopes } from "../auth/tokens";
+import { isDatabaseUnavailable } from "../db/faults";
 import {
   AppError,
   InactiveUser,
@@ -10,10 +11,18 @@ import {
   InvalidRefreshToken,
   RateLimited,
   ScopeNotGranted,
+  ServiceUnavailable,
   UnknownScope,
 } from "../errors";
 
-type OAuthErrorCode = "invalid_request" | "invalid_grant" | "unsupported_grant_type" | "invalid_scope" | "rate_limited" | "server_error";
+type OAuthErrorCode =
+  | "invalid_request"
+  | "invalid_grant"
+  | "unsupported_grant_type"
+  | "invalid_scope"
+  | "rate_limited"
+  | "server_error"
+  | "temporarily_unavailable";
 
 /** A request this endpoint cannot even hand to a use case (shape, grant type). */
 class TokenRequestError extends Error {
@@ -61,12 +70,18 @@ export function oauthErrorFor(error: unknown): OAuthAnswer | undefined {
   if (error instanceof UnknownScope || error instanceof ScopeNotGranted) {
     return { status: 400, body: { error: "invalid_scope", error_description: error.message } };
   }
+  // The database cannot answer: not the client's fault, and worth retrying. OAuth names
+  // temporarily_unavailable for its authorization endpoint (RFC 6749 section 4.1.2.1); the token
+  // endpoint borrows it, with HTTP's own 503.
+  if (error instanceof ServiceUnavailable || isDatabaseUnavailable(error)) {
+    return { status: 503, body: { error: "temporarily_unavailable", error_description: "Service unavailable" } };
+  }
   if (error instanceof AppError) return { status: 400, body: { error: "invalid_request", error_description: error.message } };
   return undefined;
 }
 
 /** Registers `/token` in a scope of its own, so its form parser and error shape touch no other route. */
-export async function registerTokenRoute(app: FastifyInstance, deps: LoginDeps): Promise<void> {
+export async function registerTokenRoute(app: FastifyInstance, deps: LoginDeps, databaseReady: () => boolean): Promise<void> {
   await app.register(async (scope) => {
     // Only forms are parsed; any other body (JSON included) is kept as "not a form" and answered
     // invalid_request by the handler, in the OAuth shape rather than Fastify's 415.
@@ -87,6 +102,8 @@ export async function registerTokenRoute(app: FastifyInstance, deps: LoginDeps):
 
     scope.post("/token", async (request, reply) => {
       try {
+        // Until the schema is migrated every query would fail; say so before trying.
+        if (!databaseReady()) throw new ServiceUnavailable("database start-up has not finished");
         const pair = await grant(deps, readForm(request.body), request.ip);
         noStore(reply);
         return reply.code(200).send({
@@ -99,6 +116,7 @@ export async function registerTokenRoute(app: FastifyInstance, deps: LoginDeps):
       } catch (error) {
         const answer = oauthErrorFor(error);
         if (!answer) throw error;
+        if (answer.status === 503) request.log.warn({ err: { code: (error as { code?: unknown }).code, message: String((error as Error).message) } }, "database unavailable at the token endpoint");
         return sendOAuth(reply, answer);
       }
     });

@@ -39,7 +39,11 @@ export class UserStore {
   /** The query behind every authenticated request, compiled once (see preparedQuery). */
   private readonly selectTokenSubject;
 
-  /** `sqliteReader`: the read-only connection of a SQLite file (DatabaseHandle.sqliteReader), if any. */
+  /**
+   * `db` may be a Transaction: a store made inside `transaction` runs its queries there.
+   * `sqliteReader`: the read-only connection of a SQLite file (DatabaseHandle.sqliteReader), for
+   * the per-request lookup; never given inside a transaction, whose own writes it would not see.
+   */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock = systemClock,
@@ -51,6 +55,14 @@ export class UserStore {
       ["(id)"],
       sqliteReader,
     );
+  }
+
+  /**
+   * Runs `work` in one database transaction, with a store bound to it: everything it writes is
+   * committed together, or nothing is (an error, or the connection lost midway, rolls back).
+   */
+  transaction<T>(work: (store: UserStore) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => work(new UserStore(trx, this.clock)));
   }
 
   async findUserById(id: string): Promise<User | undefined> {

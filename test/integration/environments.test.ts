@@ -45,7 +45,8 @@ describe.each(DIALECTS)("production (%s)", (dialect) => {
   });
 
   // The database is closed under the running app: every later request meets a genuine fault, with
-  // no test-only switch in the server.
+  // no test-only switch in the server. A closed database is one that cannot answer, so the
+  // answer is the outage's "Service unavailable", still with no detail.
   describe("after the database was closed under it", () => {
     beforeAll(async () => {
       await server.app.database.close();
@@ -54,12 +55,12 @@ describe.each(DIALECTS)("production (%s)", (dialect) => {
     it.each([
       ["login", 'mutation { login(username: "someone", password: "whatever") { accessToken } }', undefined],
       ["me with a valid token", "{ me { id } }", "token"],
-    ])("masks the fault in %s as Internal server error, with no stack or driver text", async (_label, query, withToken) => {
+    ])("answers %s with Service unavailable, with no stack or driver text", async (_label, query, withToken) => {
       const response = await server.gql(query, {}, withToken ? { token } : {});
       expect(response.status).toBeLessThan(500);
       expect(response.body.data).toBeNull();
       expect(response.body.errors).toEqual([
-        { message: "Internal server error", locations: expect.any(Array), path: expect.any(Array), extensions: { code: "INTERNAL_SERVER_ERROR", requestId: expect.any(String) } },
+        { message: "Service unavailable", locations: expect.any(Array), path: expect.any(Array), extensions: { code: "INTERNAL_SERVER_ERROR", requestId: expect.any(String) } },
       ]);
       expect(JSON.stringify(response.body)).not.toMatch(/destroyed|stack|kysely|\n\s+at /i);
     });

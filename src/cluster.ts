@@ -1,0 +1,114 @@
+/** WEB_CONCURRENCY: a node:cluster primary that forks workers on one port, restarts them, drains them. */
+import cluster, { type Worker } from "node:cluster";
+import { type Config } from "./config";
+import { backoffDelay, type BackoffPolicy } from "./db/startup";
+import { createLogger, type Logger } from "./log";
+
+export interface ClusterOptions {
+  readonly workers: number;
+  readonly logger: Logger;
+  /** The wait before restarting a worker that keeps dying; doubles per quick death, capped. */
+  readonly restartBackoff?: BackoffPolicy;
+  /** A worker that lived this long counts as healthy: its next death restarts after the shortest wait. */
+  readonly stableAfterMs?: number;
+  /** After SIGTERM, workers still running this long are killed and the primary exits 1. */
+  readonly shutdownTimeoutMs?: number;
+}
+
+interface Slot {
+  worker?: Worker;
+  startedAt: number;
+  quickDeaths: number;
+  restart?: NodeJS.Timeout;
+}
+
+/** Whether this process should be the cluster primary rather than serve requests itself. */
+export function isClusterPrimary(config: Config): boolean {
+  return config.webConcurrency > 1 && cluster.isPrimary;
+}
+
+/** In a cluster worker, a logger whose every line names the worker; otherwise undefined (the default). */
+export function workerLogger(config: Config): Logger | undefined {
+  if (!cluster.isWorker || !cluster.worker) return undefined;
+  return createLogger({ level: config.logLevel }).child({ worker: cluster.worker.id });
+}
+
+/**
+ * Runs the primary: forks `workers` processes that each start the whole app and listen on the
+ * same port (the primary accepts and hands connections round-robin). The primary opens no
+ * database: each worker migrates at start-up, which is safe because migrations lock (see
+ * migrateToLatest), and a worker that cannot reach the database keeps retrying without dying.
+ * A worker that dies is forked again, after a wait that grows while it keeps dying quickly.
+ * SIGTERM or SIGINT is passed to every worker, which finishes its requests in flight, closes
+ * its database and exits.
+ * @returns the exit code for the primary once every worker has stopped: 0 when all of them
+ *   stopped cleanly, 1 otherwise.
+ */
+export function runPrimary(options: ClusterOptions): Promise<number> {
+  const { logger, workers } = options;
+  const backoff = options.restartBackoff ?? { initialDelayMs: 1_000, maxDelayMs: 30_000 };
+  const stableAfterMs = options.stableAfterMs ?? 10_000;
+  const slots = new Map<number, Slot>();
+  const slotOf = new Map<number, number>();
+  let stopping = false;
+  let cleanStop = true;
+
+  const fork = (index: number) => {
+    const worker = cluster.fork();
+    slotOf.set(worker.id, index);
+    const slot = slots.get(index) ?? { startedAt: 0, quickDeaths: 0 };
+    slots.set(index, { ...slot, worker, startedAt: Date.now(), restart: undefined });
+  };
+
+  return new Promise<number>((resolve) => {
+    const finishIfDone = () => {
+      if (stopping && Object.keys(cluster.workers ?? {}).length === 0) resolve(cleanStop ? 0 : 1);
+    };
+
+    cluster.on("listening", (worker, address) => {
+      logger.info({ worker: worker.id, workerPid: worker.process.pid, port: address.port }, `worker ${worker.id} (pid ${worker.process.pid}) serving on port ${address.port}`);
+    });
+
+    cluster.on("exit", (worker, code, signal) => {
+      const index = slotOf.get(worker.id);
+      slotOf.delete(worker.id);
+      if (stopping) {
+        // Killed by our SIGTERM before it had installed its handler: it was still starting and
+        // had no requests to finish.
+        if (code !== 0 && signal !== "SIGTERM") cleanStop = false;
+        logger.info({ worker: worker.id, workerPid: worker.process.pid, code, signal }, "worker stopped");
+        finishIfDone();
+        return;
+      }
+      if (index === undefined) return;
+      const slot = slots.get(index)!;
+      const lived = Date.now() - slot.startedAt;
+      // A worker that dies soon after starting is likely to die again: wait longer each time so
+      // a crash loop does not spin, and start over once a worker has stayed up.
+      slot.quickDeaths = lived >= stableAfterMs ? 1 : slot.quickDeaths + 1;
+      const delayMs = backoffDelay(backoff, slot.quickDeaths);
+      logger.error({ worker: worker.id, workerPid: worker.process.pid, slot: index, code, signal, restartInMs: delayMs }, `worker ${worker.id} died; starting another in ${delayMs} ms`);
+      slot.worker = undefined;
+      slot.restart = setTimeout(() => fork(index), delayMs);
+    });
+
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, "primary shutting down: draining every worker");
+      for (const slot of slots.values()) clearTimeout(slot.restart);
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGTERM");
+      setTimeout(() => {
+        logger.error("workers did not stop in time; killing them");
+        for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGKILL");
+        cleanStop = false;
+      }, options.shutdownTimeoutMs ?? 15_000).unref();
+      finishIfDone();
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+
+    logger.info({ workers }, `primary (pid ${process.pid}) starting ${workers} workers`);
+    for (let index = 0; index < workers; index += 1) fork(index);
+  });
+}

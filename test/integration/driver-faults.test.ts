@@ -1,0 +1,103 @@
+/** isDatabaseUnavailable against errors thrown by the real drivers: outages recognised, bugs not. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { sql } from "kysely";
+import { Client } from "pg";
+import { DIALECTS, PG_ADMIN_URL } from "../harness";
+import { createDb } from "../../src/db/database";
+import { isDatabaseUnavailable } from "../../src/db/faults";
+
+/** The error a call really throws, from the real driver. */
+async function caught(work: () => unknown): Promise<unknown> {
+  try {
+    await work();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected the call to throw");
+}
+
+describe("isDatabaseUnavailable with better-sqlite3", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "faults-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("recognises SQLITE_BUSY (another process holds the write lock) and a closed database", async () => {
+    const file = join(dir, "busy.db");
+    const holder = new SqliteDatabase(file);
+    const waiter = new SqliteDatabase(file);
+    waiter.pragma("busy_timeout = 0");
+    holder.exec("CREATE TABLE t (x INTEGER); BEGIN IMMEDIATE");
+    const busy = await caught(() => waiter.exec("BEGIN IMMEDIATE"));
+    expect((busy as { code?: string }).code).toBe("SQLITE_BUSY");
+    expect(isDatabaseUnavailable(busy)).toBe(true);
+    holder.exec("ROLLBACK");
+    holder.close();
+    waiter.close();
+    expect(isDatabaseUnavailable(await caught(() => waiter.prepare("SELECT 1")))).toBe(true);
+  });
+
+  it("does not take a wrong query or a constraint violation for an outage", async () => {
+    const db = new SqliteDatabase(join(dir, "bugs.db"));
+    db.exec("CREATE TABLE u (name TEXT UNIQUE); INSERT INTO u VALUES ('a')");
+    expect(isDatabaseUnavailable(await caught(() => db.exec("INSERT INTO u VALUES ('a')")))).toBe(false);
+    expect(isDatabaseUnavailable(await caught(() => db.exec("SELEC 1")))).toBe(false);
+    expect(isDatabaseUnavailable(await caught(() => db.exec("SELECT * FROM missing")))).toBe(false);
+    db.close();
+  });
+
+  it("recognises a query on a Kysely database already closed (requests in flight at shutdown)", async () => {
+    const handle = createDb(`sqlite:${join(dir, "closed.db")}`);
+    await sql`select 1`.execute(handle.db);
+    await handle.close();
+    expect(isDatabaseUnavailable(await caught(() => sql`select 1`.execute(handle.db)))).toBe(true);
+  });
+});
+
+(DIALECTS.includes("postgres") ? describe : describe.skip)("isDatabaseUnavailable with pg", () => {
+  it("recognises a refused connection, through the pool and Kysely as the app meets it", async () => {
+    const handle = createDb("postgres://postgres@127.0.0.1:1/postgres");
+    try {
+      const refused = await caught(() => sql`select 1`.execute(handle.db));
+      expect(isDatabaseUnavailable(refused)).toBe(true);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it("recognises a connection terminated by the server (57P01)", async () => {
+    const victim = new Client({ connectionString: PG_ADMIN_URL });
+    const killer = new Client({ connectionString: PG_ADMIN_URL });
+    await victim.connect();
+    await killer.connect();
+    victim.on("error", () => undefined);
+    try {
+      const { rows } = await victim.query("SELECT pg_backend_pid() AS pid");
+      const pending = caught(() => victim.query("SELECT pg_sleep(30)"));
+      await killer.query("SELECT pg_terminate_backend($1)", [rows[0].pid]);
+      const terminated = await pending;
+      expect((terminated as { code?: string }).code).toBe("57P01");
+      expect(isDatabaseUnavailable(terminated)).toBe(true);
+      expect(isDatabaseUnavailable(await caught(() => victim.query("SELECT 1")))).toBe(true);
+    } finally {
+      await killer.end();
+      await victim.end().catch(() => undefined);
+    }
+  });
+
+  it("does not take a syntax error or a unique violation for an outage", async () => {
+    const client = new Client({ connectionString: PG_ADMIN_URL });
+    await client.connect();
+    try {
+      expect(isDatabaseUnavailable(await caught(() => client.query("SELEC 1")))).toBe(false);
+      await client.query("CREATE TEMP TABLE u (name text UNIQUE); INSERT INTO u VALUES ('a')");
+      expect(isDatabaseUnavailable(await caught(() => client.query("INSERT INTO u VALUES ('a')")))).toBe(false);
+    } finally {
+      await client.end();
+    }
+  });
+});

@@ -1,0 +1,67 @@
+/** A TCP proxy the test controls: the app reaches PostgreSQL through it, and the test cuts the line. */
+import { createServer, connect, type Server, type Socket } from "node:net";
+
+export interface TcpProxy {
+  /** The port the proxy owns; it stays the same across close() and open(). */
+  readonly port: number;
+  /** `postgresUrl` with its host and port replaced by the proxy's. */
+  urlFor(postgresUrl: string): string;
+  /** Starts accepting again on the same port. */
+  open(): Promise<void>;
+  /** Stops accepting (connects are refused) and cuts every connection open through it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Makes a proxy to `target` that starts closed or open. Cutting it is how tests take the
+ * database away without stopping the PostgreSQL server that everyone shares.
+ */
+export async function createTcpProxy(target: { host: string; port: number }, options: { open: boolean }): Promise<TcpProxy> {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+
+  const listen = (port: number) =>
+    new Promise<Server>((resolve, reject) => {
+      const made = createServer((client) => {
+        const upstream = connect(target.port, target.host);
+        for (const socket of [client, upstream]) {
+          sockets.add(socket);
+          socket.on("close", () => sockets.delete(socket));
+          // A cut line shows up as errors on both ends; the app sees them, the proxy ignores them.
+          socket.on("error", () => {
+            client.destroy();
+            upstream.destroy();
+          });
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      made.once("error", reject);
+      made.listen(port, "127.0.0.1", () => resolve(made));
+    });
+
+  // Take a free port once and keep it: the app's DATABASE_URL names it for the whole test.
+  const probe = await listen(0);
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+
+  const proxy: TcpProxy = {
+    port,
+    urlFor: (postgresUrl) => {
+      const url = new URL(postgresUrl);
+      url.hostname = "127.0.0.1";
+      url.port = String(port);
+      return url.toString();
+    },
+    open: async () => {
+      server ??= await listen(port);
+    },
+    close: async () => {
+      const closing = server;
+      server = undefined;
+      for (const socket of sockets) socket.destroy();
+      if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
+    },
+  };
+  if (options.open) await proxy.open();
+  return proxy;
+}
