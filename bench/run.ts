@@ -1,4 +1,9 @@
-/** `npm run bench`: graphql-auth-server against a plain Apollo Server and raw argon2, in one run. */
+/**
+ * `npm run bench`: graphql-auth-server against a plain Apollo Server and raw argon2, in one run.
+ * Every server runs in a child process (servers/), and this process only generates load
+ * (autocannon) and measures, so that no server shares an event loop with the load. The README's
+ * Performance section describes the setup.
+ */
 import { randomBytes } from "node:crypto";
 import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
