@@ -120,10 +120,12 @@ export class TokenService {
    * @throws InvalidToken, with the reason in `cause` (never sent to the client).
    */
   verifyAccessToken(token: string): AccessClaims {
+    // The length first: an oversized header is refused before it is even looked up.
+    if (token.length > MAX_TOKEN_LENGTH) throw new InvalidToken("malformed");
     const now = epochSeconds(this.clock);
     const known = this.verified.get(token);
     if (known !== undefined) return checkTimes(known, now);
-    if (token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token)) throw new InvalidToken("malformed");
+    if (!JWT_SHAPE.test(token)) throw new InvalidToken("malformed");
     const header = decodeHeader(token);
     // The algorithm is pinned by configuration, never taken from the token (RFC 8725 section 3.1):
     // with RS256, ES256 or EdDSA configured no HS256 token passes, and the reverse.
