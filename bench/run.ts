@@ -17,8 +17,9 @@ import { forkServer, memoryOf, type ServerProcess } from "./lib/processes";
 import { describeMachine, toMarkdown, type BenchReport } from "./lib/report";
 import { expectData, LOGIN_MUTATION, ME_QUERY, ITEMS_QUERY, login, scaling, storm, throughput, type BenchOptions, type Servers } from "./lib/sections";
 import { summarize } from "./lib/summary";
+import { type Measured } from "./lib/rounds";
 
-const USAGE = `usage: npm run bench -- [--json] [--quick] [--rounds N] [--seconds S] [--connections C] [--login-connections L] [--no-extras]`;
+const USAGE = `usage: npm run bench -- [--json] [--quick] [--rounds N] [--seconds S] [--connections C] [--login-connections L] [--no-extras] [--only me]`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -30,10 +31,13 @@ async function main(): Promise<void> {
       connections: { type: "string", default: "32" },
       "login-connections": { type: "string", default: "4" },
       "no-extras": { type: "boolean", default: false },
+      // Only the throughput section (me and myItems against plain), for a quick before/after.
+      only: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
+  if (values.only !== undefined && values.only !== "me") throw new Error(`--only takes "me" (${USAGE})`);
   const quick = values.quick;
   const options: BenchOptions = {
     rounds: positive(values.rounds ?? (quick ? "1" : "3"), "--rounds"),
@@ -98,6 +102,7 @@ async function main(): Promise<void> {
 
     progress(`throughput: ${options.rounds} rounds of ${options.seconds} s at ${options.connections} connections`);
     const tp = await throughput(options, servers, progress);
+    if (values.only === "me") return void process.stdout.write(throughputLines(tp.measured));
     progress(`login: ${options.rounds} rounds of ${options.seconds} s at ${options.loginConnections} at once`);
     const lg = await login(options, servers, progress);
     progress("storm: me alone, beside argon2 logins, beside bcrypt logins");
@@ -134,3 +139,14 @@ main().catch((error: unknown) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 });
+
+/** One line per throughput load: req/s, server CPU per request, and the ratio to its plain twin. */
+function throughputLines(measured: Record<string, Measured>): string {
+  return Object.entries(measured)
+    .map(([name, m]) => {
+      const plain = measured[name.replace(/^auth (\w+).*$/, "plain $1")];
+      const ratio = plain && plain !== m ? ` (${(m.requestsPerSecond / plain.requestsPerSecond).toFixed(2)} × plain)` : "";
+      return `${name}: ${m.requestsPerSecond.toFixed(0)} req/s, ${m.cpuUsPerRequest.toFixed(0)} µs CPU/request${ratio}\n`;
+    })
+    .join("");
+}
