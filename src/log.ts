@@ -13,7 +13,8 @@ interface LoggedRequest {
 
 /** Only these request fields are logged; the query string is dropped because it may carry secrets. */
 function serializeRequest(req: LoggedRequest): Record<string, unknown> {
-  const url = typeof req.url === "string" ? req.url.split("?", 1)[0] : undefined;
+  const query = typeof req.url === "string" ? req.url.indexOf("?") : -1;
+  const url = query < 0 ? req.url : req.url!.slice(0, query);
   return { id: req.id, method: req.method, url, remoteAddress: req.ip };
 }
 

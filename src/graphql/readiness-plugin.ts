@@ -10,6 +10,8 @@ import { ServiceUnavailable } from "../errors";
 export function readinessPlugin(isReady: () => boolean): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
+      // Readiness never goes back, so once ready a request needs no hook at all.
+      if (isReady()) return;
       return {
         async didResolveOperation({ response }) {
           if (isReady()) return;
