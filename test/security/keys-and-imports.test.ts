@@ -6,16 +6,8 @@ import { join } from "node:path";
 import { generateSigningKey } from "../../src/auth/keys";
 import { cliEnv, runCli } from "../cli/run-cli";
 import { DIALECTS, startTestServer, TEST_SECRET, uniqueName, type TestServer } from "../harness";
+import { LEGACY_VECTORS } from "../legacy-vectors";
 import { b64url, claims, expectInvalidToken, forge, HEADER, ME, movableClock } from "./support";
-
-interface Vector {
-  id: string;
-  format: string;
-  password: string;
-  hash: string;
-  wrong: string;
-}
-const VECTORS = (JSON.parse(readFileSync(join(__dirname, "../fixtures/legacy-hashes.json"), "utf8")) as { vectors: Vector[] }).vectors;
 
 describe("asymmetric keys (RS256)", () => {
   const dir = mkdtempSync(join(tmpdir(), "graphql-auth-keys-"));
@@ -103,7 +95,7 @@ describe.each(DIALECTS)("imports and legacy formats (%s)", (dialect) => {
   });
 
   it("P16 real passlib and Django vectors verify, refuse their wrong password, and converge to argon2id", async () => {
-    const vectors = VECTORS.filter((v) => /^(passlib|django)-/.test(v.format));
+    const vectors = LEGACY_VECTORS.filter((v) => /^(passlib|django)-/.test(v.format));
     expect(new Set(vectors.map((v) => v.format))).toEqual(
       new Set(["passlib-pbkdf2-sha256", "passlib-pbkdf2-sha512", "passlib-pbkdf2-sha1", "passlib-bcrypt-sha256-v2", "passlib-bcrypt-sha256-v1", "django-pbkdf2-sha256", "django-pbkdf2-sha1", "django-argon2id", "django-argon2i", "django-bcrypt-sha256", "django-bcrypt"]),
     );
