@@ -177,19 +177,8 @@ export class UserStore {
    * far and revokes every refresh token, in one transaction.
    * @returns the new token version, or undefined for an unknown user.
    */
-  async revokeAllTokens(id: string): Promise<number | undefined> {
-    return this.db.transaction().execute(async (trx) => {
-      const now = this.clock.now();
-      const row = await trx
-        .updateTable("users")
-        .set({ token_version: nextTokenVersion(now) })
-        .where("id", "=", id)
-        .returning("token_version")
-        .executeTakeFirst();
-      if (!row) return undefined;
-      await revokeRefreshTokensOfUser(trx, id, now);
-      return Number(row.token_version);
-    });
+  revokeAllTokens(id: string): Promise<number | undefined> {
+    return this.moveTokenVersion(id);
   }
 
   /**
@@ -197,16 +186,20 @@ export class UserStore {
    * user (token version and refresh tokens) in the same transaction.
    * @returns the new token version, or undefined when the hash changed meanwhile (nothing written).
    */
-  async changePassword(id: string, expected: string, replacement: string): Promise<number | undefined> {
+  changePassword(id: string, expected: string, replacement: string): Promise<number | undefined> {
+    return this.moveTokenVersion(id, { expected, replacement });
+  }
+
+  /** The one write behind both revocations: token version (and optionally the hash), then refresh tokens. */
+  private moveTokenVersion(id: string, hash?: { expected: string; replacement: string }): Promise<number | undefined> {
     return this.db.transaction().execute(async (trx) => {
       const now = this.clock.now();
-      const row = await trx
+      let update = trx
         .updateTable("users")
-        .set({ password_hash: replacement, token_version: nextTokenVersion(now), updated_at: new Date(now).toISOString() })
-        .where("id", "=", id)
-        .where("password_hash", "=", expected)
-        .returning("token_version")
-        .executeTakeFirst();
+        .set({ token_version: nextTokenVersion(now), updated_at: new Date(now).toISOString() })
+        .where("id", "=", id);
+      if (hash) update = update.set({ password_hash: hash.replacement }).where("password_hash", "=", hash.expected);
+      const row = await update.returning("token_version").executeTakeFirst();
       if (!row) return undefined;
       await revokeRefreshTokensOfUser(trx, id, now);
       return Number(row.token_version);
