@@ -1,6 +1,7 @@
 /** Kysely queries compiled once and run with fresh parameters, for the lookups made on every request. */
 import type SqliteDatabase from "better-sqlite3";
 import { type Compilable, type Kysely } from "kysely";
+import { SqliteReadBatch } from "./read-batch";
 
 /**
  * Compiles `build(...sample)` once; each call runs that SQL with its own arguments as the
@@ -11,7 +12,8 @@ import { type Compilable, type Kysely } from "kysely";
  * With `sqliteReader` (a read-only connection to the same SQLite file), the SQL becomes a
  * better-sqlite3 statement, prepared at the first call (the table may not exist before start-up
  * migrates) and run directly: no Kysely driver, no wait behind a transaction on the writing
- * connection, and only committed rows.
+ * connection, and only committed rows. Calls made in the same turn of the event loop run together
+ * at its end, in one read transaction (see SqliteReadBatch).
  * @throws Error at creation when the compiled parameters are not exactly `sample`, in order (a
  *   query with constants of its own, or arguments used twice, cannot be reused this way).
  */
@@ -25,8 +27,19 @@ export function preparedQuery<Row, Args extends readonly unknown[]>(
   const same = compiled.parameters.length === sample.length && compiled.parameters.every((p, i) => p === sample[i]);
   if (!same) throw new Error(`preparedQuery: parameters ${JSON.stringify(compiled.parameters)} are not the arguments ${JSON.stringify(sample)}`);
   if (sqliteReader) {
+    const batch = batchOf(sqliteReader);
     let statement: SqliteDatabase.Statement | undefined;
-    return async (...args) => (statement ??= sqliteReader.prepare(compiled.sql)).all(...args) as Row[];
+    const read = (args: Args) => (statement ??= sqliteReader.prepare(compiled.sql)).all(...args) as Row[];
+    return (...args) => batch.run(() => read(args));
   }
   return async (...args) => (await db.executeQuery<Row>({ ...compiled, parameters: args })).rows;
+}
+
+/** One batch per connection, so that every prepared query on it shares the turn's transaction. */
+const batches = new WeakMap<SqliteDatabase.Database, SqliteReadBatch>();
+
+function batchOf(connection: SqliteDatabase.Database): SqliteReadBatch {
+  let batch = batches.get(connection);
+  if (batch === undefined) batches.set(connection, (batch = new SqliteReadBatch(connection)));
+  return batch;
 }
