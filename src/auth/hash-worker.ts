@@ -1,4 +1,9 @@
-/** Worker-thread entry points for the password pool: every hash and verification runs here. */
+/**
+ * The password computations, as worker-thread entry points: formats computed in JavaScript run in
+ * the pool's threads; argon2 and the rest, whose work libuv's thread pool does, are called from
+ * the event loop (see PasswordService).
+ */
+import { access } from "node:fs/promises";
 import { setPriority } from "node:os";
 import { isMainThread } from "node:worker_threads";
 import { hashArgon2id } from "./password-formats/argon2";
@@ -12,14 +17,23 @@ export const HASH_THREAD_NICE = 10;
 
 // On Linux a priority belongs to a thread, and a thread starts with its creator's: this sets it
 // for this worker (bcrypt and the other formats computed in JavaScript) and, when this thread is
-// the first to use libuv's thread pool, for that pool too, where argon2 and the threads of its
-// lanes run. Elsewhere setPriority(0) would lower the whole process, so it is not called there.
+// the first to use libuv's thread pool (startThreadPool), for that pool too, where argon2 and the
+// threads of its lanes run. Elsewhere setPriority(0) would lower the whole process, so it is not
+// called there.
 if (!isMainThread && process.platform === "linux") {
   try {
     setPriority(0, HASH_THREAD_NICE);
   } catch {
     // A sandbox that forbids it: hashing then shares the CPU equally, as without this.
   }
+}
+
+/**
+ * Run once in a pool thread before any hash: makes this thread, at HASH_THREAD_NICE, the one that
+ * starts libuv's thread pool (any file-system call does), so that every pool thread inherits it.
+ */
+export async function startThreadPool(): Promise<void> {
+  await access(__filename);
 }
 
 export interface VerifyTask {

@@ -38,6 +38,16 @@ describe("PasswordService", () => {
   });
   afterAll(async () => passwords?.close());
 
+  it("computes argon2 from the event loop, and bcrypt (plain JavaScript) in a worker thread", async () => {
+    const hashed = await passwords.hash("correct horse battery");
+    const [worker, all] = [passwords.workerTasks, passwords.completedTasks];
+    expect((await passwords.verify("correct horse battery", hashed)).ok).toBe(true);
+    expect([passwords.workerTasks - worker, passwords.completedTasks - all]).toEqual([0, 1]);
+    const vector = bcryptVectors[0]!;
+    expect((await passwords.verify(vector.password, vector.hash)).ok).toBe(true);
+    expect([passwords.workerTasks - worker, passwords.completedTasks - all]).toEqual([1, 2]);
+  });
+
   describe("new hashes", () => {
     it("are argon2id PHC strings with the parameters in m, t, p order", async () => {
       const hash = await passwords.hash("correct horse battery staple");

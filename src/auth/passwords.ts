@@ -6,7 +6,7 @@ import { Semaphore } from "async-mutex";
 import { Piscina } from "piscina";
 import { type Argon2Policy } from "../config";
 import { PasswordPolicyViolation } from "../errors";
-import type { HashTask, VerifyTask } from "./hash-worker";
+import { hash as computeHash, verify as computeVerify, type HashTask, type VerifyTask } from "./hash-worker";
 import { isCurrentArgon2 } from "./password-formats/argon2";
 import { HashRejected } from "./password-formats/format";
 import { findFormat, unsupportedFamily } from "./password-formats";
@@ -52,6 +52,7 @@ export class PasswordService {
    */
   private readonly slots: Semaphore;
   private closing = false;
+  private completed = 0;
 
   private constructor(
     private readonly pool: Piscina,
@@ -63,16 +64,20 @@ export class PasswordService {
   }
 
   /**
-   * Starts the worker pool (HASH_CONCURRENCY threads: the rest of the work waits its turn) and
+   * Starts the worker pool (up to HASH_CONCURRENCY threads, for the formats computed in
+   * JavaScript; idle threads exit, so a server whose users all have argon2 hashes keeps none) and
    * makes the dummy hash that unknown usernames are checked against.
    */
   static async create(policy: Argon2Policy, concurrency: number): Promise<PasswordService> {
     const pool = new Piscina({
       filename: workerFile(),
-      minThreads: 1,
+      minThreads: 0,
       maxThreads: concurrency,
-      idleTimeout: 30_000,
+      idleTimeout: 5_000,
     });
+    // Before any hash: libuv's thread pool, where argon2 runs, takes its CPU priority from the
+    // thread that starts it, and a pool thread runs at a lower one (see hash-worker.ts).
+    await pool.run(undefined, { name: "startThreadPool" });
     const service = new PasswordService(pool, policy, concurrency, "");
     service.dummyHash = await service.hash(randomBytes(24).toString("base64"));
     return service;
@@ -81,14 +86,29 @@ export class PasswordService {
   /** An argon2id hash of the NFKC form of `password` under the current policy. */
   hash(password: string): Promise<string> {
     const task: HashTask = { password: password.normalize("NFKC"), policy: { ...this.policy } };
-    return this.run("hash", task, this.policy.parallelism);
+    return this.run(() => computeHash(task), this.policy.parallelism);
   }
 
-  /** Runs a task in the pool once it has its slots; `threads` is what the computation occupies. */
-  private run<T>(name: "hash" | "verify", task: HashTask | VerifyTask, threads: number): Promise<T> {
-    if (this.closing) return Promise.reject(new Error("the password service is closed"));
+  /**
+   * Runs a computation once it has its slots; `threads` is what it occupies. An argon2 computation
+   * is started from here: its memory and threads are libuv's, and a worker thread would only add
+   * a JavaScript heap of its own (about 15 MiB) to wait in.
+   */
+  private async run<T>(compute: () => Promise<T>, threads: number): Promise<T> {
+    if (this.closing) throw new Error("the password service is closed");
     const weight = Math.max(1, Math.min(threads, this.concurrency));
-    return this.slots.runExclusive(() => this.pool.run(task, { name }) as Promise<T>, weight);
+    return this.slots.runExclusive(async () => {
+      try {
+        return await compute();
+      } finally {
+        this.completed += 1;
+      }
+    }, weight);
+  }
+
+  /** Verifies in a worker thread when the format computes in JavaScript, here otherwise. */
+  private runVerify(task: VerifyTask, computesOnCaller: boolean, threads: number): Promise<number> {
+    return this.run(() => (computesOnCaller ? (this.pool.run(task, { name: "verify" }) as Promise<number>) : computeVerify(task)), threads);
   }
 
   /**
@@ -113,7 +133,7 @@ export class PasswordService {
     // Our own hashes are of the NFKC form; hashes from other systems are of the raw bytes they saw.
     const candidates = format.normalizesPassword && normalized !== password ? [normalized, password] : [format.normalizesPassword ? normalized : password];
     const task: VerifyTask = { candidates, stored };
-    const matched = await this.run<number>("verify", task, lanesOf(stored));
+    const matched = await this.runVerify(task, format.computesOnCaller, lanesOf(stored));
     if (matched < 0) return { ok: false, needsRehash: false };
     const needsRehash = !isCurrentArgon2(stored, this.policy) || candidates[matched] !== normalized;
     return { ok: true, needsRehash };
@@ -122,7 +142,7 @@ export class PasswordService {
   /** The same work as verifying a current-policy hash, for callers that have no hash to check. */
   async verifyDummy(password: string): Promise<void> {
     const task: VerifyTask = { candidates: [password.normalize("NFKC")], stored: this.dummyHash };
-    await this.run("verify", task, this.policy.parallelism);
+    await this.runVerify(task, false, this.policy.parallelism);
   }
 
   /** Whether a stored value is of a known format with acceptable parameters (used by import). */
@@ -138,9 +158,14 @@ export class PasswordService {
     }
   }
 
+  /** Of completedTasks, those computed in a worker thread (the formats computed in JavaScript). */
+  get workerTasks(): number {
+    return this.pool.completed;
+  }
+
   /** Hashes and verifications finished so far (tests check that the dummy verification ran). */
   get completedTasks(): number {
-    return this.pool.completed;
+    return this.completed;
   }
 
   /**

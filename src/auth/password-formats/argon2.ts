@@ -116,6 +116,7 @@ function encodeB64(bytes: Buffer): string {
 export const argon2Format: PasswordFormat = {
   family: "argon2",
   normalizesPassword: true,
+  computesOnCaller: false,
   matches: (stored) => stored.startsWith("$argon2id$"),
   inspect: (stored) => void parseArgon2(stored),
   verify: (password, stored) => verifyArgon2(password, parseArgon2(stored)),

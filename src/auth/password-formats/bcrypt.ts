@@ -31,6 +31,7 @@ export function verifyBcrypt(secret: string, stored: string): boolean {
 export const bcryptFormat: PasswordFormat = {
   family: "bcrypt",
   normalizesPassword: false,
+  computesOnCaller: true,
   // $2$ and $2x$ belong to the family too, so the warning names it; inspect then refuses them.
   matches: (stored) => /^\$2[a-z]?\$/.test(stored),
   inspect: (stored) => inspectBcrypt(stored),

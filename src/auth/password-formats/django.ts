@@ -37,6 +37,7 @@ export function parseDjangoPbkdf2(stored: string): Pbkdf2Params {
 export const djangoPbkdf2Format: PasswordFormat = {
   family: "django-pbkdf2",
   normalizesPassword: false,
+  computesOnCaller: false,
   matches: (stored) => /^pbkdf2_[a-z0-9]+\$/.test(stored),
   inspect: (stored) => void parseDjangoPbkdf2(stored),
   verify: (password, stored) => verifyPbkdf2(password, parseDjangoPbkdf2(stored)),
@@ -46,6 +47,7 @@ export const djangoPbkdf2Format: PasswordFormat = {
 export const djangoArgon2Format: PasswordFormat = {
   family: "django-argon2",
   normalizesPassword: false,
+  computesOnCaller: false,
   matches: (stored) => stored.startsWith("argon2$"),
   inspect: (stored) => void parseArgon2(stored.slice("argon2".length), "django-argon2"),
   verify: (password, stored) => verifyArgon2(password, parseArgon2(stored.slice("argon2".length), "django-argon2")),
@@ -55,6 +57,7 @@ export const djangoArgon2Format: PasswordFormat = {
 export const djangoBcryptSha256Format: PasswordFormat = {
   family: "django-bcrypt-sha256",
   normalizesPassword: false,
+  computesOnCaller: true,
   matches: (stored) => stored.startsWith("bcrypt_sha256$"),
   inspect: (stored) => inspectBcrypt(stored.slice("bcrypt_sha256$".length), "django-bcrypt-sha256"),
   verify: async (password, stored) =>
@@ -65,6 +68,7 @@ export const djangoBcryptSha256Format: PasswordFormat = {
 export const djangoBcryptFormat: PasswordFormat = {
   family: "django-bcrypt",
   normalizesPassword: false,
+  computesOnCaller: true,
   matches: (stored) => stored.startsWith("bcrypt$"),
   inspect: (stored) => inspectBcrypt(stored.slice("bcrypt$".length), "django-bcrypt"),
   verify: async (password, stored) => verifyBcrypt(password, stored.slice("bcrypt$".length)),
@@ -77,6 +81,7 @@ export const djangoBcryptFormat: PasswordFormat = {
 export const djangoUnusableFormat: PasswordFormat = {
   family: "django-unusable",
   normalizesPassword: false,
+  computesOnCaller: false,
   matches: (stored) => stored.startsWith("!"),
   inspect: () => {
     throw new HashRejected("django-unusable", "unusable");

@@ -22,8 +22,14 @@ export interface PasswordFormat {
    * @throws HashRejected
    */
   inspect(stored: string): void;
-  /** Computes and compares. Runs in a worker thread; `inspect` has already passed. */
+  /** Computes and compares; `inspect` has already passed. */
   verify(password: string, stored: string): Promise<boolean>;
+  /**
+   * Whether `verify` computes on the thread that calls it (bcryptjs is plain JavaScript), so that
+   * it runs in a worker thread. The others hand their work to libuv's thread pool (argon2,
+   * node:crypto's pbkdf2) and are called from the event loop, which they never hold up.
+   */
+  readonly computesOnCaller: boolean;
   /**
    * Whether the password is matched in its NFKC form (our own argon2id hashes) rather than the raw
    * bytes the source system hashed.

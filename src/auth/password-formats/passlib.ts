@@ -48,6 +48,7 @@ export function parsePasslibPbkdf2(stored: string): Pbkdf2Params {
 export const passlibPbkdf2Format: PasswordFormat = {
   family: "passlib-pbkdf2",
   normalizesPassword: false,
+  computesOnCaller: false,
   // Any $pbkdf2-…$ belongs here, so an unsupported digest is named in the warning, then refused.
   matches: (stored) => /^\$pbkdf2(-[a-z0-9]+)?\$/.test(stored),
   inspect: (stored) => void parsePasslibPbkdf2(stored),
@@ -98,6 +99,7 @@ export function passlibBcryptSha256Key(password: string, params: Pick<BcryptSha2
 export const passlibBcryptSha256Format: PasswordFormat = {
   family: "passlib-bcrypt-sha256",
   normalizesPassword: false,
+  computesOnCaller: true,
   matches: (stored) => stored.startsWith("$bcrypt-sha256$"),
   inspect: (stored) => void parsePasslibBcryptSha256(stored),
   verify: async (password, stored) => {
