@@ -5,6 +5,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type * as HeapModule from "../../src/heap";
 
 /** The repository root: dist-bench/bench/lib → three levels up. */
 export const ROOT = join(__dirname, "..", "..", "..");
@@ -17,13 +18,19 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Forks a compiled bench child (`dist-bench/bench/servers/<file>.js`) and waits for its `{ url }` message. */
-export async function forkServer(name: string, file: string, args: readonly string[], logFd: number | "ignore" = "ignore"): Promise<ServerProcess> {
+/** The V8 flags `npm start` gives the server (src/heap.ts), from the build the bench measures. */
+export const SERVER_NODE_FLAGS = (require(join(ROOT, "dist", "heap.js")) as typeof HeapModule).SERVER_NODE_FLAGS;
+
+/**
+ * Forks a compiled bench child (`dist-bench/bench/servers/<file>.js`) and waits for its `{ url }`
+ * message. `nodeFlags`: for graphql-auth-server, the flags `npm start` passes.
+ */
+export async function forkServer(name: string, file: string, args: readonly string[], logFd: number | "ignore" = "ignore", nodeFlags: readonly string[] = []): Promise<ServerProcess> {
   const child = fork(join(__dirname, "..", "servers", file), [...args], {
     stdio: ["ignore", logFd, "inherit", "ipc"],
     // Apollo and Fastify read NODE_ENV for their defaults: both servers run as in production.
     env: { ...process.env, NODE_ENV: "production" },
-    execArgv: childExecArgv(name),
+    execArgv: [...nodeFlags, ...childExecArgv(name)],
   });
   const message = await firstMessage(child, name);
   if (typeof message.url !== "string") throw new Error(`${name}: no url in ${JSON.stringify(message)}`);
@@ -33,7 +40,8 @@ export async function forkServer(name: string, file: string, args: readonly stri
 /** Starts `node dist/main.js` with `env` (the real start-up, cluster included) and waits for /healthz. */
 export async function spawnMain(name: string, env: Record<string, string>, cwd: string, logFd: number | "ignore"): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...childExecArgv(name), join(ROOT, "dist", "main.js")], {
+  // As `npm start` runs it.
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...childExecArgv(name), join(ROOT, "dist", "main.js")], {
     cwd,
     env: { PATH: process.env.PATH ?? "", ...env, HOST: "127.0.0.1", PORT: String(port) },
     stdio: ["ignore", logFd, "inherit"],
