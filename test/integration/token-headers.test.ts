@@ -1,40 +1,18 @@
 /** CONTRACT section 4, the envelope: algorithm, key, typ, forbidden header members, encoding, size. */
 import { randomBytes } from "node:crypto";
-import { DIALECTS, movableClock, startTestServer, type TestServer } from "../harness";
+import { DIALECTS } from "../harness";
+import { useTokenFixture } from "../token-fixture";
 import { b64url, forgeToken, signJws, standardClaims, STANDARD_HEADER } from "../jwt-forge";
 
 /** The FastAPI tutorial's published example key (CONTRACT section 2), written out, not imported. */
 const FASTAPI_TUTORIAL_KEY = "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
 
 describe.each(DIALECTS)("access token header and encoding (%s)", (dialect) => {
-  const clock = movableClock(Date.UTC(2031, 4, 1, 12, 0, 0));
-  const now = () => Math.floor(clock.now() / 1000);
-  let server: TestServer;
-  let user: { id: string; username: string; password: string };
-
-  beforeAll(async () => {
-    server = await startTestServer({ dialect, clock });
-    user = await server.createUser();
-  });
-  afterAll(async () => server?.close());
-
-  const me = (token: string) => server.gql("{ me { id } }", {}, { token });
-
-  async function expectAccepted(token: string): Promise<void> {
-    expect((await me(token)).body).toEqual({ data: { me: { id: user.id } } });
-  }
-
-  async function expectInvalidToken(token: string): Promise<void> {
-    const response = await me(token);
-    expect(response.body.data).toBeNull();
-    expect(response.body.errors).toEqual([
-      expect.objectContaining({ message: "Could not validate credentials", extensions: { code: "UNAUTHENTICATED" } }),
-    ]);
-    expect(response.headers.get("www-authenticate")).toBe('Bearer error="invalid_token"');
-  }
+  const fixture = useTokenFixture(dialect);
+  const { now, expectAccepted, expectInvalidToken } = fixture;
 
   it.each(["none", "None", "NONE", "nOnE"])("refuses alg %s, with an empty signature or with an HMAC one", async (alg) => {
-    const claims = standardClaims(user.id, now());
+    const claims = standardClaims(fixture.user.id, now());
     await expectInvalidToken(`${b64url({ alg, typ: "at+jwt" })}.${b64url(claims)}.`);
     await expectInvalidToken(signJws({ alg, typ: "at+jwt" }, claims));
   });
@@ -43,24 +21,24 @@ describe.each(DIALECTS)("access token header and encoding (%s)", (dialect) => {
     ["HS384", "sha384"],
     ["HS512", "sha512"],
   ] as const)("refuses %s signed with the same secret", async (alg, hash) => {
-    await expectInvalidToken(forgeToken(user.id, now(), { header: { alg }, hash }));
+    await expectInvalidToken(forgeToken(fixture.user.id, now(), { header: { alg }, hash }));
   });
 
   it("refuses an HS256 signature under an RS256 header", async () => {
-    await expectInvalidToken(forgeToken(user.id, now(), { header: { alg: "RS256" } }));
+    await expectInvalidToken(forgeToken(fixture.user.id, now(), { header: { alg: "RS256" } }));
   });
 
   it("refuses a token signed with another key, the FastAPI tutorial's included", async () => {
-    await expectInvalidToken(forgeToken(user.id, now(), { key: randomBytes(32).toString("hex") }));
-    await expectInvalidToken(forgeToken(user.id, now(), { key: FASTAPI_TUTORIAL_KEY }));
+    await expectInvalidToken(forgeToken(fixture.user.id, now(), { key: randomBytes(32).toString("hex") }));
+    await expectInvalidToken(forgeToken(fixture.user.id, now(), { key: FASTAPI_TUTORIAL_KEY }));
   });
 
   it("refuses an empty-key signature whose kid points at /dev/null", async () => {
-    await expectInvalidToken(forgeToken(user.id, now(), { header: { kid: "../../../../../dev/null" }, key: "" }));
+    await expectInvalidToken(forgeToken(fixture.user.id, now(), { header: { kid: "../../../../../dev/null" }, key: "" }));
   });
 
   it("refuses a token whose payload was changed after signing", async () => {
-    const token = await server.login(user.username, user.password, ["me"]);
+    const token = await fixture.server.login(fixture.user.username, fixture.user.password, ["me"]);
     await expectAccepted(token);
     const [header, payload, signature] = token.split(".") as [string, string, string];
     const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
@@ -74,11 +52,11 @@ describe.each(DIALECTS)("access token header and encoding (%s)", (dialect) => {
     ["empty", ""],
     ["a number", 1],
   ])("refuses typ %s", async (_label, typ) => {
-    await expectInvalidToken(forgeToken(user.id, now(), { header: { typ } }));
+    await expectInvalidToken(forgeToken(fixture.user.id, now(), { header: { typ } }));
   });
 
   it.each(["at+jwt", "application/at+jwt", "AT+JWT"])("accepts typ %s", async (typ) => {
-    await expectAccepted(forgeToken(user.id, now(), { header: { typ } }));
+    await expectAccepted(forgeToken(fixture.user.id, now(), { header: { typ } }));
   });
 
   it.each([
@@ -88,13 +66,13 @@ describe.each(DIALECTS)("access token header and encoding (%s)", (dialect) => {
     ["x5u", "https://attacker.example/cert.pem"],
     ["x5c", ["MIIB"]],
   ])("refuses a %s header member, even on an otherwise valid token", async (member, value) => {
-    await expectInvalidToken(forgeToken(user.id, now(), { header: { [member]: value } }));
+    await expectInvalidToken(forgeToken(fixture.user.id, now(), { header: { [member]: value } }));
   });
 
   describe("malformed base64url and segments", () => {
     let valid: string;
     beforeAll(() => {
-      valid = forgeToken(user.id, now());
+      valid = forgeToken(fixture.user.id, now());
     });
     const segments = () => valid.split(".") as [string, string, string];
 
@@ -110,18 +88,18 @@ describe.each(DIALECTS)("access token header and encoding (%s)", (dialect) => {
       ["four segments", () => `${valid}.${segments()[2]}`],
       ["a trailing dot", () => `${valid}.`],
       ["empty segments", () => ".."],
-      ["a header that is a JSON array", () => signJws("[]", standardClaims(user.id, now()))],
-      ["a header that is not JSON", () => signJws("{alg:HS256", standardClaims(user.id, now()))],
-      ["a header that is JSON null", () => signJws("null", standardClaims(user.id, now()))],
+      ["a header that is a JSON array", () => signJws("[]", standardClaims(fixture.user.id, now()))],
+      ["a header that is not JSON", () => signJws("{alg:HS256", standardClaims(fixture.user.id, now()))],
+      ["a header that is JSON null", () => signJws("null", standardClaims(fixture.user.id, now()))],
       ["non-base64 bytes", () => `${segments()[0]}.${segments()[1]}.${segments()[2]}%`],
-      ["a 10 kB token", () => signJws(STANDARD_HEADER, { ...standardClaims(user.id, now()), pad: "x".repeat(10_000) })],
+      ["a 10 kB token", () => signJws(STANDARD_HEADER, { ...standardClaims(fixture.user.id, now()), pad: "x".repeat(10_000) })],
     ])("refuses %s", async (_label, make) => {
       await expectInvalidToken(make());
     });
   });
 
   it("answers a 100 kB Authorization header with 431 and a JSON body, before any verification", async () => {
-    const response = await fetch(`${server.url}/graphql`, {
+    const response = await fetch(`${fixture.server.url}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${"a".repeat(100_000)}` },
       body: JSON.stringify({ query: "{ me { id } }" }),
