@@ -158,7 +158,7 @@ export class PasswordService {
     }
   }
 
-  /** Of completedTasks, those computed in a worker thread (the formats computed in JavaScript). */
+  /** Tasks the worker threads finished: the formats computed in JavaScript, and the start-up task. */
   get workerTasks(): number {
     return this.pool.completed;
   }
