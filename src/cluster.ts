@@ -42,8 +42,8 @@ export function workerLogger(config: Config): Logger | undefined {
  * A worker that dies is forked again, after a wait that grows while it keeps dying quickly.
  * SIGTERM or SIGINT is passed to every worker, which finishes its requests in flight, closes
  * its database and exits.
- * @returns the exit code for the primary once every worker has stopped: 0 when all of them
- *   stopped cleanly, 1 otherwise.
+ * @returns the exit code for the primary once every worker has stopped: 0 when every worker that
+ *   was serving finished its requests and exited cleanly, 1 otherwise.
  */
 export function runPrimary(options: ClusterOptions): Promise<number> {
   const { logger, workers } = options;
@@ -51,6 +51,7 @@ export function runPrimary(options: ClusterOptions): Promise<number> {
   const stableAfterMs = options.stableAfterMs ?? 10_000;
   const slots = new Map<number, Slot>();
   const slotOf = new Map<number, number>();
+  const serving = new Set<number>();
   let stopping = false;
   let cleanStop = true;
 
@@ -67,16 +68,19 @@ export function runPrimary(options: ClusterOptions): Promise<number> {
     };
 
     cluster.on("listening", (worker, address) => {
+      serving.add(worker.id);
       logger.info({ worker: worker.id, workerPid: worker.process.pid, port: address.port }, `worker ${worker.id} (pid ${worker.process.pid}) serving on port ${address.port}`);
     });
 
     cluster.on("exit", (worker, code, signal) => {
       const index = slotOf.get(worker.id);
       slotOf.delete(worker.id);
+      const wasServing = serving.delete(worker.id);
       if (stopping) {
-        // Killed by our SIGTERM before it had installed its handler: it was still starting and
-        // had no requests to finish.
-        if (code !== 0 && signal !== "SIGTERM") cleanStop = false;
+        // Only a worker that was serving can lose requests. One that never listened (still
+        // starting, or failing to start at the moment we stopped) had none to finish, however it
+        // exited; one killed by our SIGTERM before it had installed its handler had just started.
+        if (wasServing && code !== 0 && signal !== "SIGTERM") cleanStop = false;
         logger.info({ worker: worker.id, workerPid: worker.process.pid, code, signal }, "worker stopped");
         finishIfDone();
         return;

@@ -21,12 +21,13 @@ export interface SpawnedServer {
 const MAIN = resolve(__dirname, "..", "dist", "main.js");
 
 /**
- * Starts `node dist/main.js` in an empty folder (so no developer's .env is read) with cheap test
- * settings under `env`. Kill it in afterAll if the test did not stop it.
+ * Starts `node dist/main.js` (or `script`, a stand-in that logs the same way) in an empty folder
+ * (so no developer's .env is read) with cheap test settings under `env`. Kill it in afterAll if the
+ * test did not stop it.
  */
-export function spawnServer(env: Record<string, string>): SpawnedServer {
+export function spawnServer(env: Record<string, string>, script = MAIN): SpawnedServer {
   const cwd = mkdtempSync(join(tmpdir(), "graphql-auth-spawn-"));
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [script], {
     cwd,
     env: {
       PATH: process.env.PATH ?? "",

@@ -1,8 +1,8 @@
 /** WEB_CONCURRENCY=2 on the built server: one port, both workers serving and sharing limits, restarts with backoff, SIGTERM drains. */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { request } from "node:http";
 import { SERVER_NODE_FLAGS } from "../../src/heap";
 import { createTestDatabase, DIALECTS, type TestDatabase } from "../harness";
@@ -130,5 +130,56 @@ describe("WEB_CONCURRENCY=2 with workers that cannot start", () => {
 
     spawned.child.kill("SIGTERM");
     expect(await spawned.exited).toBe(0);
+  });
+});
+
+/**
+ * The primary's exit code with stand-in workers (a script that runs the real runPrimary) whose
+ * reaction to SIGTERM is chosen per worker by WORKER_<id>: `listen:<code>` serves a port, then exits
+ * with <code> on SIGTERM; `starting:<code>` never listens and exits with <code> on SIGTERM.
+ */
+describe("WEB_CONCURRENCY: the primary's exit code after SIGTERM", () => {
+  const dist = resolve(__dirname, "..", "..", "dist");
+  const script = join(mkdtempSync(join(tmpdir(), "graphql-auth-primary-")), "primary.js");
+  writeFileSync(
+    script,
+    `const cluster = require("node:cluster");
+if (cluster.isPrimary) {
+  const { runPrimary } = require(${JSON.stringify(join(dist, "cluster.js"))});
+  const { createLogger } = require(${JSON.stringify(join(dist, "log.js"))});
+  runPrimary({ workers: 2, logger: createLogger({ level: "info" }) }).then((code) => process.exit(code));
+} else {
+  const [phase, code] = process.env["WORKER_" + cluster.worker.id].split(":");
+  process.on("SIGTERM", () => process.exit(Number(code)));
+  if (phase === "listen") require("node:net").createServer().listen(0, "127.0.0.1");
+  else setInterval(() => {}, 1000);
+  console.log(JSON.stringify({ msg: "stand-in ready", standIn: cluster.worker.id }));
+}
+`,
+  );
+  let server: SpawnedServer | undefined;
+  afterEach(() => {
+    server?.child.kill("SIGKILL");
+  });
+
+  const stopWith = async (workers: { WORKER_1: string; WORKER_2: string }) => {
+    server = spawnServer(workers, script);
+    const spawned = server;
+    const listening = Object.values(workers).filter((behaviour) => behaviour.startsWith("listen")).length;
+    await spawned.waitForLine(() => spawned.lines.filter((line) => line.msg === "stand-in ready").length === 2 && spawned.lines.filter(isServing).length === listening, "both stand-ins started");
+    spawned.child.kill("SIGTERM");
+    return spawned.exited;
+  };
+
+  it("is 0 when a worker that had not begun serving exits 1 (it was failing to start as the primary stopped)", async () => {
+    expect(await stopWith({ WORKER_1: "listen:0", WORKER_2: "starting:1" })).toBe(0);
+  });
+
+  it("is 1 when a serving worker exits 1 while draining", async () => {
+    expect(await stopWith({ WORKER_1: "listen:0", WORKER_2: "listen:1" })).toBe(1);
+  });
+
+  it("is 0 when every serving worker drains and exits 0", async () => {
+    expect(await stopWith({ WORKER_1: "listen:0", WORKER_2: "listen:0" })).toBe(0);
   });
 });
