@@ -19,7 +19,7 @@ import { expectData, LOGIN_MUTATION, ME_QUERY, ITEMS_QUERY, login, scaling, stor
 import { summarize } from "./lib/summary";
 import { type Measured } from "./lib/rounds";
 
-const USAGE = `usage: npm run bench -- [--json] [--quick] [--rounds N] [--seconds S] [--connections C] [--login-connections L] [--no-extras] [--only me]`;
+const USAGE = `usage: npm run bench -- [--json] [--quick] [--rounds N] [--seconds S] [--connections C] [--login-connections L] [--no-extras] [--only me|storm]`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
-  if (values.only !== undefined && values.only !== "me") throw new Error(`--only takes "me" (${USAGE})`);
+  if (values.only !== undefined && values.only !== "me" && values.only !== "storm") throw new Error(`--only takes "me" or "storm" (${USAGE})`);
   const quick = values.quick;
   const options: BenchOptions = {
     rounds: positive(values.rounds ?? (quick ? "1" : "3"), "--rounds"),
@@ -100,6 +100,10 @@ async function main(): Promise<void> {
     };
     await expectData(auth.url, LOGIN_MUTATION, servers.nextLegacy());
 
+    if (values.only === "storm") {
+      progress("storm: me alone, beside argon2 logins, beside bcrypt logins");
+      return void process.stdout.write(stormLines(await storm(options, servers, progress)));
+    }
     progress(`throughput: ${options.rounds} rounds of ${options.seconds} s at ${options.connections} connections`);
     const tp = await throughput(options, servers, progress);
     if (values.only === "me") return void process.stdout.write(throughputLines(tp.measured));
@@ -139,6 +143,15 @@ main().catch((error: unknown) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 });
+
+/** One line per storm load (`me`'s req/s and p99, and its p99 against `me` alone), then the server's highest RSS. */
+function stormLines(st: Awaited<ReturnType<typeof storm>>): string {
+  const alone = st.measured["me alone"];
+  const lines = Object.entries(st.measured).map(
+    ([name, m]) => `${name}: ${m.requestsPerSecond.toFixed(0)} req/s, p99 ${m.p99Ms.toFixed(1)} ms${m === alone ? "" : ` (${(m.p99Ms / alone.p99Ms).toFixed(2)} × alone)`}\n`,
+  );
+  return `${lines.join("")}highest RSS during the storms: ${st.peakRssMiB.toFixed(1)} MiB\n`;
+}
 
 /** One line per throughput load: req/s, server CPU per request, and the ratio to its plain twin. */
 function throughputLines(measured: Record<string, Measured>): string {
