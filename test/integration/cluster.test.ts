@@ -141,8 +141,9 @@ describe("WEB_CONCURRENCY=2 with workers that cannot start", () => {
 describe("WEB_CONCURRENCY: the primary's exit code after SIGTERM", () => {
   const dist = resolve(__dirname, "..", "..", "dist");
   const script = join(mkdtempSync(join(tmpdir(), "graphql-auth-primary-")), "primary.js");
-  writeFileSync(
-    script,
+  beforeAll(() =>
+    writeFileSync(
+      script,
     `const cluster = require("node:cluster");
 if (cluster.isPrimary) {
   const { runPrimary } = require(${JSON.stringify(join(dist, "cluster.js"))});
@@ -156,6 +157,7 @@ if (cluster.isPrimary) {
   console.log(JSON.stringify({ msg: "stand-in ready", standIn: cluster.worker.id }));
 }
 `,
+    ),
   );
   let server: SpawnedServer | undefined;
   afterEach(() => {
