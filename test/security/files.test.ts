@@ -1,5 +1,5 @@
 /** ATTACKS.md H7 (private database files), H11 (users import of a gigantic line), H12's third part (a malformed DATABASE_URL). */
-import { chmodSync, closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDb } from "../../src/db/database";
@@ -59,6 +59,8 @@ describe("H7 private files (sqlite)", () => {
     // As an earlier version (or a copy under umask 022) left them.
     chmodSync(file, 0o644);
     chmodSync(data, 0o755);
+    const key = join(data, "secret.key");
+    writeFileSync(key, `${"ab".repeat(32)}\n`, { mode: 0o644 });
 
     const cli = await runCli(["users", "list"], cliEnv(`sqlite:${file}`));
     expect(cli.code).toBe(0);
@@ -68,11 +70,12 @@ describe("H7 private files (sqlite)", () => {
     );
 
     server?.child.kill("SIGKILL");
-    const spawned = spawnServer({ DATABASE_URL: `sqlite:${file}` });
+    const spawned = spawnServer({ DATABASE_URL: `sqlite:${file}`, SECRET_KEY: "" });
     server = spawned;
     const warning = await spawned.waitForLine((line) => line.file === file, "the warning about the database file");
     expect(warning).toMatchObject({ level: 40, mode: "644", msg: `database file ${file} has mode 644, open to other local users: chmod 600 it` });
     expect(spawned.lines.find((line) => line.file === data)).toMatchObject({ level: 40, mode: "755" });
+    expect(spawned.lines.find((line) => line.file === key && line.mode !== undefined)).toMatchObject({ level: 40, mode: "644", msg: "development key file is readable by other users: chmod 600 it" });
     // A warning, not a refusal: the modes are the operator's to change.
     await spawned.waitForLine((line) => line.msg === "database migrated" || /listening on/.test(String(line.msg)), "the server up");
     expect(modeOf(file)).toBe("644");
