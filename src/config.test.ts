@@ -118,6 +118,15 @@ describe("loadConfig refusals", () => {
     ["PORT", "http"],
     ["DATABASE_URL", "mysql://localhost/db"],
     ["DATABASE_URL", "sqlite:"],
+    ["DATABASE_URL", "postgres://u@host:notaport/db"],
+    ["DATABASE_URL", "postgres://u@host:0/db"],
+    ["DATABASE_URL", "postgres://u@host:65536/db"],
+    ["DATABASE_URL", "postgres://u@host/db?port=5x"],
+    ["DATABASE_URL", "postgres://u@host:5432"],
+    ["DATABASE_URL", "postgres://u@host:5432/"],
+    ["DATABASE_URL", "postgres:///db"],
+    ["DATABASE_URL", "postgres://"],
+    ["DATABASE_URL", "postgres://u:p@[::1/db"],
     ["SECRET_KEY", "too-short"],
     ["ACCESS_TOKEN_EXPIRE_MINUTES", "0"],
     ["ACCESS_TOKEN_EXPIRE_MINUTES", "thirty"],
@@ -146,6 +155,32 @@ describe("loadConfig refusals", () => {
     expect(error.key).toBe(key);
     expect(error.message).toMatch(new RegExp(`^Invalid configuration: ${key} `));
     expect(error.message).not.toContain("\n");
+  });
+});
+
+describe("DATABASE_URL for PostgreSQL", () => {
+  it.each([
+    "postgres://u:p@db:5432/app",
+    "postgresql://db/app",
+    "postgres://u@[::1]:5432/app?sslmode=verify-full",
+    "postgres://u:p%40ss@db:65535/app",
+    "postgres:///app?host=/var/run/postgresql",
+    "postgres://u@/app?host=/var/run/postgresql",
+  ])("accepts %s", (url) => {
+    expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+  });
+
+  it.each([
+    ["postgres://u:secret-pw@host:notaport/db", "is not a valid postgres:// URL (check the port and the characters to percent-encode)"],
+    ["postgres://u:secret-pw@host:0/db", "has a port that is not from 1 to 65535"],
+    ["postgres://u:secret-pw@host/db?port=99999", "has a port that is not from 1 to 65535"],
+    ["postgres://u:secret-pw@host:5432", "names no database (postgres://user:pass@host:port/db)"],
+    ["postgres:///db", "names no host (postgres://user:pass@host:port/db)"],
+  ])("H12 refuses %s with one line that says why and never repeats the password", (url, why) => {
+    const error = configError({ DATABASE_URL: url });
+    expect(error.key).toBe("DATABASE_URL");
+    expect(error.message).toBe(`Invalid configuration: DATABASE_URL ${why}`);
+    expect(error.message).not.toContain("secret-pw");
   });
 });
 

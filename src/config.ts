@@ -82,10 +82,11 @@ const schema = z.object({
   HOST: nonEmpty.default("127.0.0.1"),
   PORT: int(0, 65535).default(4000),
   DATABASE_URL: nonEmpty
-    .refine(
-      (v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v),
-      "must be sqlite:<path>, sqlite::memory: or postgres://user:pass@host:port/db",
-    )
+    .superRefine((v, ctx) => {
+      if (/^sqlite:.+/.test(v)) return;
+      const problem = /^postgres(ql)?:\/\//.test(v) ? postgresUrlProblem(v) : "must be sqlite:<path>, sqlite::memory: or postgres://user:pass@host:port/db";
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
     .default("sqlite:./data/graphql-auth.db"),
   SECRET_KEY: z.string().optional(),
   ACCESS_TOKEN_EXPIRE_MINUTES: int(1, 60 * 24 * 365).default(30),
@@ -191,6 +192,36 @@ function checkSecretKey(key: string, nodeEnv: NodeEnv): void {
   if (bytes < 32) {
     throw new ConfigError("SECRET_KEY", `must be at least 32 bytes (it has ${bytes}); make one with \`graphql-auth secret\``);
   }
+}
+
+/**
+ * What is wrong with a postgres:// URL, or undefined when pg can connect with what it says: it
+ * parses as a URL (the WHATWG parser pg itself uses), names a host (or a `host` parameter, for a
+ * socket folder), a port from 1 to 65535 if any, and a database. Checked here because pg would
+ * otherwise fail every connection attempt, and the server stay unready for ever. The text never
+ * repeats the URL, which may hold a password.
+ */
+function postgresUrlProblem(value: string): string | undefined {
+  let url: URL;
+  let hostless = false;
+  try {
+    url = new URL(value);
+  } catch {
+    // pg's own parser reads `user@/db?host=/socket/dir` too, by putting a dummy host in the gap.
+    try {
+      url = new URL(value.replace("@/", "@hostless/"));
+      hostless = true;
+    } catch {
+      return "is not a valid postgres:// URL (check the port and the characters to percent-encode)";
+    }
+  }
+  const host = url.searchParams.get("host") ?? (hostless ? "" : url.hostname);
+  if (host === "") return "names no host (postgres://user:pass@host:port/db)";
+  // URL takes the port apart from the host; a `port` parameter overrides it in pg.
+  const port = url.searchParams.get("port") ?? url.port;
+  if (port !== "" && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) return "has a port that is not from 1 to 65535";
+  if (url.pathname.replace(/^\//, "") === "") return "names no database (postgres://user:pass@host:port/db)";
+  return undefined;
 }
 
 function dataDirOf(databaseUrl: string): string {

@@ -159,9 +159,12 @@ function developmentSecret(dataDir: string, logger: Logger): string {
   const kept = keptSecret(file);
   if (kept) {
     logger.warn({ file }, "SECRET_KEY is not set: using the development key kept in the data folder");
+    const mode = statSync(file).mode & 0o777;
+    if ((mode & 0o077) !== 0) logger.warn({ file, mode: mode.toString(8) }, "development key file is readable by other users: chmod 600 it");
     return kept;
   }
-  mkdirSync(dataDir, { recursive: true });
+  // The same folder as the database's, made private the same way (db/private-files.ts).
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const made = randomBytes(32).toString("hex");
   // Written aside, then linked into place: link fails if the file exists, so when several
   // processes start at once (WEB_CONCURRENCY workers) one key wins and every process signs with it.

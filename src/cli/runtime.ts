@@ -3,6 +3,7 @@ import { PasswordService } from "../auth/passwords";
 import { loadConfig, readEnvironment, type Config } from "../config";
 import { createDb, type DatabaseHandle } from "../db/database";
 import { migrateToLatest } from "../db/migrate";
+import { createLogger, type Logger } from "../log";
 import { UserStore } from "../users/user.store";
 
 /** The standard streams a command talks through; `isTTY` decides between a prompt and a pipe. */
@@ -84,7 +85,7 @@ export class CliRuntime {
 
   private open(): Promise<OpenDatabase> {
     this.openDatabase ??= (async () => {
-      const handle = createDb(this.config().databaseUrl);
+      const handle = createDb(this.config().databaseUrl, { logger: warningsTo(this.io.stderr) });
       try {
         return { handle, applied: await migrateToLatest(handle.db) };
       } catch (error) {
@@ -94,4 +95,21 @@ export class CliRuntime {
     })();
     return this.openDatabase;
   }
+}
+
+/**
+ * A logger for what the modules shared with the server warn about (a database file other users can
+ * read): each warning as one plain `warning: …` line on stderr, since an operator reads it, not a
+ * log collector. Its messages name what they need (the path and mode), so the fields are dropped.
+ */
+function warningsTo(stderr: NodeJS.WritableStream): Logger {
+  return createLogger({
+    level: "warn",
+    destination: {
+      write: (line: string) => {
+        const { msg } = JSON.parse(line) as { msg?: unknown };
+        stderr.write(`warning: ${String(msg)}\n`);
+      },
+    },
+  });
 }

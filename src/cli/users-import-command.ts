@@ -12,7 +12,7 @@ export const registerUsersImportCommand: RegisterCommand = (program: Command, ru
   commandGroup(program, "users", "manage user accounts")
     .command("import")
     .description("import users from a JSONL file: username, password_hash (any verifiable format), email, full_name, scopes, disabled")
-    .argument("<file.jsonl>", "one JSON object per line; bad lines are reported by number and the rest imported")
+    .argument("<file.jsonl>", "one JSON object per line, at most 64 KiB each; bad lines are reported by number and the rest imported")
     .option("--update", "give existing usernames the fields their line states (a password hash written here since is kept)")
     .action(async (file: string, options: { update?: boolean }) => {
       const database = await runtime.database();

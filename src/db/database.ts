@@ -1,10 +1,9 @@
 /** The database: table types and createDb(url), which picks SQLite or PostgreSQL from the URL. */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql, type ColumnType, type Generated } from "kysely";
 import { Pool } from "pg";
 import { type Logger } from "../log";
+import { createPrivateDatabaseFile, warnAboutOpenModes } from "./private-files";
 import { withStatementCache } from "./statement-cache";
 
 export interface UsersTable {
@@ -91,7 +90,7 @@ export interface DbOptions {
  */
 export function createDb(url: string, options: DbOptions = {}): DatabaseHandle {
   const sqlitePath = /^sqlite:(.+)$/.exec(url)?.[1];
-  const sqlite = sqlitePath !== undefined ? openSqlite(sqlitePath) : undefined;
+  const sqlite = sqlitePath !== undefined ? openSqlite(sqlitePath, options.logger) : undefined;
   const db = sqlite
     ? new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
     : new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPool(url, options.logger) }) });
@@ -130,8 +129,13 @@ function openPool(url: string, logger: Logger | undefined): Pool {
   return pool;
 }
 
-function openSqlite(path: string): SqliteDatabase.Database {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+/** Warns `logger` about a file or data folder that other local users can open (see private-files.ts). */
+function openSqlite(path: string, logger: Logger | undefined): SqliteDatabase.Database {
+  if (path !== ":memory:") {
+    warnAboutOpenModes(path, logger);
+    // Made here, 0600 in a 0700 folder, before SQLite would make it under the umask (0644).
+    createPrivateDatabaseFile(path);
+  }
   const database = new SqliteDatabase(path);
   // WAL lets readers run beside the one writer; busy_timeout makes a second process (the CLI)
   // wait for a lock instead of failing at once.

@@ -1,10 +1,10 @@
 /** The `users import` use case: stream a JSONL file, validate each line, write the rest in batches. */
 import { open, type FileHandle } from "node:fs/promises";
-import { createInterface } from "node:readline";
 import { isCurrentArgon2 } from "../auth/password-formats/argon2";
 import { type Argon2Policy } from "../config";
 import { UnreadableFile } from "../errors";
 import { parseImportLine } from "./import-line";
+import { readBoundedLines } from "./line-reader";
 import { type ImportedUser, type UserImportStore } from "./user-import.store";
 
 export interface ImportDeps {
@@ -50,12 +50,15 @@ export interface ImportResult {
 }
 
 export const DEFAULT_BATCH_SIZE = 500;
+/** CONTRACT section 15: a longer line is refused unread, so memory stays bounded whatever the file holds. */
+export const MAX_LINE_BYTES = 64 * 1024;
 
 /**
- * Imports the users of a JSONL file (CONTRACT section 6). The file is read as a stream, so its size
- * is bounded by the disk, not by memory. Blank lines are ignored; every other line is a user or a
- * rejection with its line number and reason. A username seen earlier in the same file is rejected
- * (the first one wins). Each batch is one transaction: a failure midway keeps the batches already
+ * Imports the users of a JSONL file (CONTRACT section 6). The file is read as a stream, line by line
+ * with lines of at most MAX_LINE_BYTES, so neither its size nor its longest line is bounded by
+ * memory. Blank lines are ignored; every other line is a user or a rejection with its line number
+ * and reason (too long and invalid UTF-8 included). A username seen earlier in the same file is
+ * rejected (the first one wins). Each batch is one transaction: a failure midway keeps the batches already
  * committed, and a re-run skips them.
  * @throws UnreadableFile when the file cannot be opened or read.
  */
@@ -64,8 +67,8 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
   const batchOptions = { update: options.update ?? false, keepsPasswordHash: (stored: string) => isCurrentArgon2(stored, deps.policy) };
   const file = await openReadable(path);
   const totalBytes = (await file.stat()).size;
-  const stream = file.createReadStream({ encoding: "utf8", autoClose: false });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  // Bytes, not text: the reader checks each line's UTF-8 itself instead of letting U+FFFD in.
+  const stream = file.createReadStream({ autoClose: false });
   // Remembered so that only a read failure becomes UnreadableFile, never a database error.
   let readError: unknown;
   stream.once("error", (error) => {
@@ -91,9 +94,13 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
   };
 
   try {
-    for await (const raw of lines) {
-      lineNumber += 1;
-      const text = lineNumber === 1 ? raw.replace(/^\uFEFF/, "") : raw;
+    for await (const read of readBoundedLines(stream, MAX_LINE_BYTES)) {
+      lineNumber = read.number;
+      if (!read.ok) {
+        rejections.push({ line: lineNumber, reason: read.problem === "too long" ? `longer than ${MAX_LINE_BYTES} bytes (64 KiB)` : "not valid UTF-8" });
+        continue;
+      }
+      const text = lineNumber === 1 ? read.text.replace(/^\uFEFF/, "") : read.text;
       if (text.trim() === "") continue;
       const parsed = parseImportLine(text);
       if (!parsed.ok) {
@@ -113,7 +120,7 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
     if (error === readError) throw new UnreadableFile(path, isSystemError(error) ? error.code : undefined);
     throw error;
   } finally {
-    lines.close();
+    stream.destroy();
     await file.close();
   }
   await flush();
