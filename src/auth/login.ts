@@ -1,6 +1,7 @@
 /** The login use case: rate limit, verify the password, check the account, grant scopes, upgrade the hash, issue. */
 import { InactiveUser, InvalidCredentials, UnknownScope } from "../errors";
-import { isVerifiablePassword, type PasswordService } from "./passwords";
+import { isVerifiablePassword } from "./password-policy";
+import { type PasswordService } from "./passwords";
 import { type LoginLimiter } from "./rate-limit";
 import { startSession, type SessionDeps, type TokenPair } from "./refresh-tokens";
 import { parseScopes } from "./tokens";

@@ -1,11 +1,12 @@
 /** `graphql-auth users add|disable|enable|list`: the operator's account management. */
 import { type Command } from "commander";
 import { z } from "zod";
+import { checkNewPassword } from "../auth/password-policy";
 import { InvalidInput, UsernameTaken } from "../errors";
 import { type User } from "../users/user.entity";
 import { checkNewUsername } from "../users/username";
 import { commandGroup } from "./command";
-import { checkPassword, readNewPassword } from "./password-input";
+import { readNewPassword } from "./password-input";
 import { type CliRuntime } from "./runtime";
 
 /** Scopes a new account gets when `--scopes` is not given: every scope this server checks. */
@@ -82,7 +83,7 @@ async function addUser(runtime: CliRuntime, rawUsername: string, options: AddOpt
   if (await store.findUserByUsername(username)) throw new UsernameTaken(username);
 
   const password = await readNewPassword(runtime.io, { fromStdin: options.passwordStdin === true });
-  checkPassword(password);
+  checkNewPassword(password);
   const passwordHash = await (await runtime.passwords()).hash(password);
   return store.createUser({ username, email, fullName, passwordHash, scopes, disabled: options.disabled === true });
 }
