@@ -90,7 +90,7 @@ describe.each(DIALECTS)("scope grammar (%s)", (dialect) => {
     expect(response.body.errors?.[0]).toMatchObject({ message: "Invalid scope", extensions: { code: "BAD_USER_INPUT" } });
   });
 
-  it("H10: what is legal still works alike on both doors: one space, repeats, a joined string", async () => {
+  it("legal scope requests still work alike on both doors: one space, repeats, a joined string (P11, unchanged)", async () => {
     const user = await server.createUser();
     for (const [scopes, granted] of [
       [["me items"], "me items"],
