@@ -90,6 +90,27 @@ describe.each(DIALECTS)("scope grammar (%s)", (dialect) => {
     expect(response.body.errors?.[0]).toMatchObject({ message: "Invalid scope", extensions: { code: "BAD_USER_INPUT" } });
   });
 
+  it("H10: no error_description of /token echoes the request, whatever its shape", async () => {
+    const user = await server.createUser();
+    const requests: Array<{ body: string; contentType?: string }> = [
+      { body: form({ grant_type: "password", username: user.username, password: user.password, scope: `${MARKER}\u0007` }) },
+      { body: form({ grant_type: "password", username: user.username, password: user.password, scope: `me ${MARKER}` }) },
+      { body: form({ grant_type: `${MARKER}\u001b[2J` }) },
+      { body: form({ grant_type: "password", username: `${MARKER}\u0000`, password: MARKER }) },
+      { body: form({ grant_type: "refresh_token", refresh_token: MARKER, scope: MARKER }) },
+      { body: `grant_type=password&username=${MARKER}&username=${MARKER}&password=x` },
+      { body: `grant_type=password&${MARKER}=1&${MARKER}=2` },
+      { body: form({ grant_type: "password" }), contentType: `text/${MARKER}` },
+      { body: `{"grant_type":"${MARKER}"}`, contentType: "application/json" },
+    ];
+    for (const { body, contentType } of requests) {
+      const response = await postToken(server, body, { contentType });
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect({ body, description: String(response.body.error_description) }).not.toEqual({ body, description: expect.stringContaining(MARKER) });
+      expect(response.body.error_description).not.toMatch(/[\u0000-\u001f\u007f]/);
+    }
+  });
+
   it("legal scope requests still work alike on both doors: one space, repeats, a joined string (P11, unchanged)", async () => {
     const user = await server.createUser();
     for (const [scopes, granted] of [
