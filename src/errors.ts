@@ -89,7 +89,19 @@ export class ScopeNotGranted extends AppError {
   }
 }
 
-/** A new password outside the policy; the message says which bound. */
+/**
+ * A requested scope breaks the grammar of RFC 6749 section 3.3, or the request is too long. The
+ * message is fixed and echoes nothing; `token`, set only for an operator's own input, is the first
+ * offending token (never sent to a client).
+ */
+export class InvalidScope extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor(readonly token?: string) {
+    super("Invalid scope");
+  }
+}
+
+/** A new password outside the policy; the message says which rule. */
 export class PasswordPolicyViolation extends AppError {
   readonly code = "BAD_USER_INPUT";
 }

@@ -1,7 +1,7 @@
 /** The password-change use case: check the policy, verify the current password, replace it, revoke, issue. */
 import { IncorrectPassword } from "../errors";
 import { type LoginDeps } from "./login";
-import { checkNewPassword, isVerifiablePassword } from "./passwords";
+import { checkNewPassword, isVerifiablePassword } from "./password-policy";
 import { startSession, type TokenPair } from "./refresh-tokens";
 
 export interface ChangePasswordRequest {

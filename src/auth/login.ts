@@ -1,9 +1,10 @@
 /** The login use case: rate limit, verify the password, check the account, grant scopes, upgrade the hash, issue. */
-import { InactiveUser, InvalidCredentials, UnknownScope } from "../errors";
-import { isVerifiablePassword, type PasswordService } from "./passwords";
+import { InactiveUser, InvalidCredentials } from "../errors";
+import { isVerifiablePassword } from "./password-policy";
+import { type PasswordService } from "./passwords";
 import { type LoginLimiter } from "./rate-limit";
 import { startSession, type SessionDeps, type TokenPair } from "./refresh-tokens";
-import { parseScopes } from "./tokens";
+import { grantScopes, parseRequestedScopes } from "./scopes";
 
 export interface LoginDeps extends SessionDeps {
   readonly passwords: PasswordService;
@@ -26,10 +27,12 @@ export interface LoginRequest {
  * @throws RateLimited when the username or the client address has spent its failure budget (the
  *   right password too is refused then), InvalidCredentials for an unknown username or a wrong
  *   password (one answer for both), InactiveUser for a disabled account after a correct password,
- *   UnknownScope for a scope the account does not hold.
+ *   UnknownScope for a scope the account does not hold, InvalidScope (before anything is counted or
+ *   verified) for a scope request that breaks the grammar of RFC 6749 section 3.3.
  */
 export async function login(deps: LoginDeps, request: LoginRequest): Promise<TokenPair> {
   const { users, passwords, limiter, logger } = deps;
+  const requested = parseRequestedScopes(request.scopes);
   // Counted before anything is verified, for unknown usernames exactly as for known ones, so a
   // locked username refuses even the right password and the limit reveals nothing.
   const attempt = await limiter.begin(request.username, request.clientAddress);
@@ -51,7 +54,7 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
 
   // The disabled state is revealed only to someone who knows the password.
   if (found.user.disabled) throw new InactiveUser();
-  const granted = grantScopes(found.user.scopes, request.scopes);
+  const granted = grantScopes(found.user.scopes, requested);
 
   if (verification.needsRehash && found.passwordHash) {
     const upgraded = await passwords.hash(request.password);
@@ -59,17 +62,4 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
     logger.info({ userId: found.user.id, replaced }, "password hash upgraded to the current argon2id policy");
   }
   return startSession(deps, found.user.id, granted, found.tokenVersion);
-}
-
-/**
- * Without a request, every scope the account holds; with one, exactly those asked for. Entries are
- * split on white space and de-duplicated, so ["me items"] and ["me", "items", "me"] grant the same.
- * @throws UnknownScope naming the first scope the account does not hold.
- */
-export function grantScopes(held: readonly string[], requested: readonly string[] | null | undefined): string[] {
-  if (requested === undefined || requested === null) return [...held];
-  const wanted = parseScopes(requested.join(" "));
-  const missing = wanted.find((scope) => !held.includes(scope));
-  if (missing !== undefined) throw new UnknownScope(missing);
-  return wanted;
 }

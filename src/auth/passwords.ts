@@ -5,14 +5,10 @@ import { randomBytes } from "node:crypto";
 import { Semaphore } from "async-mutex";
 import { Piscina } from "piscina";
 import { type Argon2Policy } from "../config";
-import { PasswordPolicyViolation } from "../errors";
 import { hash as computeHash, verify as computeVerify, type HashTask, type VerifyTask } from "./hash-worker";
 import { isCurrentArgon2 } from "./password-formats/argon2";
 import { HashRejected } from "./password-formats/format";
 import { findFormat, unsupportedFamily } from "./password-formats";
-
-export const MIN_PASSWORD_LENGTH = 8;
-export const MAX_PASSWORD_LENGTH = 1024;
 
 export interface PasswordVerification {
   readonly ok: boolean;
@@ -20,28 +16,6 @@ export interface PasswordVerification {
   readonly needsRehash: boolean;
   /** Why the stored value was not even computed, for a warning that names no hash. */
   readonly refused?: { family: string; reason: string };
-}
-
-/**
- * Checks a new password against the policy (CONTRACT section 3) before anything is hashed.
- * @throws PasswordPolicyViolation naming the bound.
- */
-export function checkNewPassword(password: string): void {
-  const length = [...password].length;
-  if (length < MIN_PASSWORD_LENGTH) {
-    throw new PasswordPolicyViolation(`Password must be at least ${MIN_PASSWORD_LENGTH} characters`);
-  }
-  if (length > MAX_PASSWORD_LENGTH) {
-    throw new PasswordPolicyViolation(`Password must be at most ${MAX_PASSWORD_LENGTH} characters`);
-  }
-}
-
-/** Whether a password offered at login can be checked at all; others fail after dummy work. */
-export function isVerifiablePassword(password: string): boolean {
-  // Counted in characters like checkNewPassword, so that a new password of 1024 characters outside
-  // the BMP (2048 UTF-16 units) can still log in; the first comparison keeps huge inputs cheap.
-  const withinBound = password.length <= 2 * MAX_PASSWORD_LENGTH && [...password].length <= MAX_PASSWORD_LENGTH;
-  return password.length > 0 && withinBound && password.trim() !== "" && !password.includes("\0");
 }
 
 export class PasswordService {

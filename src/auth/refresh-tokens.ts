@@ -1,11 +1,12 @@
 /** Refresh tokens: start a login's family, rotate with reuse detection, revoke. Only digests are stored. */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { type Clock } from "../clock";
-import { InvalidRefreshToken, ScopeNotGranted } from "../errors";
+import { InvalidRefreshToken } from "../errors";
 import { type Logger } from "../log";
 import { type UserStore } from "../users/user.store";
 import { type NewRefreshToken, type RefreshTokenRecord, type RefreshTokenStore } from "./refresh-token.store";
-import { parseScopes, type IssuedAccessToken, type TokenService } from "./tokens";
+import { narrowScopes, parseRequestedScopes } from "./scopes";
+import { type IssuedAccessToken, type TokenService } from "./tokens";
 
 export interface SessionDeps {
   readonly refreshTokens: RefreshTokenStore;
@@ -56,9 +57,12 @@ export async function startSession(deps: SessionDeps, userId: string, scopes: re
  * `requestedScopes` may narrow the new access token, never widen it; the new refresh token keeps
  * the family's scopes. Presenting a spent token is reuse: the whole family is revoked.
  * @throws InvalidRefreshToken for an unknown, spent, revoked or expired token, or an inactive user;
- *   ScopeNotGranted for a scope beyond the family's (the token is then not spent).
+ *   ScopeNotGranted for a scope beyond the family's, InvalidScope for a malformed scope request
+ *   (neither spends the token).
  */
 export async function refresh(deps: SessionDeps, presented: string, requestedScopes?: readonly string[] | null): Promise<TokenPair> {
+  // A malformed scope request is refused before the token is looked at, so it spends nothing.
+  const requested = parseRequestedScopes(requestedScopes);
   const record = await findRecord(deps, presented);
   if (!record) throw new InvalidRefreshToken("unknown");
   const now = deps.clock.now();
@@ -76,7 +80,7 @@ export async function refresh(deps: SessionDeps, presented: string, requestedSco
   }
   // A scope the account has lost since the login is not granted again.
   const available = record.scopes.filter((scope) => subject.user.scopes.includes(scope));
-  const granted = narrowScopes(available, requestedScopes);
+  const granted = narrowScopes(available, requested);
 
   const { token, row } = newToken({
     id: randomUUID(),
@@ -123,18 +127,6 @@ export async function logout(deps: SessionDeps, presented: string, everywhere: b
 /** Revokes every refresh token of a user (its access tokens live on until they expire). @returns how many were live. */
 export function revokeAllRefreshTokens(deps: Pick<SessionDeps, "refreshTokens" | "clock">, userId: string): Promise<number> {
   return deps.refreshTokens.revokeAllOfUser(userId, deps.clock.now());
-}
-
-/**
- * Without a request, every scope available; with one, exactly those asked for.
- * @throws ScopeNotGranted naming the first scope beyond what is available.
- */
-function narrowScopes(available: readonly string[], requested: readonly string[] | null | undefined): string[] {
-  if (requested === undefined || requested === null) return [...available];
-  const wanted = parseScopes(requested.join(" "));
-  const beyond = wanted.find((scope) => !available.includes(scope));
-  if (beyond !== undefined) throw new ScopeNotGranted(beyond);
-  return wanted;
 }
 
 /** Anything but the exact shape we issue is refused without a query: an access JWT, '', 1 MB, SQL. */

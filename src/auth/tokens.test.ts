@@ -3,7 +3,7 @@ import { createSecretKey } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { InvalidToken } from "../errors";
 import { type SigningKeys } from "./keys";
-import { parseScopes, TokenService } from "./tokens";
+import { TokenService } from "./tokens";
 
 const SECRET = "unit-test-secret-key-of-at-least-32-bytes";
 const SETTINGS = { issuer: "graphql-auth-server", audience: "graphql-api", lifetimeSeconds: 1800 };
@@ -123,17 +123,5 @@ describe("TokenService", () => {
     ["whitespace inside", "eyJ0eXAiOiJhdCtqd3QifQ. e30.sig", "malformed"],
   ])("refuses %s", (_label, token, reason) => {
     expect(refusal(service, token)).toBe(reason);
-  });
-});
-
-describe("parseScopes", () => {
-  it.each([
-    ["me items", ["me", "items"]],
-    ["  me\titems\n", ["me", "items"]],
-    ["me me items", ["me", "items"]],
-    ["", []],
-    ["   ", []],
-  ])("reads %j as %j", (scope, scopes) => {
-    expect(parseScopes(scope)).toEqual(scopes);
   });
 });

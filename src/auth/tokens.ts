@@ -3,9 +3,10 @@ import { randomUUID } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { LRUCache } from "lru-cache";
 import { epochSeconds, type Clock } from "../clock";
-import { InvalidToken } from "../errors";
+import { InvalidScope, InvalidToken } from "../errors";
 import { signEdDSA, verifyEdDSA } from "./eddsa-jws";
 import { type SigningKeys } from "./keys";
+import { readScopeList } from "./scopes";
 
 export interface AccessClaims {
   readonly sub: string;
@@ -55,11 +56,6 @@ interface Verified {
 }
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-
-/** Splits a scope string on any run of white space, dropping empties and repeats. */
-export function parseScopes(scope: string): string[] {
-  return [...new Set(scope.split(/\s+/).filter(Boolean))];
-}
 
 export class TokenService {
   /**
@@ -203,7 +199,7 @@ function checkClaims(payload: Record<string, unknown>, now: number): AccessClaim
   if (exp <= iat) throw new InvalidToken("exp before iat");
   if (ver !== undefined && !(typeof ver === "number" && Number.isSafeInteger(ver) && ver >= 0)) throw new InvalidToken("ver");
   // Frozen: a remembered token hands the same object to every request that presents it.
-  return Object.freeze({ sub, scopes: Object.freeze(parseScopes(scope)), iat, exp, jti, ...(ver !== undefined ? { ver } : {}) });
+  return Object.freeze({ sub, scopes: Object.freeze(readScopeClaim(scope)), iat, exp, jti, ...(ver !== undefined ? { ver } : {}) });
 }
 
 /** The checks of a remembered token that depend on the time, as checkRegisteredClaims and checkClaims make them. */
@@ -213,6 +209,16 @@ function checkTimes({ claims, notBefore }: Verified, now: number): AccessClaims 
   if (notBefore !== undefined && notBefore > now + CLOCK_SKEW_SECONDS) throw new InvalidToken("jwt not active");
   if (claims.iat > now + CLOCK_SKEW_SECONDS) throw new InvalidToken("iat in the future");
   return claims;
+}
+
+/** The `scope` claim, read by the one scope grammar; a claim with a token outside it is not ours. */
+function readScopeClaim(scope: string): string[] {
+  try {
+    return readScopeList(scope);
+  } catch (error) {
+    if (error instanceof InvalidScope) throw new InvalidToken("scope");
+    throw error;
+  }
 }
 
 function isTime(value: unknown): value is number {

@@ -1,6 +1,7 @@
 /** `graphql-auth hash`: an argon2id PHC string of a password, under the configured ARGON2_* policy. */
 import { type Command } from "commander";
-import { checkPassword, readPasswordFromStdinOrPrompt } from "./password-input";
+import { checkNewPassword } from "../auth/password-policy";
+import { readPasswordFromStdinOrPrompt } from "./password-input";
 import { type CliRuntime } from "./runtime";
 
 /** Registers `hash`: reads the password from standard input (or a prompt on a terminal), prints its hash. */
@@ -11,7 +12,7 @@ export function registerHashCommand(program: Command, runtime: CliRuntime): void
     .action(async () => {
       const password = await readPasswordFromStdinOrPrompt(runtime.io);
       // The same policy as `users add`: the hash is for a password some account will use.
-      checkPassword(password);
+      checkNewPassword(password);
       runtime.print(await (await runtime.passwords()).hash(password));
     });
 }

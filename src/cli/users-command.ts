@@ -1,11 +1,13 @@
 /** `graphql-auth users add|disable|enable|list`: the operator's account management. */
 import { type Command } from "commander";
 import { z } from "zod";
-import { InvalidInput, UsernameTaken } from "../errors";
+import { checkNewPassword } from "../auth/password-policy";
+import { readScopeList } from "../auth/scopes";
+import { InvalidInput, InvalidScope, UsernameTaken } from "../errors";
 import { type User } from "../users/user.entity";
 import { checkNewUsername } from "../users/username";
 import { commandGroup } from "./command";
-import { checkPassword, readNewPassword } from "./password-input";
+import { readNewPassword } from "./password-input";
 import { type CliRuntime } from "./runtime";
 
 /** Scopes a new account gets when `--scopes` is not given: every scope this server checks. */
@@ -82,7 +84,7 @@ async function addUser(runtime: CliRuntime, rawUsername: string, options: AddOpt
   if (await store.findUserByUsername(username)) throw new UsernameTaken(username);
 
   const password = await readNewPassword(runtime.io, { fromStdin: options.passwordStdin === true });
-  checkPassword(password);
+  checkNewPassword(password);
   const passwordHash = await (await runtime.passwords()).hash(password);
   return store.createUser({ username, email, fullName, passwordHash, scopes, disabled: options.disabled === true });
 }
@@ -102,15 +104,14 @@ function checkFullName(name: string): string {
   return trimmed;
 }
 
-/** RFC 6749 section 3.3 scope-token: printable ASCII except space, `"` and `\`. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-
-/** Splits on white space, refuses what RFC 6749 forbids in a scope, and drops repeats. */
+/** The one scope grammar (src/auth/scopes.ts); the operator is told which token broke it. */
 function parseScopes(text: string): string[] {
-  const scopes = [...new Set(text.split(/\s+/).filter(Boolean))];
-  const bad = scopes.find((scope) => !SCOPE_TOKEN.test(scope));
-  if (bad !== undefined) throw new InvalidInput(`Not a valid scope: ${JSON.stringify(bad)}`);
-  return scopes;
+  try {
+    return readScopeList(text);
+  } catch (error) {
+    if (error instanceof InvalidScope) throw new InvalidInput(`Not a valid scope: ${JSON.stringify(error.token)}`);
+    throw error;
+  }
 }
 
 /** A plain aligned table; the id comes last because it is long and seldom needed. */

@@ -1,4 +1,4 @@
-import { InactiveUser, InvalidCredentials, InvalidRefreshToken, InvalidInput, RateLimited, ScopeNotGranted, ServiceUnavailable, UnknownScope } from "../errors";
+import { InactiveUser, InvalidCredentials, InvalidRefreshToken, InvalidInput, InvalidScope, RateLimited, ScopeNotGranted, ServiceUnavailable, UnknownScope } from "../errors";
 import { oauthErrorFor } from "./token-route";
 
 describe("oauthErrorFor", () => {
@@ -6,11 +6,17 @@ describe("oauthErrorFor", () => {
     [new InvalidCredentials(), 400, "invalid_grant"],
     [new InactiveUser(), 400, "invalid_grant"],
     [new InvalidRefreshToken("spent"), 400, "invalid_grant"],
-    [new UnknownScope("admin"), 400, "invalid_scope"],
-    [new ScopeNotGranted("items"), 400, "invalid_scope"],
     [new InvalidInput("bad"), 400, "invalid_request"],
   ])("maps %p to %i %s", (error, status, code) => {
     expect(oauthErrorFor(error)).toMatchObject({ status, body: { error: code, error_description: error.message } });
+  });
+
+  it.each([
+    [new UnknownScope("admin"), "Scope not available to this account"],
+    [new ScopeNotGranted("items"), "Scope not granted to this refresh token"],
+    [new InvalidScope(), "Invalid scope"],
+  ])("maps %p to invalid_scope with a fixed description that names no scope", (error, description) => {
+    expect(oauthErrorFor(error)).toEqual({ status: 400, body: { error: "invalid_scope", error_description: description } });
   });
 
   it("answers a rate limit with 429 and Retry-After in seconds", () => {

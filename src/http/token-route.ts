@@ -2,13 +2,13 @@
 import { type FastifyInstance, type FastifyReply } from "fastify";
 import { login, type LoginDeps } from "../auth/login";
 import { refresh, type TokenPair } from "../auth/refresh-tokens";
-import { parseScopes } from "../auth/tokens";
 import { isDatabaseUnavailable } from "../db/faults";
 import {
   AppError,
   InactiveUser,
   InvalidCredentials,
   InvalidRefreshToken,
+  InvalidScope,
   RateLimited,
   ScopeNotGranted,
   ServiceUnavailable,
@@ -67,8 +67,14 @@ export function oauthErrorFor(error: unknown): OAuthAnswer | undefined {
   if (error instanceof InvalidCredentials || error instanceof InactiveUser || error instanceof InvalidRefreshToken) {
     return { status: 400, body: { error: "invalid_grant", error_description: error.message } };
   }
-  if (error instanceof UnknownScope || error instanceof ScopeNotGranted) {
-    return { status: 400, body: { error: "invalid_scope", error_description: error.message } };
+  // Fixed texts: GraphQL names a scope the account lacks, but an OAuth description is read by
+  // client software and logs, so none carries the client's scope text (RFC 6749 section 5.2).
+  if (error instanceof InvalidScope) return { status: 400, body: { error: "invalid_scope", error_description: "Invalid scope" } };
+  if (error instanceof UnknownScope) {
+    return { status: 400, body: { error: "invalid_scope", error_description: "Scope not available to this account" } };
+  }
+  if (error instanceof ScopeNotGranted) {
+    return { status: 400, body: { error: "invalid_scope", error_description: "Scope not granted to this refresh token" } };
   }
   // The database cannot answer: not the client's fault, and worth retrying. OAuth names
   // temporarily_unavailable for its authorization endpoint (RFC 6749 section 4.1.2.1); the token
@@ -136,7 +142,8 @@ async function grant(deps: LoginDeps, form: Form, clientAddress: string): Promis
   const grantType = parameter(form, "grant_type");
   if (grantType === undefined) throw new TokenRequestError("invalid_request", "Missing parameter: grant_type");
   const scope = parameter(form, "scope");
-  const scopes = scope === undefined ? undefined : parseScopes(scope);
+  // One scope string of RFC 6749 section 3.3; login and refresh check its grammar before anything else.
+  const scopes = scope === undefined ? undefined : [scope];
   switch (grantType) {
     case "password":
       return login(deps, { username: required(form, "username"), password: required(form, "password"), scopes, clientAddress });

@@ -1,6 +1,7 @@
 /** One line of a `users import` file: parsed and checked without touching the database, or refused with a reason. */
 import { PasswordService } from "../auth/passwords";
-import { InvalidInput } from "../errors";
+import { readScopeList } from "../auth/scopes";
+import { InvalidInput, InvalidScope } from "../errors";
 import { type ImportedUser } from "./user-import.store";
 import { checkNewUsername, usernameKey } from "./username";
 
@@ -8,8 +9,6 @@ import { checkNewUsername, usernameKey } from "./username";
 export const MAX_LINE_CHARS = 64 * 1024;
 const MAX_EMAIL_CHARS = 254;
 const MAX_FULL_NAME_CHARS = 255;
-/** RFC 6749 section 3.3 scope-token: printable ASCII except space, `"` and `\`. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 /** Something before and after one `@`, with no white space or control characters anywhere. */
 const EMAIL_SHAPE = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u;
 const CONTROL = /\p{Cc}/u;
@@ -104,8 +103,10 @@ function optionalScopes(value: unknown): readonly string[] | undefined {
   if (typeof value === "string") text = value;
   else if (Array.isArray(value) && value.every((s) => typeof s === "string")) text = value.join(" ");
   else throw new LineRefused("scopes must be an array of strings or a space-separated string");
-  const scopes = [...new Set(text.split(/[ \t\r\n]+/).filter(Boolean))];
-  const bad = scopes.find((scope) => !SCOPE_TOKEN.test(scope));
-  if (bad !== undefined) throw new LineRefused(`scopes: invalid scope ${JSON.stringify(bad)}`);
-  return scopes;
+  try {
+    return readScopeList(text);
+  } catch (error) {
+    if (error instanceof InvalidScope) throw new LineRefused(`scopes: invalid scope ${JSON.stringify(error.token)}`);
+    throw error;
+  }
 }

@@ -36,9 +36,9 @@ const WORK_DIR = mkdtempSync(join(tmpdir(), "graphql-auth-cli-cwd-"));
 
 /**
  * Runs `graphql-auth <args>` with `env` as its whole environment; `input` is written to its standard
- * input, which is then closed (a pipe, never a terminal).
+ * input (text as UTF-8, or raw bytes), which is then closed (a pipe, never a terminal).
  */
-export function runCli(args: readonly string[], env: Record<string, string>, input = ""): Promise<CliResult> {
+export function runCli(args: readonly string[], env: Record<string, string>, input: string | Uint8Array = ""): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, ...args], { env, cwd: WORK_DIR, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
