@@ -94,7 +94,7 @@ export class PasswordPolicyViolation extends AppError {
   readonly code = "BAD_USER_INPUT";
 }
 
-/** Any other invalid input from a user (username rules, email, scopes). */
+/** Any other invalid input from a user (scopes, and a field's error with its reason for the CLI). */
 export class InvalidInput extends AppError {
   readonly code = "BAD_USER_INPUT";
 }
