@@ -81,12 +81,16 @@ describe.each(DIALECTS)("H8 look-alike usernames and format characters (%s)", (d
     // Below the store's own check, the unique index refuses a second row with an existing skeleton.
     const holder = await rawDb().selectFrom("users").select(["skeleton_key"]).where("username", "=", (outcomes.find((o) => o.status === "fulfilled") as PromiseFulfilledResult<{ username: string }>).value.username).executeTakeFirstOrThrow();
     const now = new Date().toISOString();
-    await expect(
-      rawDb()
-        .insertInto("users")
-        .values({ id: `raw-${suffix}`, username: `raw${suffix}`, username_key: `raw${suffix}`, skeleton_key: holder.skeleton_key, password_hash: HASH.hash, disabled: 0, scopes: "me", created_at: now, updated_at: now })
-        .execute(),
-    ).rejects.toThrow(/unique|duplicate/i);
+    const refused = await rawDb()
+      .insertInto("users")
+      .values({ id: `raw-${suffix}`, username: `raw${suffix}`, username_key: `raw${suffix}`, skeleton_key: holder.skeleton_key, password_hash: HASH.hash, disabled: 0, scopes: "me", created_at: now, updated_at: now })
+      .execute()
+      .then(
+        () => "inserted",
+        // The driver's error may come from another realm than jest's sandbox: compare its text.
+        (error: unknown) => String((error as { message?: unknown }).message),
+      );
+    expect(refused).toMatch(/unique|duplicate/i);
   });
 
   it("H8: the store refuses RLO U+202E and ZWSP U+200B in the full name and the email", async () => {
