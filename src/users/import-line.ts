@@ -15,11 +15,12 @@ export type ParsedLine = { readonly ok: true; readonly user: ImportedUser } | { 
 class LineRefused extends Error {}
 
 /**
- * Parses and validates one JSON line: `username`, `email` and `full_name` (the rules of
+ * Parses and validates one JSON line: `username`, optional `email` and `full_name` (the rules of
  * users/user-fields.ts, which every door shares), `password_hash` (a recognised format within the
- * bounds of CONTRACT section 7, never computed), optional `scopes` (array or space-separated string) and `disabled`. Other keys are ignored, so
- * an export may carry more columns than we keep. Absent optional fields stay undefined, so that
- * `--update` changes only what a line states. Reasons name the field, never the hash.
+ * bounds of CONTRACT section 7, never computed), optional `scopes` (array or space-separated
+ * string) and `disabled`. Other keys are ignored, so an export may carry more columns than we keep.
+ * Absent optional fields stay undefined, so that `--update` changes only what a line states.
+ * Reasons name the field, never the hash.
  */
 export function parseImportLine(text: string): ParsedLine {
   try {

@@ -3,7 +3,7 @@ import { open, type FileHandle } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { isCurrentArgon2 } from "../auth/password-formats/argon2";
 import { type Argon2Policy } from "../config";
-import { UnreadableFile } from "../errors";
+import { InvalidUsername, UnreadableFile } from "../errors";
 import { parseImportLine } from "./import-line";
 import { LOOKS_LIKE_EXISTING } from "./user-fields";
 import { type ImportedUser, type UserImportStore } from "./user-import.store";
@@ -56,8 +56,9 @@ export const DEFAULT_BATCH_SIZE = 500;
  * Imports the users of a JSONL file (CONTRACT section 6). The file is read as a stream, so its size
  * is bounded by the disk, not by memory. Blank lines are ignored; every other line is a user or a
  * rejection with its line number and reason. A username seen earlier in the same file, or one
- * that looks like it or like an existing account (UTS #39 skeleton), is rejected (the first one wins). Each batch is one transaction: a failure midway keeps the batches already
- * committed, and a re-run skips them.
+ * that looks like it or like an existing account (UTS #39 skeleton), is rejected (the first one
+ * wins). Each batch is one transaction: a failure midway keeps the batches already committed, and
+ * a re-run skips them.
  * @throws UnreadableFile when the file cannot be opened or read.
  */
 export async function importUsers(deps: ImportDeps, path: string, options: ImportOptions = {}): Promise<ImportResult> {
@@ -88,7 +89,7 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
     created += outcome.created;
     updated += outcome.updated;
     skipped += outcome.skipped;
-    for (const user of outcome.lookAlikes) rejections.push({ line: firstLineOf.get(user.usernameKey)!, reason: `Invalid username: ${LOOKS_LIKE_EXISTING}` });
+    for (const user of outcome.lookAlikes) rejections.push({ line: firstLineOf.get(user.usernameKey)!, reason: new InvalidUsername(LOOKS_LIKE_EXISTING).detail });
     batch = [];
     progress();
   };
@@ -110,7 +111,7 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
       }
       const lookAlike = firstLineOfSkeleton.get(parsed.user.skeletonKey);
       if (lookAlike !== undefined) {
-        rejections.push({ line: lineNumber, reason: `Invalid username: looks like the username on line ${lookAlike}` });
+        rejections.push({ line: lineNumber, reason: new InvalidUsername(`looks like the username on line ${lookAlike}`).detail });
         continue;
       }
       firstLineOf.set(parsed.user.usernameKey, lineNumber);
