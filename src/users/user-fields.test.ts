@@ -76,6 +76,23 @@ describe("isModeratelyRestrictive", () => {
     expect(isModeratelyRestrictive("42._@+-")).toBe(true);
     expect(isModeratelyRestrictive("иван_42")).toBe(true);
   });
+
+  it("allows Latin with the scripts of Japanese, Chinese or Korean, or one Recommended script but Cyrillic and Greek", () => {
+    expect(isModeratelyRestrictive("abcひらがなカタカナ漢字")).toBe(true);
+    expect(isModeratelyRestrictive("abc注音ㄅㄆ")).toBe(true);
+    expect(isModeratelyRestrictive("abc한국韓國")).toBe(true);
+    expect(isModeratelyRestrictive("abcשלום")).toBe(true);
+    expect(isModeratelyRestrictive("ひらがな한국")).toBe(false);
+    expect(isModeratelyRestrictive("abcשלוםسلام")).toBe(false);
+    expect(isModeratelyRestrictive("abc\u0430")).toBe(false);
+    expect(isModeratelyRestrictive("abc\u03B1")).toBe(false);
+  });
+
+  it("leaves a Latin name with one Armenian look-alike letter to the skeleton check", () => {
+    // Latin with Armenian is "moderately restrictive"; n\u057Dll still collides with null.
+    expect(isModeratelyRestrictive("n\u057Dll")).toBe(true);
+    expect(skeletonKey("n\u057Dll")).toBe(skeletonKey("null"));
+  });
 });
 
 describe("checkEmail and checkFullName", () => {
