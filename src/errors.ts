@@ -106,9 +106,50 @@ export class PasswordPolicyViolation extends AppError {
   readonly code = "BAD_USER_INPUT";
 }
 
-/** Any other invalid input from a user (username rules, email, scopes). */
+/** Any other invalid input from a user (scopes, and a field's error with its reason for the CLI). */
 export class InvalidInput extends AppError {
   readonly code = "BAD_USER_INPUT";
+}
+
+/**
+ * A username, e-mail address or full name outside the rules of users/user-fields.ts. The message
+ * is the contract's fixed text; `reason` says which rule, for the operator's CLI and import report
+ * (`detail`), and never echoes the input, which may hold bidi or invisible characters.
+ */
+export abstract class InvalidUserField extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+
+  /** The message with its reason, for an operator: `Invalid username: mixes scripts (Latin, Cyrillic)`. */
+  get detail(): string {
+    return `${this.message}: ${this.reason}`;
+  }
+}
+
+/** A username outside CONTRACT section 15's rule, or one that looks like an existing account's. */
+export class InvalidUsername extends InvalidUserField {
+  constructor(reason: string) {
+    super("Invalid username", reason);
+  }
+}
+
+/** An e-mail address that is not one, or that holds control or format characters. */
+export class InvalidEmail extends InvalidUserField {
+  constructor(reason: string) {
+    super("Invalid email", reason);
+  }
+}
+
+/** A full name that is empty, too long, or holds control or format characters. */
+export class InvalidFullName extends InvalidUserField {
+  constructor(reason: string) {
+    super("Invalid full name", reason);
+  }
 }
 
 /** The username is already taken (compared case-insensitively). */

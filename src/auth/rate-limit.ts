@@ -5,7 +5,7 @@ import { sql, type Kysely } from "kysely";
 import { type Clock } from "../clock";
 import { type Database } from "../db/database";
 import { RateLimited } from "../errors";
-import { usernameKey } from "../users/username";
+import { usernameKey } from "../users/user-fields";
 
 /** CONTRACT section 7: LOGIN_MAX_FAILURES per username per 15 minutes. */
 export const LOGIN_WINDOW_MS = 15 * 60 * 1000;

@@ -1,11 +1,10 @@
 /** `graphql-auth users add|disable|enable|list`: the operator's account management. */
 import { type Command } from "commander";
-import { z } from "zod";
 import { checkNewPassword } from "../auth/password-policy";
 import { readScopeList } from "../auth/scopes";
-import { InvalidInput, InvalidScope, UsernameTaken } from "../errors";
+import { InvalidInput, InvalidScope, InvalidUserField, InvalidUsername, UsernameTaken } from "../errors";
+import { checkUserFields, LOOKS_LIKE_EXISTING } from "../users/user-fields";
 import { type User } from "../users/user.entity";
-import { checkNewUsername } from "../users/username";
 import { commandGroup } from "./command";
 import { readNewPassword } from "./password-input";
 import { type CliRuntime } from "./runtime";
@@ -28,14 +27,14 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
   users
     .command("add")
     .description("create a user; the password comes from standard input or a prompt, never an argument")
-    .argument("<username>", "letters, digits and . _ @ + - (compared case-insensitively)")
+    .argument("<username>", "letters, digits and . _ @ + -, one script (Latin may mix with digits); compared case-insensitively, and refused if it looks like an existing one")
     .option("--email <email>", "e-mail address")
     .option("--full-name <name>", "display name")
     .option("--scopes <scopes>", "space-separated scopes the account may be granted", DEFAULT_SCOPES)
     .option("--disabled", "create the account disabled")
     .option("--password-stdin", "read the password from standard input (one trailing newline is removed)")
     .action(async (username: string, options: AddOptions) => {
-      const user = await addUser(runtime, username, options);
+      const user = await addUser(runtime, username, options).catch(explainField);
       runtime.print(`Added user ${user.username} (id ${user.id}, scopes: ${user.scopes.join(" ") || "none"}${user.disabled ? ", disabled" : ""})`);
     });
 
@@ -70,18 +69,17 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
 /**
  * Validates everything before the password is read, reads it, checks it against the policy, and
  * only then hashes it and inserts the user.
- * @throws InvalidInput, PasswordPolicyViolation or UsernameTaken.
+ * @throws InvalidInput (a field, with its reason), PasswordPolicyViolation or UsernameTaken.
  */
 async function addUser(runtime: CliRuntime, rawUsername: string, options: AddOptions): Promise<User> {
-  const username = checkNewUsername(rawUsername);
-  const email = options.email === undefined ? null : checkEmail(options.email);
-  const fullName = options.fullName === undefined ? null : checkFullName(options.fullName);
+  const { username, email, fullName } = checkUserFields({ username: rawUsername, email: options.email ?? null, fullName: options.fullName ?? null });
   const scopes = parseScopes(options.scopes);
 
   const store = await runtime.users();
   // Checked before asking for the password, so an operator does not type one for nothing. The
-  // unique index still decides when two processes race (createUser throws UsernameTaken).
+  // unique indexes still decide when two processes race (createUser throws the same errors).
   if (await store.findUserByUsername(username)) throw new UsernameTaken(username);
+  if (await store.findLookAlike(username)) throw new InvalidUsername(LOOKS_LIKE_EXISTING);
 
   const password = await readNewPassword(runtime.io, { fromStdin: options.passwordStdin === true });
   checkNewPassword(password);
@@ -89,19 +87,9 @@ async function addUser(runtime: CliRuntime, rawUsername: string, options: AddOpt
   return store.createUser({ username, email, fullName, passwordHash, scopes, disabled: options.disabled === true });
 }
 
-const emailSchema = z.email().max(254);
-
-function checkEmail(email: string): string {
-  const trimmed = email.trim();
-  if (!emailSchema.safeParse(trimmed).success) throw new InvalidInput(`Not a valid e-mail address: ${email}`);
-  return trimmed;
-}
-
-function checkFullName(name: string): string {
-  const trimmed = name.normalize("NFC").trim();
-  if (trimmed.length === 0 || [...trimmed].length > 255) throw new InvalidInput("Full name must be 1 to 255 characters");
-  if (/\p{Cc}/u.test(trimmed)) throw new InvalidInput("Full name must not contain control characters");
-  return trimmed;
+/** The operator's one line names the rule a field broke: `Invalid username: mixes scripts (Latin, Cyrillic)`. */
+function explainField(error: unknown): never {
+  throw error instanceof InvalidUserField ? new InvalidInput(error.detail) : error;
 }
 
 /** The one scope grammar (src/auth/scopes.ts); the operator is told which token broke it. */

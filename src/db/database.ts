@@ -11,6 +11,12 @@ export interface UsersTable {
   username: string;
   /** NFKC-normalised, lower-cased username: the unique key logins are matched on. */
   username_key: string;
+  /**
+   * skeletonKey(username): the unique look-alike key (UTS #39 skeleton), so no second account can
+   * look like this one. Null only for an account that already looked like an older one when the
+   * column was added (see its migration).
+   */
+  skeleton_key: string | null;
   email: string | null;
   full_name: string | null;
   password_hash: string | null;

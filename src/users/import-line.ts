@@ -1,17 +1,12 @@
 /** One line of a `users import` file: parsed and checked without touching the database, or refused with a reason. */
 import { PasswordService } from "../auth/passwords";
 import { readScopeList } from "../auth/scopes";
-import { InvalidInput, InvalidScope } from "../errors";
+import { InvalidScope, InvalidUserField } from "../errors";
 import { type ImportedUser } from "./user-import.store";
-import { checkNewUsername, usernameKey } from "./username";
+import { checkEmail, checkFullName, checkNewUsername, skeletonKey, usernameKey } from "./user-fields";
 
 /** A longer line cannot be a user record; refusing it keeps one bad line from costing much memory. */
 export const MAX_LINE_CHARS = 64 * 1024;
-const MAX_EMAIL_CHARS = 254;
-const MAX_FULL_NAME_CHARS = 255;
-/** Something before and after one `@`, with no white space or control characters anywhere. */
-const EMAIL_SHAPE = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u;
-const CONTROL = /\p{Cc}/u;
 
 export type ParsedLine = { readonly ok: true; readonly user: ImportedUser } | { readonly ok: false; readonly reason: string };
 
@@ -19,11 +14,12 @@ export type ParsedLine = { readonly ok: true; readonly user: ImportedUser } | { 
 class LineRefused extends Error {}
 
 /**
- * Parses and validates one JSON line: `username` (the rules of checkNewUsername), `password_hash`
- * (a recognised format within the bounds of CONTRACT section 7, never computed), optional `email`,
- * `full_name`, `scopes` (array or space-separated string) and `disabled`. Other keys are ignored, so
- * an export may carry more columns than we keep. Absent optional fields stay undefined, so that
- * `--update` changes only what a line states. Reasons name the field, never the hash.
+ * Parses and validates one JSON line: `username`, optional `email` and `full_name` (the rules of
+ * users/user-fields.ts, which every door shares), `password_hash` (a recognised format within the
+ * bounds of CONTRACT section 7, never computed), optional `scopes` (array or space-separated
+ * string) and `disabled`. Other keys are ignored, so an export may carry more columns than we keep.
+ * Absent optional fields stay undefined, so that `--update` changes only what a line states.
+ * Reasons name the field, never the hash.
  */
 export function parseImportLine(text: string): ParsedLine {
   try {
@@ -47,15 +43,14 @@ function parseUser(text: string): ImportedUser {
 
   const username = parseUsername(record.username);
   const passwordHash = parsePasswordHash(record.password_hash);
-  const email = optionalText(record.email, "email", MAX_EMAIL_CHARS);
-  if (email && !EMAIL_SHAPE.test(email)) throw new LineRefused("email does not look like an address");
-  const fullName = optionalText(record.full_name, "full_name", MAX_FULL_NAME_CHARS);
+  const email = optionalField(record.email, "email", checkEmail);
+  const fullName = optionalField(record.full_name, "full_name", checkFullName);
   const scopes = optionalScopes(record.scopes);
   if (record.disabled !== undefined && record.disabled !== null && typeof record.disabled !== "boolean") {
     throw new LineRefused("disabled must be true or false");
   }
   const disabled = typeof record.disabled === "boolean" ? record.disabled : undefined;
-  return { username, usernameKey: usernameKey(username), passwordHash, email, fullName, scopes, disabled };
+  return { username, usernameKey: usernameKey(username), skeletonKey: skeletonKey(username), passwordHash, email, fullName, scopes, disabled };
 }
 
 function parseUsername(value: unknown): string {
@@ -63,8 +58,7 @@ function parseUsername(value: unknown): string {
   try {
     return checkNewUsername(value);
   } catch (error) {
-    if (error instanceof InvalidInput) throw new LineRefused(error.message);
-    throw error;
+    throw refusal(error);
   }
 }
 
@@ -85,15 +79,21 @@ function parsePasswordHash(value: unknown): string {
   }
 }
 
-/** Absent → undefined; null or "" → null (Django stores "" for "no e-mail"); else checked text. */
-function optionalText(value: unknown, field: string, max: number): string | null | undefined {
+/** Absent → undefined; null or "" → null (Django stores "" for "no e-mail"); else `check`ed text. */
+function optionalField(value: unknown, field: string, check: (text: string) => string): string | null | undefined {
   if (value === undefined) return undefined;
   if (value === null || value === "") return null;
   if (typeof value !== "string") throw new LineRefused(`${field} must be a string`);
-  if ([...value].length > max) throw new LineRefused(`${field} must be at most ${max} characters`);
-  // PostgreSQL text cannot hold NUL at all; other control characters have no place in these fields.
-  if (CONTROL.test(value)) throw new LineRefused(`${field} contains control characters`);
-  return value;
+  try {
+    return check(value);
+  } catch (error) {
+    throw refusal(error);
+  }
+}
+
+/** A field's error as the line's reason: `Invalid email: contains control or format characters`. */
+function refusal(error: unknown): unknown {
+  return error instanceof InvalidUserField ? new LineRefused(error.detail) : error;
 }
 
 /** Absent → undefined; an array of strings or a space-separated string → de-duplicated tokens. */

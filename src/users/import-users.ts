@@ -2,9 +2,10 @@
 import { open, type FileHandle } from "node:fs/promises";
 import { isCurrentArgon2 } from "../auth/password-formats/argon2";
 import { type Argon2Policy } from "../config";
-import { UnreadableFile } from "../errors";
+import { InvalidUsername, UnreadableFile } from "../errors";
 import { parseImportLine } from "./import-line";
 import { readBoundedLines } from "./line-reader";
+import { LOOKS_LIKE_EXISTING } from "./user-fields";
 import { type ImportedUser, type UserImportStore } from "./user-import.store";
 
 export interface ImportDeps {
@@ -57,9 +58,10 @@ export const MAX_LINE_BYTES = 64 * 1024;
  * Imports the users of a JSONL file (CONTRACT section 6). The file is read as a stream, line by line
  * with lines of at most MAX_LINE_BYTES, so neither its size nor its longest line is bounded by
  * memory. Blank lines are ignored; every other line is a user or a rejection with its line number
- * and reason (too long and invalid UTF-8 included). A username seen earlier in the same file is
- * rejected (the first one wins). Each batch is one transaction: a failure midway keeps the batches already
- * committed, and a re-run skips them.
+ * and reason (too long and invalid UTF-8 included). A username seen earlier in the same file, or
+ * one that looks like it or like an existing account (UTS #39 skeleton), is rejected (the first
+ * one wins). Each batch is one transaction: a failure midway keeps the batches already committed,
+ * and a re-run skips them.
  * @throws UnreadableFile when the file cannot be opened or read.
  */
 export async function importUsers(deps: ImportDeps, path: string, options: ImportOptions = {}): Promise<ImportResult> {
@@ -76,6 +78,7 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
   });
 
   const firstLineOf = new Map<string, number>();
+  const firstLineOfSkeleton = new Map<string, number>();
   const rejections: LineRejection[] = [];
   let batch: ImportedUser[] = [];
   let created = 0;
@@ -89,6 +92,7 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
     created += outcome.created;
     updated += outcome.updated;
     skipped += outcome.skipped;
+    for (const user of outcome.lookAlikes) rejections.push({ line: firstLineOf.get(user.usernameKey)!, reason: new InvalidUsername(LOOKS_LIKE_EXISTING).detail });
     batch = [];
     progress();
   };
@@ -112,7 +116,13 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
         rejections.push({ line: lineNumber, reason: `username ${parsed.user.username} already appears on line ${first}` });
         continue;
       }
+      const lookAlike = firstLineOfSkeleton.get(parsed.user.skeletonKey);
+      if (lookAlike !== undefined) {
+        rejections.push({ line: lineNumber, reason: new InvalidUsername(`looks like the username on line ${lookAlike}`).detail });
+        continue;
+      }
       firstLineOf.set(parsed.user.usernameKey, lineNumber);
+      firstLineOfSkeleton.set(parsed.user.skeletonKey, lineNumber);
       batch.push(parsed.user);
       if (batch.length >= batchSize) await flush();
     }
@@ -124,6 +134,8 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
     await file.close();
   }
   await flush();
+  // Look-alikes of existing accounts are known only once their batch is written.
+  rejections.sort((a, b) => a.line - b.line);
   return { imported: created + updated, created, updated, skipped, rejected: rejections.length, rejections };
 }
 

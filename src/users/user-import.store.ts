@@ -9,6 +9,8 @@ export interface ImportedUser {
   readonly username: string;
   /** usernameKey(username): what "the same username" means. */
   readonly usernameKey: string;
+  /** skeletonKey(username): what "a username that looks the same" means (UTS #39). */
+  readonly skeletonKey: string;
   readonly passwordHash: string;
   readonly email?: string | null;
   readonly fullName?: string | null;
@@ -21,6 +23,8 @@ export interface BatchOutcome {
   readonly updated: number;
   /** Existing usernames left alone: without `update`, or with nothing to change. */
   readonly skipped: number;
+  /** New usernames refused, not written, because they look like an existing account's (the same skeleton). */
+  readonly lookAlikes: readonly ImportedUser[];
 }
 
 export interface BatchOptions {
@@ -40,26 +44,38 @@ export class UserImportStore {
   /**
    * Writes one batch in one transaction: new usernames are inserted; existing ones (compared
    * case-insensitively) are skipped, or with `update` given the fields their line states, except a
-   * password hash that `keepsPasswordHash`.
+   * password hash that `keepsPasswordHash`. A new username that looks like an existing account's
+   * (the same skeleton_key) is not written and comes back in `lookAlikes`.
    * A username inserted by someone else meanwhile is skipped rather than failing the batch.
    */
   async importBatch(users: readonly ImportedUser[], options: BatchOptions): Promise<BatchOutcome> {
     const { update, keepsPasswordHash } = options;
-    if (users.length === 0) return { created: 0, updated: 0, skipped: 0 };
+    if (users.length === 0) return { created: 0, updated: 0, skipped: 0, lookAlikes: [] };
     return this.db.transaction().execute(async (trx) => {
       const existing = await trx
         .selectFrom("users")
-        .select(["username_key", "email", "full_name", "password_hash", "disabled", "scopes"])
-        .where(
-          "username_key",
-          "in",
-          users.map((u) => u.usernameKey),
+        .select(["username_key", "skeleton_key", "email", "full_name", "password_hash", "disabled", "scopes"])
+        .where((eb) =>
+          eb.or([
+            eb(
+              "username_key",
+              "in",
+              users.map((u) => u.usernameKey),
+            ),
+            eb(
+              "skeleton_key",
+              "in",
+              users.map((u) => u.skeletonKey),
+            ),
+          ]),
         )
         .execute();
       const byKey = new Map(existing.map((row) => [row.username_key, row]));
+      const skeletons = new Set(existing.map((row) => row.skeleton_key));
       const now = new Date().toISOString();
 
-      const fresh = users.filter((u) => !byKey.has(u.usernameKey));
+      const lookAlikes = users.filter((u) => !byKey.has(u.usernameKey) && skeletons.has(u.skeletonKey));
+      const fresh = users.filter((u) => !byKey.has(u.usernameKey) && !skeletons.has(u.skeletonKey));
       let created = 0;
       if (fresh.length > 0) {
         const result = await trx
@@ -69,6 +85,7 @@ export class UserImportStore {
               id: randomUUID(),
               username: u.username,
               username_key: u.usernameKey,
+              skeleton_key: u.skeletonKey,
               email: u.email ?? null,
               full_name: u.fullName ?? null,
               password_hash: u.passwordHash,
@@ -78,7 +95,8 @@ export class UserImportStore {
               updated_at: now,
             })),
           )
-          .onConflict((oc) => oc.column("username_key").doNothing())
+          // Either unique key: a username or a look-alike inserted by someone else meanwhile.
+          .onConflict((oc) => oc.doNothing())
           .executeTakeFirst();
         created = Number(result.numInsertedOrUpdatedRows ?? 0);
       }
@@ -100,7 +118,7 @@ export class UserImportStore {
           updated += 1;
         }
       }
-      return { created, updated, skipped: users.length - created - updated };
+      return { created, updated, skipped: users.length - lookAlikes.length - created - updated, lookAlikes };
     });
   }
 }

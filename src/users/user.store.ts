@@ -6,9 +6,9 @@ import { revokeRefreshTokensOfUser } from "../auth/refresh-token.store";
 import { systemClock, type Clock } from "../clock";
 import { type Database, type UsersTable } from "../db/database";
 import { preparedQuery } from "../db/prepared-query";
-import { UserNotFound, UsernameTaken } from "../errors";
+import { InvalidUsername, UserNotFound, UsernameTaken } from "../errors";
+import { checkUserFields, LOOKS_LIKE_EXISTING, skeletonKey, usernameKey } from "./user-fields";
 import { User, type TokenSubject, type UserCredentials } from "./user.entity";
-import { usernameKey } from "./username";
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -114,21 +114,45 @@ export class UserStore {
   }
 
   /**
-   * Inserts a user. `username` must already satisfy checkNewUsername.
-   * @throws UsernameTaken when the username exists, in any case.
+   * The account whose username looks like `username` (the same skeletonKey, UTS #39), if any: the
+   * same account in another case or form, or a look-alike such as `јohndoe` of `johndoe`.
+   */
+  async findLookAlike(username: string): Promise<User | undefined> {
+    if (username.includes("\0")) return undefined;
+    const row = await this.db.selectFrom("users").select(PUBLIC_COLUMNS).where("skeleton_key", "=", skeletonKey(username)).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  /**
+   * Inserts a user, after checking its fields by the rules every door shares (users/user-fields.ts).
+   * Whether the username is taken, or looks like one that is, is decided by the unique indexes on
+   * username_key and skeleton_key, so two processes racing cannot both win; the query before the
+   * insert only picks the clearer error when both apply.
+   * @throws InvalidUsername, InvalidEmail or InvalidFullName for a field outside the rules;
+   *   UsernameTaken when the username exists, in any case; InvalidUsername when it looks like an
+   *   existing account's (the same confusable skeleton).
    */
   async createUser(input: NewUser): Promise<User> {
+    const fields = checkUserFields(input);
     const now = new Date().toISOString();
     const id = randomUUID();
+    const clash = await this.db
+      .selectFrom("users")
+      .select("username_key")
+      .where((eb) => eb.or([eb("username_key", "=", fields.usernameKey), eb("skeleton_key", "=", fields.skeletonKey)]))
+      .execute();
+    if (clash.some((row) => row.username_key === fields.usernameKey)) throw new UsernameTaken(fields.username);
+    if (clash.length > 0) throw new InvalidUsername(LOOKS_LIKE_EXISTING);
     try {
       await this.db
         .insertInto("users")
         .values({
           id,
-          username: input.username,
-          username_key: usernameKey(input.username),
-          email: input.email ?? null,
-          full_name: input.fullName ?? null,
+          username: fields.username,
+          username_key: fields.usernameKey,
+          skeleton_key: fields.skeletonKey,
+          email: fields.email ?? null,
+          full_name: fields.fullName ?? null,
           password_hash: input.passwordHash,
           disabled: input.disabled ? 1 : 0,
           scopes: input.scopes.join(" "),
@@ -137,14 +161,14 @@ export class UserStore {
         })
         .execute();
     } catch (error) {
-      if (isUniqueViolation(error)) throw new UsernameTaken(input.username);
+      if (isUniqueViolation(error)) throw namesSkeletonKey(error) ? new InvalidUsername(LOOKS_LIKE_EXISTING) : new UsernameTaken(fields.username);
       throw error;
     }
     return {
       id,
-      username: input.username,
-      email: input.email ?? null,
-      fullName: input.fullName ?? null,
+      username: fields.username,
+      email: fields.email ?? null,
+      fullName: fields.fullName ?? null,
       disabled: Boolean(input.disabled),
       scopes: [...input.scopes],
     };
@@ -247,6 +271,12 @@ function nextTokenVersion(nowMs: number) {
  */
 function lookupKey(username: string): string | undefined {
   return username.includes("\0") ? undefined : usernameKey(username);
+}
+
+/** Whether a unique violation is the look-alike index's (SQLite names the column, PostgreSQL the index). */
+function namesSkeletonKey(error: unknown): boolean {
+  const { message, constraint } = error as { message?: unknown; constraint?: unknown };
+  return [message, constraint].some((text) => typeof text === "string" && text.includes("skeleton_key"));
 }
 
 function isUniqueViolation(error: unknown): boolean {

@@ -59,16 +59,16 @@ describe("graphql-auth users", () => {
 
   it("refuses bad input before creating anything", async () => {
     const cases: Array<[string[], string, string]> = [
-      [["users", "add", "has space", "--password-stdin"], "long-enough-pw", "error: Username may contain only letters, digits and . _ @ + -\n"],
-      [["users", "add", "   ", "--password-stdin"], "long-enough-pw", "error: Username must not be empty\n"],
+      [["users", "add", "has space", "--password-stdin"], "long-enough-pw", "error: Invalid username: may contain only letters, digits and . _ @ + -\n"],
+      [["users", "add", "   ", "--password-stdin"], "long-enough-pw", "error: Invalid username: must not be empty\n"],
       [["users", "add", "short_pw", "--password-stdin"], "1234567\n", "error: Password must be at least 8 characters\n"],
       [["users", "add", "long_pw", "--password-stdin"], "x".repeat(1025), "error: Password must be at most 1024 characters\n"],
       [["users", "add", "blank_pw", "--password-stdin"], " ".repeat(10), "error: Password must not be only white space\n"],
       [["users", "add", "nul_pw", "--password-stdin"], "abcd\0efgh", "error: Password must not contain a NUL character\n"],
       [["users", "add", "no_stdin_flag"], "long-enough-pw", "error: No terminal to prompt for the password: pipe it on standard input with --password-stdin\n"],
-      [["users", "add", "bad_email", "--email", "not-an-address", "--password-stdin"], "long-enough-pw", "error: Not a valid e-mail address: not-an-address\n"],
+      [["users", "add", "bad_email", "--email", "not-an-address", "--password-stdin"], "long-enough-pw", "error: Invalid email: does not look like an address\n"],
       [["users", "add", "bad_scope", "--scopes", 'me "quoted"', "--password-stdin"], "long-enough-pw", 'error: Not a valid scope: "\\"quoted\\""\n'],
-      [["users", "add", "bad_name", "--full-name", "two\nlines", "--password-stdin"], "long-enough-pw", "error: Full name must not contain control characters\n"],
+      [["users", "add", "bad_name", "--full-name", "two\nlines", "--password-stdin"], "long-enough-pw", "error: Invalid full name: contains control or format characters\n"],
     ];
     for (const [args, input, stderr] of cases) {
       const result = await runCli(args, env, input);
