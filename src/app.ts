@@ -5,6 +5,7 @@ import { type LoginDeps } from "./auth/login";
 import { PasswordService } from "./auth/passwords";
 import { LoginLimiter, loginLimitPolicy } from "./auth/rate-limit";
 import { RefreshTokenStore } from "./auth/refresh-token.store";
+import { calibrateFromDatabase } from "./auth/timing-calibration";
 import { TokenService } from "./auth/tokens";
 import { systemClock, type Clock } from "./clock";
 import { type Config } from "./config";
@@ -84,6 +85,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         const applied = await migrateToLatest(database.db);
         if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
         if (config.seedDemoUsers) await seedDemoUsers(users, hashes, logger);
+        // Before ready: the equal-timing floor learns what every kind of stored hash costs.
+        const kinds = await calibrateFromDatabase(database.db, hashes);
+        logger.info({ kinds, floorMs: Math.round(hashes.floorMs) }, "equal-timing floor calibrated from the stored hashes");
       },
       logger,
       overrides.databaseBackoff,

@@ -195,6 +195,7 @@ describe("equal timing whatever the stored hash", () => {
 
 describe.each(DIALECTS)("equal timing over HTTP (%s)", (dialect) => {
   let server: TestServer;
+  let legacyCost = 0;
   beforeAll(async () => {
     server = await startTestServer({ dialect });
   });
@@ -204,13 +205,26 @@ describe.each(DIALECTS)("equal timing over HTTP (%s)", (dialect) => {
     const imported = await server.createUser({ passwordHash: bcrypt.hashSync(randomBytes(8).toString("hex"), 12) });
     const first = await server.gql(LOGIN, { u: imported.username, p: "wrong-password" });
     expect(first.body.errors?.[0]?.message).toBe("Incorrect username or password");
-    const legacyCost = server.app.passwords.lastPadding!.computeMs;
+    legacyCost = server.app.passwords.lastPadding!.computeMs;
 
     const unknown = await server.gql(LOGIN, { u: uniqueName("nobody"), p: "wrong-password" });
     expect(unknown.body.errors?.[0]?.message).toBe("Incorrect username or password");
     const padding = server.app.passwords.lastPadding!;
     expect(padding.computeMs).toBeLessThan(legacyCost);
     expect(padding.computeMs + padding.paddedMs).toBeCloseTo(legacyCost, 6);
+  });
+
+  it("H4: a server started on those accounts has calibrated its floor from them before its first login", async () => {
+    const second = await startTestServer({ dialect, databaseUrl: server.database.url });
+    try {
+      // Before any login: the floor already holds the bcrypt-12 account's cost, not just the policy's.
+      expect(second.app.passwords.floorMs).toBeGreaterThan(legacyCost * 0.5);
+      const unknown = await second.gql(LOGIN, { u: uniqueName("nobody"), p: "wrong-password" });
+      expect(unknown.body.errors?.[0]?.message).toBe("Incorrect username or password");
+      expect(second.app.passwords.lastPadding!.paddedMs).toBeGreaterThan(second.app.passwords.lastPadding!.computeMs);
+    } finally {
+      await second.close();
+    }
   });
 });
 
