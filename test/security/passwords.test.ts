@@ -106,6 +106,34 @@ describe.each(DIALECTS)("the hash queue (%s)", (dialect) => {
     expect(await addressCount(`10.3.${refusedIndex >> 8}.${refusedIndex & 255}`)).toBe(0);
   }, 60_000);
 
+  it("H3: POST /token beyond the bound answers 503 temporarily_unavailable with Retry-After, at once", async () => {
+    const { port } = new URL(server.url);
+    const token = (i: number) =>
+      new Promise<{ status: number; headers: Record<string, unknown>; body: any }>((resolve, reject) => {
+        const form = new URLSearchParams({ grant_type: "password", username: uniqueName("tokenflood"), password: "wrong-password" }).toString();
+        const request = httpRequest(
+          { host: "127.0.0.1", port, path: "/token", method: "POST", agent: false, headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": `10.5.0.${i}` } },
+          (response) => {
+            let text = "";
+            response.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+            response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: JSON.parse(text) }));
+          },
+        );
+        request.on("error", reject);
+        request.end(form);
+      });
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => token(i)));
+    const busy = answers.filter((a) => a.status === 503);
+    expect(busy.length).toBeGreaterThanOrEqual(answers.length - QUEUE_MAX - 4);
+    for (const a of answers.filter((a) => a.status !== 503)) expect(a).toMatchObject({ status: 400, body: { error: "invalid_grant" } });
+    for (const a of busy) {
+      const retryAfter = Number(a.headers["retry-after"]);
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(a.body).toEqual({ error: "temporarily_unavailable", error_description: `Server busy; retry in ${retryAfter} seconds` });
+      expect(a.headers["cache-control"]).toBe("no-store");
+    }
+  }, 60_000);
+
   it("H3: logins whose clients left while waiting are never hashed, and their attempts do not count", async () => {
     // The previous flood has drained once a login sent now is answered (the queue is first in, first out).
     await login(uniqueName("drain"), "wrong-password", "10.4.1.1");
