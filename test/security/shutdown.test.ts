@@ -112,15 +112,17 @@ describe("SIGTERM with logins waiting", () => {
     const server = spawnServer({
       NODE_ENV: "production",
       DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), "graphql-auth-h9-")), "h9.db")}`,
-      // One verification at a time, each long enough that 30 of them outlast the 10 s budget.
+      // One verification at a time, each long enough that 40 of them outlast the 10 s budget; room
+      // in the queue for all of them, so every refusal below is the shutdown's.
       ARGON2_MEMORY_KIB: "65536",
       ARGON2_TIME_COST: "4",
       HASH_CONCURRENCY: "1",
+      HASH_QUEUE_MAX: "64",
     });
     try {
       const listening = await server.waitForLine((line) => typeof line.url === "string", "the listening line");
       const port = Number(new URL(String(listening.url)).port);
-      const logins = Array.from({ length: 30 }, (_, i) => rawLogin(port, `waiting_${i}`));
+      const logins = Array.from({ length: 40 }, (_, i) => rawLogin(port, `waiting_${i}`));
       // Let every request reach the queue before the signal.
       await sleep(1_000);
       server.child.kill("SIGTERM");
