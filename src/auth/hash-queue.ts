@@ -43,7 +43,9 @@ export class HashQueue {
   private runningCount = 0;
   private finished = 0;
   private averageMs = 0;
-  private closing = false;
+  /** Shutting down: nothing may wait any more, though a computation can still start on a free slot. */
+  private draining = false;
+  private closed = false;
   private readonly idle: Array<() => void> = [];
 
   constructor(private readonly limits: HashQueueLimits) {
@@ -54,13 +56,15 @@ export class HashQueue {
    * Runs `compute` once it has its slots.
    * @throws ServerBusy when it is bounded and HASH_QUEUE_MAX computations already wait (or its turn
    *   came too late), ClientGone when its signal aborts before it starts, ShuttingDown once the
-   *   queue is closing. A computation that has started always finishes.
+   *   queue is draining and it would have to wait, or closed. A computation that has started
+   *   always finishes.
    */
   async run<T>(compute: () => Promise<T>, options: QueuedRun): Promise<T> {
-    if (this.closing) throw new ShuttingDown();
+    if (this.closed) throw new ShuttingDown();
     if (options.signal?.aborted) throw new ClientGone();
     const weight = Math.max(1, Math.min(options.weight, this.limits.slots));
     if (this.line.length > 0 || this.free < weight) {
+      if (this.draining) throw new ShuttingDown();
       if (options.bounded && this.line.length >= this.limits.maxWaiting) throw new ServerBusy(this.retryAfterSeconds());
       await this.wait(weight, options.signal);
     } else {
@@ -130,10 +134,19 @@ export class HashQueue {
     return Math.max(1, Math.ceil((queued * this.averageMs) / this.limits.slots / 1000));
   }
 
-  /** Refuses every waiter (ShuttingDown) and every later arrival; running computations go on. */
+  /**
+   * Refuses every waiter (ShuttingDown), and every later arrival that would have to wait: a request
+   * already in flight whose login finds a free slot is still answered. Running computations go on.
+   */
   cancelWaiting(): void {
-    this.closing = true;
+    this.draining = true;
     for (const waiter of this.line.splice(0)) waiter.fail(new ShuttingDown());
+  }
+
+  /** Refuses everything from now on (the service is closing); running computations go on. */
+  close(): void {
+    this.closed = true;
+    this.cancelWaiting();
   }
 
   /** Resolves once nothing is computing. */

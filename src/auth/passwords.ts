@@ -264,7 +264,8 @@ export class PasswordService {
 
   /**
    * The first step of shutdown: every waiting verification is answered ShuttingDown at once, and
-   * so is every later one; the running ones go on.
+   * so is every later one that would have to wait (one from a request already in flight that finds
+   * a free slot still runs, so that request is answered); the running ones go on.
    */
   stopAccepting(): void {
     this.queue.cancelWaiting();
@@ -276,7 +277,7 @@ export class PasswordService {
    * (piscina's own close() can stop waiting early, so the queue decides).
    */
   async close(): Promise<void> {
-    this.stopAccepting();
+    this.queue.close();
     await this.queue.whenIdle();
     await this.pool.destroy();
   }
