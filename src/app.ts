@@ -5,6 +5,7 @@ import { type LoginDeps } from "./auth/login";
 import { PasswordService } from "./auth/passwords";
 import { LoginLimiter, loginLimitPolicy } from "./auth/rate-limit";
 import { RefreshTokenStore } from "./auth/refresh-token.store";
+import { calibrateFromDatabase } from "./auth/timing-calibration";
 import { TokenService } from "./auth/tokens";
 import { systemClock, type Clock } from "./clock";
 import { type Config } from "./config";
@@ -48,7 +49,10 @@ export interface App {
   readonly limiter: LoginLimiter;
   /** Starts listening; resolves to the base URL (`http://host:port`). */
   listen(): Promise<string>;
-  /** Stops accepting, finishes requests in flight, then closes the pool and the database. */
+  /**
+   * Answers waiting password verifications 503, stops accepting, finishes requests in flight (and
+   * the hashes they are computing), then closes the pool and the database.
+   */
   close(): Promise<void>;
 }
 
@@ -58,7 +62,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // The hash pool before anything that could write a log line or look a host name up: its thread
   // lowers its own CPU priority, and libuv's thread pool (where argon2 runs) takes that priority
   // from whichever thread uses it first (see hash-worker.ts).
-  const passwords = await PasswordService.create(config.argon2, config.hashConcurrency);
+  const passwords = await PasswordService.create(config.argon2, config.hashConcurrency, { queueMax: config.hashQueueMax, clock });
   let opened: DatabaseHandle | undefined;
   try {
     // Keys first: a missing production key stops start-up before the database is touched.
@@ -81,6 +85,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         const applied = await migrateToLatest(database.db);
         if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
         if (config.seedDemoUsers) await seedDemoUsers(users, hashes, logger);
+        // Before ready: the equal-timing floor learns what every kind of stored hash costs.
+        const kinds = await calibrateFromDatabase(database.db, hashes);
+        logger.info({ kinds, floorMs: Math.round(hashes.floorMs) }, "equal-timing floor calibrated from the stored hashes");
       },
       logger,
       overrides.databaseBackoff,
@@ -130,6 +137,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         return url;
       },
       close: async () => {
+        // Waiting logins first: they are answered 503 (Connection: close) at once, instead of
+        // holding the server open for as long as the queue takes; running hashes finish.
+        hashes.stopAccepting();
         await http.fastify.close();
         await startup.stop();
         await hashes.close();

@@ -43,6 +43,7 @@ describe("loadConfig defaults", () => {
       graphqlBatching: false,
       webConcurrency: 1,
       hashConcurrency: availableParallelism(),
+      hashQueueMax: 32 * availableParallelism(),
       trustProxy: 0,
     });
   });
@@ -73,6 +74,7 @@ describe("loadConfig defaults", () => {
       ARGON2_PARALLELISM: "1",
       GRAPHQL_BATCHING: "yes",
       HASH_CONCURRENCY: "3",
+      HASH_QUEUE_MAX: "7",
       TRUST_PROXY: "1",
     });
     expect(config).toMatchObject({
@@ -87,6 +89,7 @@ describe("loadConfig defaults", () => {
       argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
       graphqlBatching: true,
       hashConcurrency: 3,
+      hashQueueMax: 7,
       trustProxy: 1,
     });
   });
@@ -149,6 +152,7 @@ describe("loadConfig refusals", () => {
     ["GRAPHQL_BATCHING", "sometimes"],
     ["WEB_CONCURRENCY", "0"],
     ["HASH_CONCURRENCY", "0"],
+    ["HASH_QUEUE_MAX", "0"],
     ["TRUST_PROXY", "proxy"],
   ])("refuses %s=%j with one line naming the key", (key, value) => {
     const error = configError({ [key]: value });

@@ -40,6 +40,8 @@ export interface Config {
   readonly graphqlBatching: boolean;
   readonly webConcurrency: number;
   readonly hashConcurrency: number;
+  /** Password verifications allowed to wait for a slot; beyond it a login is answered 503 at once. */
+  readonly hashQueueMax: number;
   /**
    * How many proxies in front of the server to trust for X-Forwarded-For: 0 uses the socket's
    * address; `TRUST_PROXY=true` means 1 (one proxy, whose own entry is the last in the header).
@@ -108,6 +110,7 @@ const schema = z.object({
   GRAPHQL_BATCHING: bool.default(false),
   WEB_CONCURRENCY: int(1, 64).default(1),
   HASH_CONCURRENCY: int(1, 256).optional(),
+  HASH_QUEUE_MAX: int(1, 100_000).optional(),
   // true/false, or the number of proxy hops in front of the server.
   TRUST_PROXY: z
     .string()
@@ -148,6 +151,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError("SECRET_KEY", "must be set in production (run `graphql-auth secret` to make one)");
   }
 
+  const hashConcurrency = e.HASH_CONCURRENCY ?? availableParallelism();
   const config: Config = {
     nodeEnv: e.NODE_ENV,
     host: e.HOST,
@@ -169,7 +173,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     graphqlMaxDepth: e.GRAPHQL_MAX_DEPTH,
     graphqlBatching: e.GRAPHQL_BATCHING,
     webConcurrency: e.WEB_CONCURRENCY,
-    hashConcurrency: e.HASH_CONCURRENCY ?? availableParallelism(),
+    hashConcurrency,
+    // CONTRACT section 15: 32 waiting verifications per slot unless configured.
+    hashQueueMax: e.HASH_QUEUE_MAX ?? 32 * hashConcurrency,
     trustProxy: e.TRUST_PROXY,
   };
   return deepFreeze(config);

@@ -1,6 +1,6 @@
 /** Domain errors: one class per situation of the contract's error table, each with its exact message. */
 
-export type ErrorCode = "UNAUTHENTICATED" | "FORBIDDEN" | "BAD_USER_INPUT" | "RATE_LIMITED" | "INTERNAL_SERVER_ERROR";
+export type ErrorCode = "UNAUTHENTICATED" | "FORBIDDEN" | "BAD_USER_INPUT" | "RATE_LIMITED" | "INTERNAL_SERVER_ERROR" | "SERVICE_UNAVAILABLE";
 
 /** An error whose code and message may be shown to the client; internal detail goes in `cause`. */
 export abstract class AppError extends Error {
@@ -188,6 +188,55 @@ export class ServiceUnavailable extends AppError {
   readonly code = "INTERNAL_SERVER_ERROR";
   constructor(cause?: unknown) {
     super("Service unavailable", { cause });
+  }
+}
+
+/**
+ * The password service cannot take this verification now: its queue is full (HASH_QUEUE_MAX) or
+ * it is shutting down. Answered HTTP 503 with `Retry-After` by both doors; the attempt was never
+ * verified, so it is given back to the failed-login budget. Not a fault: logged at most at info.
+ */
+export abstract class HashingUnavailable extends AppError {
+  readonly code = "SERVICE_UNAVAILABLE";
+  /** Whether the answer should end its connection (the process is stopping). */
+  abstract readonly closeConnection: boolean;
+
+  constructor(
+    message: string,
+    readonly retryAfter: number,
+  ) {
+    super(message);
+  }
+
+  override publicExtensions(): Record<string, unknown> {
+    return { retryAfter: this.retryAfter };
+  }
+}
+
+/** CONTRACT section 15: more verifications are waiting than HASH_QUEUE_MAX allows; `retryAfter` in whole seconds. */
+export class ServerBusy extends HashingUnavailable {
+  readonly closeConnection = false;
+  constructor(retryAfter: number) {
+    super(`Server busy; retry in ${retryAfter} seconds`, retryAfter);
+  }
+}
+
+/** A verification that was waiting, or arrived, while the process stops (SIGTERM): another instance may answer. */
+export class ShuttingDown extends HashingUnavailable {
+  readonly closeConnection = true;
+  constructor() {
+    super("Server shutting down; retry in 1 seconds", 1);
+  }
+}
+
+/**
+ * The client went away before its verification started: it is dropped unhashed. Nobody reads the
+ * answer; it is an AppError only so that it is neither logged as a fault nor counted as a failure.
+ */
+export class ClientGone extends HashingUnavailable {
+  readonly closeConnection = true;
+  constructor() {
+    super("Client closed the connection", 1);
   }
 }
 

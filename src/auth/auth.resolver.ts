@@ -53,7 +53,7 @@ export class AuthResolver {
 
   @Mutation(() => AuthPayload, { description: "Verifies a password and returns a bearer token and a refresh token." })
   async login(@Args(() => LoginArgs) args: LoginArgs, @Ctx() ctx: Context): Promise<AuthPayload> {
-    return toAuthPayload(await login(this.deps, { ...args, clientAddress: ctx.clientAddress }));
+    return toAuthPayload(await login(this.deps, { ...args, clientAddress: ctx.clientAddress, signal: ctx.signal }));
   }
 
   @Mutation(() => AuthPayload, { description: "Rotates: the refresh token passed in is spent, and a new pair returned." })
@@ -70,7 +70,7 @@ export class AuthResolver {
   @Mutation(() => AuthPayload, { description: "Needs a valid token and an active account; revokes every earlier token of the user." })
   async changePassword(@Args(() => ChangePasswordArgs) args: ChangePasswordArgs, @Ctx() ctx: Context): Promise<AuthPayload> {
     const viewer = await ctx.viewer();
-    return toAuthPayload(await changePassword(this.deps, { userId: viewer.user.id, scopes: viewer.scopes, ...args, clientAddress: ctx.clientAddress }));
+    return toAuthPayload(await changePassword(this.deps, { userId: viewer.user.id, scopes: viewer.scopes, ...args, clientAddress: ctx.clientAddress, signal: ctx.signal }));
   }
 
   @Authorized()

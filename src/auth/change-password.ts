@@ -1,6 +1,6 @@
 /** The password-change use case: check the policy, verify the current password, replace it, revoke, issue. */
 import { IncorrectPassword } from "../errors";
-import { type LoginDeps } from "./login";
+import { settled, type LoginDeps } from "./login";
 import { checkNewPassword, isVerifiablePassword } from "./password-policy";
 import { startSession, type TokenPair } from "./refresh-tokens";
 
@@ -13,6 +13,8 @@ export interface ChangePasswordRequest {
   readonly newPassword: string;
   /** Where the request came from: a wrong current password counts toward the failed-login limit. */
   readonly clientAddress: string;
+  /** Aborts when the client has gone, so a verification still waiting is dropped unhashed. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -21,7 +23,8 @@ export interface ChangePasswordRequest {
  * @returns a fresh pair, the first of a new family.
  * @throws PasswordPolicyViolation (before any hashing), RateLimited when the user's name or the
  *   client address has spent its failure budget, IncorrectPassword for a wrong current password or
- *   one changed meanwhile.
+ *   one changed meanwhile, ServerBusy or ShuttingDown when the current password cannot be
+ *   verified now (not counted as a failure).
  */
 export async function changePassword(deps: LoginDeps, request: ChangePasswordRequest): Promise<TokenPair> {
   const { users, passwords } = deps;
@@ -31,11 +34,15 @@ export async function changePassword(deps: LoginDeps, request: ChangePasswordReq
   // stolen access token cannot be used to guess the password behind it faster than login could.
   const attempt = found ? await deps.limiter.begin(found.user.username, request.clientAddress) : undefined;
   if (!found?.passwordHash || !isVerifiablePassword(request.currentPassword)) {
-    await passwords.verifyDummy(request.currentPassword.slice(0, 1024));
+    await settled(attempt, passwords.verifyDummy(request.currentPassword.slice(0, 1024), { signal: request.signal }));
+    await attempt?.failed();
     throw new IncorrectPassword();
   }
-  const verification = await passwords.verify(request.currentPassword, found.passwordHash);
-  if (!verification.ok) throw new IncorrectPassword();
+  const verification = await settled(attempt, passwords.verify(request.currentPassword, found.passwordHash, { signal: request.signal }));
+  if (!verification.ok) {
+    await attempt?.failed();
+    throw new IncorrectPassword();
+  }
   await attempt?.succeeded();
 
   const replacement = await passwords.hash(request.newPassword);

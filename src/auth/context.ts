@@ -17,6 +17,8 @@ export interface Viewer {
 export interface Context {
   readonly requestId: string;
   readonly clientAddress: string;
+  /** Aborts when the client has gone before its answer (password work still waiting is dropped). */
+  readonly signal?: AbortSignal;
   /** Whether the request carried a bearer credential (valid or not). */
   readonly hasBearer: boolean;
   /**
@@ -37,6 +39,8 @@ export interface RequestCredentials {
   readonly clientAddress: string;
   /** The Authorization header value(s) as received. */
   readonly authorization: string | readonly string[] | undefined;
+  /** Aborts when the client closes its connection unanswered. */
+  readonly signal?: AbortSignal;
 }
 
 type Bearer = { kind: "none" } | { kind: "malformed" } | { kind: "token"; token: string };
@@ -60,6 +64,7 @@ export function buildContext(request: RequestCredentials, deps: ContextDeps): Co
   return {
     requestId: request.requestId,
     clientAddress: request.clientAddress,
+    signal: request.signal,
     hasBearer: bearer.kind !== "none",
     viewer: () => (pending ??= resolveViewer(bearer, deps)),
   };

@@ -1,8 +1,8 @@
 /** The login use case: rate limit, verify the password, check the account, grant scopes, upgrade the hash, issue. */
-import { InactiveUser, InvalidCredentials } from "../errors";
+import { HashingUnavailable, InactiveUser, InvalidCredentials } from "../errors";
 import { isVerifiablePassword } from "./password-policy";
 import { type PasswordService } from "./passwords";
-import { type LoginLimiter } from "./rate-limit";
+import { type LoginAttempt, type LoginLimiter } from "./rate-limit";
 import { startSession, type SessionDeps, type TokenPair } from "./refresh-tokens";
 import { grantScopes, parseRequestedScopes } from "./scopes";
 
@@ -19,6 +19,8 @@ export interface LoginRequest {
   readonly scopes?: readonly string[] | null;
   /** Where the request came from (the socket's address, or X-Forwarded-For behind a trusted proxy). */
   readonly clientAddress: string;
+  /** Aborts when the client has gone, so a verification still waiting is dropped unhashed. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -28,7 +30,9 @@ export interface LoginRequest {
  *   right password too is refused then), InvalidCredentials for an unknown username or a wrong
  *   password (one answer for both), InactiveUser for a disabled account after a correct password,
  *   UnknownScope for a scope the account does not hold, InvalidScope (before anything is counted or
- *   verified) for a scope request that breaks the grammar of RFC 6749 section 3.3.
+ *   verified) for a scope request that breaks the grammar of RFC 6749 section 3.3, ServerBusy when
+ *   HASH_QUEUE_MAX verifications already wait, ShuttingDown once the server stops (neither counts
+ *   as a failure).
  */
 export async function login(deps: LoginDeps, request: LoginRequest): Promise<TokenPair> {
   const { users, passwords, limiter, logger } = deps;
@@ -38,18 +42,22 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
   const attempt = await limiter.begin(request.username, request.clientAddress);
   const found = await users.findCredentials(request.username);
 
-  // Unknown user, unusable password and wrong password all cost one verification of a
-  // current-policy hash and end in the same error, so neither the answer nor its timing tells
-  // an attacker which usernames exist.
+  // Unknown user, unusable password and wrong password all cost one verification padded to the
+  // same floor and end in the same error, so neither the answer nor its timing tells an attacker
+  // which usernames exist or what kind of hash an account has.
   if (!found || !isVerifiablePassword(request.password)) {
-    await passwords.verifyDummy(request.password.slice(0, 1024));
+    await settled(attempt, passwords.verifyDummy(request.password.slice(0, 1024), { signal: request.signal }));
+    await attempt.failed();
     throw new InvalidCredentials();
   }
-  const verification = await passwords.verify(request.password, found.passwordHash);
+  const verification = await settled(attempt, passwords.verify(request.password, found.passwordHash, { signal: request.signal }));
   if (verification.refused) {
     logger.warn({ userId: found.user.id, hashFamily: verification.refused.family, reason: verification.refused.reason }, "stored password hash refused");
   }
-  if (!verification.ok) throw new InvalidCredentials();
+  if (!verification.ok) {
+    await attempt.failed();
+    throw new InvalidCredentials();
+  }
   await attempt.succeeded();
 
   // The disabled state is revealed only to someone who knows the password.
@@ -62,4 +70,17 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
     logger.info({ userId: found.user.id, replaced }, "password hash upgraded to the current argon2id policy");
   }
   return startSession(deps, found.user.id, granted, found.tokenVersion);
+}
+
+/**
+ * Waits for a verification; one that never ran (queue full, client gone, shutting down) gives its
+ * attempt back, since no password was tried.
+ */
+export async function settled<T>(attempt: LoginAttempt | undefined, verification: Promise<T>): Promise<T> {
+  try {
+    return await verification;
+  } catch (error) {
+    if (error instanceof HashingUnavailable) await attempt?.abandoned();
+    throw error;
+  }
 }

@@ -176,10 +176,10 @@ describe("PasswordService.close", () => {
     // A costlier policy, so the hash is still running when close() is called.
     const passwords = await PasswordService.create({ memoryCost: 16384, timeCost: 2, parallelism: 1 }, 1);
     const running = passwords.hash("correct horse battery staple");
-    const refused = expect(passwords.hash("another password")).rejects.toThrow("the password service is closing");
+    const refused = expect(passwords.hash("another password")).rejects.toMatchObject({ code: "SERVICE_UNAVAILABLE", message: "Server shutting down; retry in 1 seconds" });
     await passwords.close();
     await expect(running).resolves.toMatch(/^\$argon2id\$v=19\$m=16384,t=2,p=1\$/);
     await refused;
-    await expect(passwords.verify("correct horse battery staple", await running)).rejects.toThrow("the password service is closed");
+    await expect(passwords.verify("correct horse battery staple", await running)).rejects.toMatchObject({ code: "SERVICE_UNAVAILABLE" });
   });
 });

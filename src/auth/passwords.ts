@@ -2,13 +2,16 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { Semaphore } from "async-mutex";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Piscina } from "piscina";
+import { systemClock, type Clock } from "../clock";
 import { type Argon2Policy } from "../config";
+import { HashQueue } from "./hash-queue";
 import { hash as computeHash, verify as computeVerify, type HashTask, type VerifyTask } from "./hash-worker";
 import { isCurrentArgon2 } from "./password-formats/argon2";
 import { HashRejected } from "./password-formats/format";
 import { findFormat, unsupportedFamily } from "./password-formats";
+import { hashKind, VerificationFloor } from "./verification-floor";
 
 export interface PasswordVerification {
   readonly ok: boolean;
@@ -18,23 +21,48 @@ export interface PasswordVerification {
   readonly refused?: { family: string; reason: string };
 }
 
+export interface PasswordServiceOptions {
+  /** HASH_QUEUE_MAX: verifications that may wait for a slot (default 32 per slot). */
+  readonly queueMax?: number;
+  /** Ages the equal-timing floor's memory. */
+  readonly clock?: Clock;
+}
+
+/** What a caller may pass along with a verification. */
+export interface VerifyOptions {
+  /** Aborts when the client has gone; a verification still waiting is then dropped unhashed. */
+  readonly signal?: AbortSignal;
+}
+
+/** The equal-timing accounting of one failed verification (tests and the bench read it). */
+export interface Padding {
+  readonly computeMs: number;
+  readonly floorMs: number;
+  readonly paddedMs: number;
+}
+
+/** CONTRACT section 15: HASH_QUEUE_MAX defaults to this many waiting verifications per slot. */
+export const QUEUE_PER_SLOT = 32;
+/** A verification still waiting after this long is answered "Server busy" instead of computed. */
+export const MAX_QUEUE_WAIT_MS = 30_000;
+
 export class PasswordService {
-  /**
-   * Admits the computations: HASH_CONCURRENCY slots, and an argon2 computation takes as many as it
-   * has lanes (`p`), since it runs that many threads. More at once would only share the same cores
-   * while holding `m` of memory each, and slow every other request down.
-   */
-  private readonly slots: Semaphore;
-  private closing = false;
-  private completed = 0;
+  private readonly floor: VerificationFloor;
+  private padding: Padding | undefined;
 
   private constructor(
     private readonly pool: Piscina,
     private readonly policy: Argon2Policy,
-    private readonly concurrency: number,
+    /**
+     * Admits the computations: HASH_CONCURRENCY slots, and an argon2 computation takes as many as
+     * it has lanes (`p`), since it runs that many threads. More at once would only share the same
+     * cores while holding `m` of memory each, and slow every other request down.
+     */
+    private readonly queue: HashQueue,
+    clock: Clock,
     private dummyHash: string,
   ) {
-    this.slots = new Semaphore(concurrency, new Error("the password service is closing"));
+    this.floor = new VerificationFloor(clock);
   }
 
   /**
@@ -42,7 +70,7 @@ export class PasswordService {
    * JavaScript; idle threads exit, so a server whose users all have argon2 hashes keeps none) and
    * makes the dummy hash that unknown usernames are checked against.
    */
-  static async create(policy: Argon2Policy, concurrency: number): Promise<PasswordService> {
+  static async create(policy: Argon2Policy, concurrency: number, options: PasswordServiceOptions = {}): Promise<PasswordService> {
     const pool = new Piscina({
       filename: workerFile(),
       minThreads: 0,
@@ -52,71 +80,117 @@ export class PasswordService {
     // Before any hash: libuv's thread pool, where argon2 runs, takes its CPU priority from the
     // thread that starts it, and a pool thread runs at a lower one (see hash-worker.ts).
     await pool.run(undefined, { name: "startThreadPool" });
-    const service = new PasswordService(pool, policy, concurrency, "");
+    const queue = new HashQueue({ slots: concurrency, maxWaiting: options.queueMax ?? QUEUE_PER_SLOT * concurrency, maxWaitMs: MAX_QUEUE_WAIT_MS });
+    const service = new PasswordService(pool, policy, queue, options.clock ?? systemClock, "");
+    const started = performance.now();
     service.dummyHash = await service.hash(randomBytes(24).toString("base64"));
+    // Making an argon2 hash costs what verifying one does: the floor starts at the current policy.
+    service.floor.record(hashKind("argon2", service.dummyHash), performance.now() - started);
     return service;
   }
 
-  /** An argon2id hash of the NFKC form of `password` under the current policy. */
+  /**
+   * An argon2id hash of the NFKC form of `password` under the current policy. It waits for a slot
+   * without the queue bound: it follows a verified password (sign-in upgrade, change), never an
+   * anonymous request.
+   */
   hash(password: string): Promise<string> {
     const task: HashTask = { password: password.normalize("NFKC"), policy: { ...this.policy } };
-    return this.run(() => computeHash(task), this.policy.parallelism);
+    return this.queue.run(() => computeHash(task), { weight: this.policy.parallelism, bounded: false });
   }
 
   /**
-   * Runs a computation once it has its slots; `threads` is what it occupies. An argon2 computation
-   * is started from here: its memory and threads are libuv's, and a worker thread would only add
-   * a JavaScript heap of its own (about 15 MiB) to wait in.
+   * Verifies in a worker thread when the format computes in JavaScript, here otherwise (an argon2
+   * computation's memory and threads are libuv's: a worker would only add a heap to wait in).
+   * @returns the matching candidate's index (or -1) and how long the computation itself took.
    */
-  private async run<T>(compute: () => Promise<T>, threads: number): Promise<T> {
-    if (this.closing) throw new Error("the password service is closed");
-    const weight = Math.max(1, Math.min(threads, this.concurrency));
-    return this.slots.runExclusive(async () => {
-      try {
-        return await compute();
-      } finally {
-        this.completed += 1;
-      }
-    }, weight);
+  private async runVerify(task: VerifyTask, computesOnCaller: boolean, threads: number, options: VerifyOptions): Promise<{ matched: number; computeMs: number }> {
+    let computeMs = 0;
+    const matched = await this.queue.run(
+      async () => {
+        const started = performance.now();
+        try {
+          return await (computesOnCaller ? (this.pool.run(task, { name: "verify" }) as Promise<number>) : computeVerify(task));
+        } finally {
+          computeMs = performance.now() - started;
+        }
+      },
+      { weight: threads, bounded: true, signal: options.signal },
+    );
+    return { matched, computeMs };
   }
 
-  /** Verifies in a worker thread when the format computes in JavaScript, here otherwise. */
-  private runVerify(task: VerifyTask, computesOnCaller: boolean, threads: number): Promise<number> {
-    return this.run(() => (computesOnCaller ? (this.pool.run(task, { name: "verify" }) as Promise<number>) : computeVerify(task)), threads);
+  /**
+   * Equal timing (CVE-2016-2513): a failed verification, real or dummy, lasts at least the floor,
+   * the costliest kind of stored hash verified lately (never less than the current policy's).
+   * The wait is a timer after the slot is released: it holds no slot and no CPU.
+   */
+  private async padFailure(kind: string, computeMs: number): Promise<void> {
+    this.floor.record(kind, computeMs);
+    const floorMs = this.floor.floorMs();
+    const paddedMs = Math.max(0, floorMs - computeMs);
+    this.padding = { computeMs, floorMs, paddedMs };
+    if (paddedMs >= 1) await sleep(Math.round(paddedMs));
   }
 
   /**
    * Verifies `password` against a stored value of any known format. An empty, unknown, malformed or
    * out-of-bounds stored value costs one dummy verification and answers not ok, so it looks like a
-   * wrong password from outside.
+   * wrong password from outside. Every failure is padded to the equal-timing floor.
+   * @throws ServerBusy (queue full), ClientGone (signal aborted while waiting), ShuttingDown.
    */
-  async verify(password: string, stored: string | null | undefined): Promise<PasswordVerification> {
+  async verify(password: string, stored: string | null | undefined, options: VerifyOptions = {}): Promise<PasswordVerification> {
     const format = stored ? findFormat(stored) : undefined;
     if (!stored || !format) {
-      await this.verifyDummy(password);
+      await this.verifyDummy(password, options);
       return { ok: false, needsRehash: false, refused: stored ? { family: unsupportedFamily(stored), reason: "unknown-format" } : undefined };
     }
     try {
       format.inspect(stored);
     } catch (error) {
       if (!(error instanceof HashRejected)) throw error;
-      await this.verifyDummy(password);
+      await this.verifyDummy(password, options);
       return { ok: false, needsRehash: false, refused: { family: error.family, reason: error.reason } };
     }
     const normalized = password.normalize("NFKC");
     // Our own hashes are of the NFKC form; hashes from other systems are of the raw bytes they saw.
     const candidates = format.normalizesPassword && normalized !== password ? [normalized, password] : [format.normalizesPassword ? normalized : password];
     const task: VerifyTask = { candidates, stored };
-    const matched = await this.runVerify(task, format.computesOnCaller, lanesOf(stored));
-    if (matched < 0) return { ok: false, needsRehash: false };
+    const { matched, computeMs } = await this.runVerify(task, format.computesOnCaller, lanesOf(stored), options);
+    if (matched < 0) {
+      await this.padFailure(hashKind(format.family, stored), computeMs);
+      return { ok: false, needsRehash: false };
+    }
     const needsRehash = !isCurrentArgon2(stored, this.policy) || candidates[matched] !== normalized;
     return { ok: true, needsRehash };
   }
 
-  /** The same work as verifying a current-policy hash, for callers that have no hash to check. */
-  async verifyDummy(password: string): Promise<void> {
+  /** The same work as verifying a current-policy hash, padded like any failure, for callers that have no hash to check. */
+  async verifyDummy(password: string, options: VerifyOptions = {}): Promise<void> {
     const task: VerifyTask = { candidates: [password.normalize("NFKC")], stored: this.dummyHash };
-    await this.runVerify(task, false, this.policy.parallelism);
+    const { computeMs } = await this.runVerify(task, false, this.policy.parallelism, options);
+    await this.padFailure(hashKind("argon2", this.dummyHash), computeMs);
+  }
+
+  /**
+   * Verifies a random password against each stored hash given (one per kind, from the database),
+   * so that the floor knows their costs before any client can time a first one. Failures of
+   * calibration (busy, closing) are ignored: the floor then learns at the first real login.
+   */
+  async calibrate(stored: readonly string[]): Promise<void> {
+    for (const value of stored) {
+      try {
+        await this.verify(randomBytes(18).toString("base64"), value);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  /** The kind (family and parameters, no salt or digest) of a stored hash, or undefined for an unknown format. */
+  static kindOf(stored: string): string | undefined {
+    const format = findFormat(stored);
+    return format && hashKind(format.family, stored);
   }
 
   /** Whether a stored value is of a known format with acceptable parameters (used by import). */
@@ -137,20 +211,48 @@ export class PasswordService {
     return this.pool.completed;
   }
 
-  /** Hashes and verifications finished so far (tests check that the dummy verification ran). */
+  /** Hashes and verifications computed so far (tests check that the dummy ran, or that a dropped one did not). */
   get completedTasks(): number {
-    return this.completed;
+    return this.queue.completed;
+  }
+
+  /** Verifications waiting for a slot now (at most HASH_QUEUE_MAX of the bounded kind). */
+  get waitingTasks(): number {
+    return this.queue.waiting;
+  }
+
+  /** Computations holding slots now. */
+  get runningTasks(): number {
+    return this.queue.running;
+  }
+
+  /** The equal-timing floor now, in milliseconds. */
+  get floorMs(): number {
+    return this.floor.floorMs();
+  }
+
+  /** The accounting of the last failed verification: its computation, the floor, the padding added. */
+  get lastPadding(): Padding | undefined {
+    return this.padding;
+  }
+
+  /**
+   * The first step of shutdown: every waiting verification is answered ShuttingDown at once, and
+   * so is every later one that would have to wait (one from a request already in flight that finds
+   * a free slot still runs, so that request is answered); the running ones go on.
+   */
+  stopAccepting(): void {
+    this.queue.cancelWaiting();
   }
 
   /**
    * Refuses the tasks still waiting and waits for the running ones: a thread terminated in the
    * middle of an argon2 computation takes the whole process down when the computation ends
-   * (piscina's own close() can stop waiting early, so the slots decide).
+   * (piscina's own close() can stop waiting early, so the queue decides).
    */
   async close(): Promise<void> {
-    this.closing = true;
-    this.slots.cancel();
-    await this.slots.waitForUnlock(this.concurrency);
+    this.queue.close();
+    await this.queue.whenIdle();
     await this.pool.destroy();
   }
 }

@@ -14,6 +14,13 @@ export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
  * many honest users behind one address, while one address trying many usernames still trips it.
  */
 export const ADDRESS_BUDGET_FACTOR = 10;
+/**
+ * An attempt counts as pending until it is known to have failed; once every pending attempt of a
+ * key is this old, they are taken as abandoned (the process verifying them was killed) and stop
+ * counting. Longer than any login can last: a verification waits at most MAX_QUEUE_WAIT_MS (30 s)
+ * for its slot, and no stored hash within bounds computes for more than a few seconds.
+ */
+export const PENDING_ATTEMPT_MS = 2 * 60 * 1000;
 /** How often one instance deletes expired windows, so the table never needs an operator's job. */
 const SWEEP_INTERVAL_MS = 60 * 1000;
 /** Longer identities are stored as a digest, so hostile input cannot grow a row. */
@@ -30,16 +37,23 @@ export function loginLimitPolicy(maxFailures: number): LoginLimitPolicy {
   return { maxFailures, addressMaxFailures: maxFailures * ADDRESS_BUDGET_FACTOR, windowMs: LOGIN_WINDOW_MS };
 }
 
-/** One counted attempt, handed back so a correct password can give it back. */
+/** One counted attempt, handed back so that its outcome settles it. */
 export interface LoginAttempt {
   /** The password was right: the username's count starts again and the address regains this attempt. */
   succeeded(): Promise<void>;
+  /** The password was wrong: the attempt stops being pending and counts for the whole window. */
+  failed(): Promise<void>;
+  /** The password was never verified (server busy, client gone, shutting down): both budgets regain it. */
+  abandoned(): Promise<void>;
 }
 
 /**
  * Counts password attempts in the `login_attempts` table, which every instance sharing the database
  * sees. Each attempt is counted *before* the password is verified, with one atomic upsert, so
  * concurrent attempts (a batch, aliases, several instances) can never slip past the budget together.
+ * It is counted as pending as well, until its outcome is known: an attempt whose process died
+ * never settles, and once every pending attempt of a key is PENDING_ATTEMPT_MS old, the next
+ * attempt's upsert takes them off the count.
  */
 export class LoginLimiter {
   private lastSweep = 0;
@@ -63,19 +77,26 @@ export class LoginLimiter {
     const userKey = counterKey("user", usernameKey(username));
     const addressKey = counterKey("addr", addressBucket(clientAddress));
     const resetAt = now + this.policy.windowMs;
+    const pendingUntil = now + PENDING_ATTEMPT_MS;
     // One statement for both counters: a window that has ended starts again at 1, otherwise the
-    // count goes up. INSERT ... ON CONFLICT DO UPDATE ... RETURNING is atomic on SQLite and
-    // PostgreSQL alike, so no increment is lost under concurrency. Rows are always in the same
-    // order (username, then address), so two PostgreSQL statements cannot deadlock on them.
+    // count goes up, less the pending attempts that have all outlived PENDING_ATTEMPT_MS. INSERT ...
+    // ON CONFLICT DO UPDATE ... RETURNING is atomic on SQLite and PostgreSQL alike, so no increment
+    // is lost under concurrency, and the SET expressions all read the row as it was. Rows are always
+    // in the same order (username, then address), so two PostgreSQL statements cannot deadlock.
     const rows = await this.db
       .insertInto("login_attempts")
       .values([
-        { key: userKey, attempts: 1, reset_at: resetAt },
-        { key: addressKey, attempts: 1, reset_at: resetAt },
+        { key: userKey, attempts: 1, reset_at: resetAt, pending: 1, pending_until: pendingUntil },
+        { key: addressKey, attempts: 1, reset_at: resetAt, pending: 1, pending_until: pendingUntil },
       ])
       .onConflict((conflict) =>
         conflict.column("key").doUpdateSet({
-          attempts: sql<number>`case when login_attempts.reset_at <= ${now} then 1 else login_attempts.attempts + 1 end`,
+          attempts: sql<number>`case when login_attempts.reset_at <= ${now} then 1
+            when login_attempts.pending_until <= ${now} then login_attempts.attempts - login_attempts.pending + 1
+            else login_attempts.attempts + 1 end`,
+          pending: sql<number>`case when login_attempts.reset_at <= ${now} or login_attempts.pending_until <= ${now} then 1
+            else login_attempts.pending + 1 end`,
+          pending_until: sql<number>`excluded.pending_until`,
           reset_at: sql<number>`case when login_attempts.reset_at <= ${now} then excluded.reset_at else login_attempts.reset_at end`,
         }),
       )
@@ -87,18 +108,33 @@ export class LoginLimiter {
       const budget = row.key === userKey ? this.policy.maxFailures : this.policy.addressMaxFailures;
       if (Number(row.attempts) > budget) retryAfterMs = Math.max(retryAfterMs, Number(row.reset_at) - now);
     }
-    if (retryAfterMs > 0) throw new RateLimited(Math.max(1, Math.ceil(retryAfterMs / 1000)));
-    return { succeeded: () => this.forgive(userKey, addressKey) };
+    if (retryAfterMs > 0) {
+      // Refused before any verification: nothing is pending for this one.
+      await this.settle([userKey, addressKey], { giveBack: false });
+      throw new RateLimited(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+    }
+    return {
+      succeeded: () => this.forgive(userKey, addressKey),
+      failed: () => this.settle([userKey, addressKey], { giveBack: false }),
+      abandoned: () => this.settle([userKey, addressKey], { giveBack: true }),
+    };
   }
 
   private async forgive(userKey: string, addressKey: string): Promise<void> {
-    const now = this.clock.now();
     await this.db.deleteFrom("login_attempts").where("key", "=", userKey).execute();
+    await this.settle([addressKey], { giveBack: true });
+  }
+
+  /** Takes one attempt off the pending count of each key, and off the count too with `giveBack`. */
+  private async settle(keys: readonly string[], { giveBack }: { giveBack: boolean }): Promise<void> {
+    const now = this.clock.now();
     await this.db
       .updateTable("login_attempts")
-      .set({ attempts: sql<number>`attempts - 1` })
-      .where("key", "=", addressKey)
-      .where("attempts", ">", 0)
+      .set({
+        pending: sql<number>`case when pending > 0 then pending - 1 else 0 end`,
+        ...(giveBack && { attempts: sql<number>`case when attempts > 0 then attempts - 1 else 0 end` }),
+      })
+      .where("key", "in", [...keys])
       .where("reset_at", ">", now)
       .execute();
   }

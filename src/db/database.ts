@@ -59,6 +59,9 @@ export interface LoginAttemptsTable {
   attempts: number;
   /** Milliseconds since the epoch; PostgreSQL's bigint arrives as a string. */
   reset_at: number | string;
+  /** Attempts among `attempts` still being verified; dropped once `pending_until` has passed. */
+  pending: Generated<number>;
+  pending_until: Generated<number | string>;
 }
 
 export interface Database {

@@ -3,12 +3,14 @@ import { Migrator, SqliteAdapter, sql, type Kysely, type Migration, type Migrati
 import * as users from "./migrations/2026-11-29-01-users";
 import * as tokenLifecycle from "./migrations/2026-11-29-04-token-lifecycle";
 import * as loginAttempts from "./migrations/2026-11-30-01-login-attempts";
+import * as pendingLoginAttempts from "./migrations/2026-12-01-01-pending-login-attempts";
 import * as usernameSkeleton from "./migrations/2026-12-01-05-username-skeleton";
 
 const MIGRATIONS: Record<string, Migration> = {
   "2026-11-29-01-users": users,
   "2026-11-29-04-token-lifecycle": tokenLifecycle,
   "2026-11-30-01-login-attempts": loginAttempts,
+  "2026-12-01-01-pending-login-attempts": pendingLoginAttempts,
   "2026-12-01-05-username-skeleton": usernameSkeleton,
 };
 

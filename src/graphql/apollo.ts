@@ -7,7 +7,7 @@ import { type Context } from "../auth/context";
 import { type Config } from "../config";
 import { type Logger } from "../log";
 import { ServiceUnavailable } from "../errors";
-import { createFormatError, isExpectedError, originalError, wwwAuthenticateFor } from "./format-error";
+import { createFormatError, httpAnswerFor, isExpectedError, originalError, wwwAuthenticateFor } from "./format-error";
 import { MAX_DIRECTIVES, MAX_TOKENS, queryLimitsRule } from "./limits";
 
 export interface ApolloOptions {
@@ -49,7 +49,7 @@ export function createApollo({ schema, config, logger, plugins = [] }: ApolloOpt
 }
 
 /**
- * Sets WWW-Authenticate from the errors a response carries, and logs unexpected errors with the
+ * Sets WWW-Authenticate (and a 503's Retry-After) from the errors a response carries, and logs unexpected errors with the
  * request id that the masked answer also carries.
  */
 function errorResponsePlugin(logger: Logger): ApolloServerPlugin<Context> {
@@ -59,6 +59,11 @@ function errorResponsePlugin(logger: Logger): ApolloServerPlugin<Context> {
         async didEncounterErrors({ errors, contextValue, response }) {
           const challenge = wwwAuthenticateFor(errors);
           if (challenge) response.http.headers.set("www-authenticate", challenge);
+          const answer = httpAnswerFor(errors);
+          if (answer) {
+            response.http.status = answer.status;
+            for (const [name, value] of Object.entries(answer.headers)) response.http.headers.set(name, value);
+          }
           for (const error of errors) {
             if (isExpectedError(error)) continue;
             const original = originalError(error);

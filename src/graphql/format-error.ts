@@ -2,7 +2,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { isDatabaseUnavailable } from "../db/faults";
-import { AppError, InsufficientScope, InvalidToken, ServiceUnavailable } from "../errors";
+import { AppError, HashingUnavailable, InsufficientScope, InvalidToken, ServiceUnavailable } from "../errors";
 
 export const INTERNAL_ERROR_MESSAGE = "Internal server error";
 
@@ -84,4 +84,18 @@ export function wwwAuthenticateFor(errors: readonly unknown[]): string | undefin
   const scoped = originals.find((e): e is InsufficientScope => e instanceof InsufficientScope);
   if (scoped) return `Bearer error="insufficient_scope", scope="${scoped.requiredScopes.join(" ")}"`;
   return undefined;
+}
+
+/**
+ * The HTTP status and headers a response with these errors needs beyond Apollo's own, or undefined.
+ * A login the password service could not take (queue full, shutting down) is answered 503 with
+ * `Retry-After` (CONTRACT section 15), and `Connection: close` while the server stops.
+ */
+export function httpAnswerFor(errors: readonly unknown[]): { status: number; headers: Record<string, string> } | undefined {
+  const unavailable = errors.map((e) => originalError(e)).filter((e): e is HashingUnavailable => e instanceof HashingUnavailable);
+  if (unavailable.length === 0) return undefined;
+  const retryAfter = Math.max(...unavailable.map((e) => e.retryAfter));
+  const headers: Record<string, string> = { "retry-after": String(retryAfter) };
+  if (unavailable.some((e) => e.closeConnection)) headers.connection = "close";
+  return { status: 503, headers };
 }

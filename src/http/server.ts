@@ -9,6 +9,7 @@ import { type SigningKeys } from "../auth/keys";
 import { type Config } from "../config";
 import { type Logger } from "../log";
 import { registerHealthRoutes } from "./health-routes";
+import { clientGoneSignal } from "./client-gone";
 import { registerJwksRoute } from "./jwks-route";
 import { registerTokenRoute } from "./token-route";
 
@@ -89,12 +90,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   await fastify.register(fastifyApollo(apollo), {
     path: "/graphql",
     method: ["GET", "POST", "OPTIONS"],
-    context: async (request) =>
+    context: async (request, reply) =>
       buildContext(
         {
           requestId: request.id,
           clientAddress: request.ip,
           authorization: authorizationOf(request.raw.rawHeaders),
+          signal: clientGoneSignal(reply.raw),
         },
         contextDeps,
       ),

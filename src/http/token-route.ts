@@ -3,8 +3,10 @@ import { type FastifyInstance, type FastifyReply } from "fastify";
 import { login, type LoginDeps } from "../auth/login";
 import { refresh, type TokenPair } from "../auth/refresh-tokens";
 import { isDatabaseUnavailable } from "../db/faults";
+import { clientGoneSignal } from "./client-gone";
 import {
   AppError,
+  HashingUnavailable,
   InactiveUser,
   InvalidCredentials,
   InvalidRefreshToken,
@@ -82,6 +84,14 @@ export function oauthErrorFor(error: unknown): OAuthAnswer | undefined {
   if (error instanceof ServiceUnavailable || isDatabaseUnavailable(error)) {
     return { status: 503, body: { error: "temporarily_unavailable", error_description: "Service unavailable" } };
   }
+  // The hash queue is full, or the server is stopping: retry later (or on another connection).
+  if (error instanceof HashingUnavailable) {
+    return {
+      status: 503,
+      body: { error: "temporarily_unavailable", error_description: error.message },
+      headers: { "retry-after": String(error.retryAfter), ...(error.closeConnection && { connection: "close" }) },
+    };
+  }
   if (error instanceof AppError) return { status: 400, body: { error: "invalid_request", error_description: error.message } };
   return undefined;
 }
@@ -110,7 +120,7 @@ export async function registerTokenRoute(app: FastifyInstance, deps: LoginDeps, 
       try {
         // Until the schema is migrated every query would fail; say so before trying.
         if (!databaseReady()) throw new ServiceUnavailable("database start-up has not finished");
-        const pair = await grant(deps, readForm(request.body), request.ip);
+        const pair = await grant(deps, readForm(request.body), request.ip, clientGoneSignal(reply.raw));
         noStore(reply);
         return reply.code(200).send({
           access_token: pair.accessToken,
@@ -122,7 +132,7 @@ export async function registerTokenRoute(app: FastifyInstance, deps: LoginDeps, 
       } catch (error) {
         const answer = oauthErrorFor(error);
         if (!answer) throw error;
-        if (answer.status === 503) request.log.warn({ err: { code: (error as { code?: unknown }).code, message: String((error as Error).message) } }, "database unavailable at the token endpoint");
+        if (answer.status === 503 && !(error instanceof HashingUnavailable)) request.log.warn({ err: { code: (error as { code?: unknown }).code, message: String((error as Error).message) } }, "database unavailable at the token endpoint");
         return sendOAuth(reply, answer);
       }
     });
@@ -138,7 +148,7 @@ export async function registerTokenRoute(app: FastifyInstance, deps: LoginDeps, 
 }
 
 /** Hands a well-formed request to the same use cases the GraphQL mutations call. */
-async function grant(deps: LoginDeps, form: Form, clientAddress: string): Promise<TokenPair> {
+async function grant(deps: LoginDeps, form: Form, clientAddress: string, signal: AbortSignal): Promise<TokenPair> {
   const grantType = parameter(form, "grant_type");
   if (grantType === undefined) throw new TokenRequestError("invalid_request", "Missing parameter: grant_type");
   const scope = parameter(form, "scope");
@@ -146,7 +156,7 @@ async function grant(deps: LoginDeps, form: Form, clientAddress: string): Promis
   const scopes = scope === undefined ? undefined : [scope];
   switch (grantType) {
     case "password":
-      return login(deps, { username: required(form, "username"), password: required(form, "password"), scopes, clientAddress });
+      return login(deps, { username: required(form, "username"), password: required(form, "password"), scopes, clientAddress, signal });
     case "refresh_token":
       return refresh(deps, required(form, "refresh_token"), scopes);
     default:
