@@ -10,7 +10,7 @@ export interface HttpLimits {
   readonly maxHeaderBytes: number;
   /** From a connection's (or a request's) first byte until its headers are complete; then 408. */
   readonly headersTimeoutMs: number;
-  /** From a request's first byte until its whole body has arrived; then 408. */
+  /** From a request's first byte until its whole body has arrived; then the connection is closed. */
   readonly requestTimeoutMs: number;
   /** A socket with no traffic at all (a client that stops reading or writing mid-request) is closed. */
   readonly connectionTimeoutMs: number;
