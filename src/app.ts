@@ -15,6 +15,7 @@ import { DatabaseStartup, type BackoffPolicy } from "./db/startup";
 import { createApollo } from "./graphql/apollo";
 import { readinessPlugin } from "./graphql/readiness-plugin";
 import { buildAppSchema } from "./graphql/schema";
+import { httpLimits, type HttpLimits } from "./http/limits";
 import { createHttpServer, type HttpServer } from "./http/server";
 import { ItemResolver } from "./items/item.resolver";
 import { createLogger, type Logger } from "./log";
@@ -27,6 +28,8 @@ export interface AppOverrides {
   readonly logger?: Logger;
   /** How start-up retries a database that does not answer (tests shorten it). */
   readonly databaseBackoff?: BackoffPolicy;
+  /** The HTTP bounds in place of HTTP_LIMITS (tests shorten the timeouts and the connection cap). */
+  readonly httpLimits?: Partial<HttpLimits>;
 }
 
 export interface App {
@@ -113,6 +116,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         await database.ping();
       },
       databaseReady: () => startup.isReady(),
+      limits: httpLimits(overrides.httpLimits),
       createApollo: (drain) => createApollo({ schema, config, logger, plugins: [drain, readinessPlugin(() => startup.isReady())] }),
     });
     startup.start();

@@ -45,6 +45,7 @@ describe("loadConfig defaults", () => {
       hashConcurrency: availableParallelism(),
       hashQueueMax: 32 * availableParallelism(),
       trustProxy: 0,
+      allowedHosts: ["localhost", "127.0.0.1", "[::1]"],
     });
   });
 
@@ -154,6 +155,9 @@ describe("loadConfig refusals", () => {
     ["HASH_CONCURRENCY", "0"],
     ["HASH_QUEUE_MAX", "0"],
     ["TRUST_PROXY", "proxy"],
+    ["ALLOWED_HOSTS", "localhost:4000"],
+    ["ALLOWED_HOSTS", "http://example.com"],
+    ["ALLOWED_HOSTS", " , "],
   ])("refuses %s=%j with one line naming the key", (key, value) => {
     const error = configError({ [key]: value });
     expect(error.key).toBe(key);
@@ -185,6 +189,21 @@ describe("DATABASE_URL for PostgreSQL", () => {
     expect(error.key).toBe("DATABASE_URL");
     expect(error.message).toBe(`Invalid configuration: DATABASE_URL ${why}`);
     expect(error.message).not.toContain("secret-pw");
+  });
+});
+
+describe("ALLOWED_HOSTS", () => {
+  it("defaults to the loopback names and HOST in development, to any host in test and production", () => {
+    expect(loadConfig({ HOST: "::1" }).allowedHosts).toEqual(["localhost", "127.0.0.1", "[::1]"]);
+    expect(loadConfig({ HOST: "Dev.Box." }).allowedHosts).toEqual(["localhost", "127.0.0.1", "[::1]", "dev.box"]);
+    expect(loadConfig({ NODE_ENV: "test" }).allowedHosts).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: "production", SECRET_KEY: GOOD_KEY }).allowedHosts).toBeUndefined();
+  });
+
+  it("when set, is exactly the names listed (lower-cased, without a final dot), or any for *", () => {
+    expect(loadConfig({ ALLOWED_HOSTS: " API.example.com ,[::1], api.example.com." }).allowedHosts).toEqual(["api.example.com", "[::1]"]);
+    expect(loadConfig({ NODE_ENV: "production", SECRET_KEY: GOOD_KEY, ALLOWED_HOSTS: "api.example.com" }).allowedHosts).toEqual(["api.example.com"]);
+    expect(loadConfig({ ALLOWED_HOSTS: "*" }).allowedHosts).toBeUndefined();
   });
 });
 

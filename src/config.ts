@@ -47,6 +47,11 @@ export interface Config {
    * address; `TRUST_PROXY=true` means 1 (one proxy, whose own entry is the last in the header).
    */
   readonly trustProxy: number;
+  /**
+   * Host names (lower-case, without a port) the server answers for; any other Host header gets
+   * 421. Undefined: any host (production's default).
+   */
+  readonly allowedHosts: readonly string[] | undefined;
 }
 
 /** Thrown by loadConfig; the message is one line that names the key. */
@@ -76,6 +81,9 @@ const bool = z
   .transform((v) => v === "true" || v === "1" || v === "yes");
 
 const nonEmpty = z.string().trim().min(1, "must not be empty");
+
+/** A DNS name or IPv4 address, or an IPv6 address in brackets, as a Host header carries it. */
+const HOST_NAME = /^(?:[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?\.?|\[[0-9a-f:.]+\])$/;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -119,6 +127,13 @@ const schema = z.object({
     .refine((v) => /^\d{1,2}$/.test(v) || ["true", "false", "1", "0", "yes", "no"].includes(v), "must be true, false or a number of proxy hops")
     .transform((v) => (/^\d+$/.test(v) ? Number(v) : v === "true" || v === "yes" ? 1 : 0))
     .default(0),
+  // Comma-separated host names without a port, or `*` for any.
+  ALLOWED_HOSTS: z
+    .string()
+    .transform((v) => v.split(",").map((h) => h.trim().toLowerCase()).filter((h) => h !== ""))
+    .refine((hosts) => hosts.length > 0, "must name at least one host, or *")
+    .refine((hosts) => hosts.every((h) => h === "*" || HOST_NAME.test(h)), "must be host names without a port (IPv6 in brackets), comma-separated, or *")
+    .optional(),
 });
 
 /**
@@ -177,6 +192,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     // CONTRACT section 15: 32 waiting verifications per slot unless configured.
     hashQueueMax: e.HASH_QUEUE_MAX ?? 32 * hashConcurrency,
     trustProxy: e.TRUST_PROXY,
+    allowedHosts: allowedHostsOf(e.ALLOWED_HOSTS, e.NODE_ENV, e.HOST),
   };
   return deepFreeze(config);
 }
@@ -228,6 +244,23 @@ function postgresUrlProblem(value: string): string | undefined {
   if (port !== "" && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) return "has a port that is not from 1 to 65535";
   if (url.pathname.replace(/^\//, "") === "") return "names no database (postgres://user:pass@host:port/db)";
   return undefined;
+}
+
+/**
+ * ALLOWED_HOSTS as given (`*`: any); unset, development answers only the loopback names and
+ * HOST (a DNS-rebinding page reaches a developer's server under a name of its own), while
+ * production, and test like it, answer any host: there the proxy in front chooses the names.
+ */
+function allowedHostsOf(given: string[] | undefined, nodeEnv: NodeEnv, host: string): readonly string[] | undefined {
+  if (given !== undefined) return given.includes("*") ? undefined : [...new Set(given.map(withoutTrailingDot))];
+  if (nodeEnv !== "development") return undefined;
+  const listening = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  return [...new Set(["localhost", "127.0.0.1", "[::1]", withoutTrailingDot(listening.toLowerCase())])];
+}
+
+/** `localhost.` and `localhost` name the same host. */
+function withoutTrailingDot(host: string): string {
+  return host.endsWith(".") ? host.slice(0, -1) : host;
 }
 
 function dataDirOf(databaseUrl: string): string {

@@ -241,6 +241,57 @@ export class ClientGone extends HashingUnavailable {
 }
 
 /**
+ * A request refused at the HTTP edge before any route reads it. Fastify's error handlers (the
+ * root one, and /token's in the OAuth shape) answer `statusCode` with the fixed message, which
+ * never echoes what the client sent.
+ */
+export abstract class HttpRefusal extends Error {
+  abstract readonly statusCode: 400 | 415 | 421;
+  abstract readonly code: string;
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The body is not valid UTF-8: decoding it would turn any invalid bytes into U+FFFD alike. */
+export class InvalidUtf8Body extends HttpRefusal {
+  readonly statusCode = 400;
+  readonly code = "invalid_body";
+  constructor() {
+    super("The request body is not valid UTF-8");
+  }
+}
+
+/** The Content-Type names a charset other than UTF-8, the only one bodies are read in. */
+export class UnsupportedCharset extends HttpRefusal {
+  readonly statusCode = 415;
+  readonly code = "unsupported_media_type";
+  constructor() {
+    super("Unsupported charset: request bodies must be UTF-8");
+  }
+}
+
+/** The body is compressed (or otherwise encoded); nothing here decodes it. */
+export class UnsupportedContentEncoding extends HttpRefusal {
+  readonly statusCode = 415;
+  readonly code = "unsupported_media_type";
+  constructor() {
+    super("Unsupported Content-Encoding: send the body without one");
+  }
+}
+
+/** The Host header names a host this server is not configured to answer for (DNS rebinding). */
+export class HostNotAllowed extends HttpRefusal {
+  readonly statusCode = 421;
+  readonly code = "misdirected_request";
+  constructor() {
+    super("This server does not answer for that host");
+  }
+}
+
+/**
  * For states the code itself rules out. Never shown to a client: it is masked like any
  * unexpected error.
  */

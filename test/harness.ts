@@ -10,6 +10,7 @@ import { buildContext, type Context } from "../src/auth/context";
 import { type Clock } from "../src/clock";
 import { loadConfig, type Config } from "../src/config";
 import { type BackoffPolicy } from "../src/db/startup";
+import { type HttpLimits } from "../src/http/limits";
 import { createLogger, type Logger } from "../src/log";
 import { type User } from "../src/users/user.entity";
 
@@ -168,6 +169,8 @@ export interface TestServerOptions {
   readonly waitForDatabase?: boolean;
   /** How start-up retries an unreachable database; tests keep the waits short. */
   readonly databaseBackoff?: BackoffPolicy;
+  /** HTTP bounds in place of the production ones (short timeouts, a small connection cap). */
+  readonly httpLimits?: Partial<HttpLimits>;
 }
 
 /** Starts the real app on an ephemeral port. Register `close` in afterAll beside the setup. */
@@ -180,6 +183,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     clock: options.clock,
     logger: options.logger,
     databaseBackoff: options.databaseBackoff ?? { initialDelayMs: 50, maxDelayMs: 500 },
+    httpLimits: options.httpLimits,
   });
   const url = await app.listen();
   if (options.waitForDatabase ?? true) await app.databaseReady;

@@ -16,6 +16,8 @@ export interface SpawnedServer {
   waitForLine(match: (line: LogLine) => boolean, what: string, timeoutMs?: number): Promise<LogLine>;
   /** Resolves with the exit code (or the signal's name). */
   readonly exited: Promise<number | string>;
+  /** Everything written to stderr so far (V8's "Reached heap limit", say). */
+  stderr(): string;
 }
 
 const MAIN = resolve(__dirname, "..", "dist", "main.js");
@@ -79,7 +81,7 @@ export function spawnServer(env: Record<string, string>, script = MAIN): Spawned
       };
       look();
     });
-  return { child, lines, waitForLine, exited };
+  return { child, lines, waitForLine, exited, stderr: () => stderr };
 }
 
 export interface PlainResponse {

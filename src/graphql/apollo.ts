@@ -7,6 +7,7 @@ import { type Context } from "../auth/context";
 import { type Config } from "../config";
 import { type Logger } from "../log";
 import { ServiceUnavailable } from "../errors";
+import { createDocumentStore, createPersistedQueryCache } from "./document-cache";
 import { createFormatError, httpAnswerFor, isExpectedError, originalError, wwwAuthenticateFor } from "./format-error";
 import { MAX_DIRECTIVES, MAX_TOKENS, queryLimitsRule } from "./limits";
 
@@ -31,6 +32,10 @@ export function createApollo({ schema, config, logger, plugins = [] }: ApolloOpt
     // Blocks simple (CORS-less) requests: GET without a preflight-forcing header, and form posts.
     csrfPrevention: true,
     parseOptions: { maxTokens: MAX_TOKENS },
+    // Apollo's default caches measure a document as the JSON of its syntax tree, without the
+    // source text each entry keeps: unique padded queries then grew the heap without bound.
+    documentStore: createDocumentStore(),
+    persistedQueries: { cache: createPersistedQueryCache() },
     validationRules: [
       queryLimitsRule({ maxAliases: config.graphqlMaxAliases, maxDepth: config.graphqlMaxDepth, maxDirectives: MAX_DIRECTIVES }),
     ],

@@ -8,13 +8,13 @@ import { type LoginDeps } from "../auth/login";
 import { type SigningKeys } from "../auth/keys";
 import { type Config } from "../config";
 import { type Logger } from "../log";
+import { bodyText } from "./body-text";
 import { registerHealthRoutes } from "./health-routes";
 import { clientGoneSignal } from "./client-gone";
 import { registerJwksRoute } from "./jwks-route";
+import { capConnections, fastifyLimitOptions, HTTP_LIMITS, type HttpLimits } from "./limits";
+import { registerRequestGuard } from "./request-guard";
 import { registerTokenRoute } from "./token-route";
-
-/** Larger than any legitimate query or login, small enough that nothing big is parsed. */
-export const BODY_LIMIT_BYTES = 64 * 1024;
 
 export interface HttpServerOptions {
   readonly config: Config;
@@ -27,6 +27,8 @@ export interface HttpServerOptions {
   /** Whether database start-up (migrations) has finished; until then POST /token answers 503. */
   readonly databaseReady: () => boolean;
   readonly createApollo: (drain: ReturnType<typeof fastifyApolloDrainPlugin>) => ApolloServer<Context>;
+  /** Body size, timeouts and connection cap; HTTP_LIMITS unless a test shortens them. */
+  readonly limits?: HttpLimits;
 }
 
 export interface HttpServer {
@@ -36,11 +38,13 @@ export interface HttpServer {
 
 /** Builds the Fastify instance with every route registered; `listen` is the caller's. */
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
-  const { config, logger, contextDeps } = options;
+  const { config, logger, contextDeps, limits = HTTP_LIMITS } = options;
   const fastify = Fastify({
     // pino 10 types the logger more narrowly than Fastify 5 expects; it is the same object.
     loggerInstance: logger as FastifyBaseLogger,
-    bodyLimit: BODY_LIMIT_BYTES,
+    // Body size and every timeout: Fastify's request and connection timeouts default to 0
+    // (never), so a client that sends half a request would hold its socket for ever.
+    ...fastifyLimitOptions(limits),
     // X-Forwarded-For is believed for exactly the configured number of proxy hops: `true` would
     // believe every entry, and the leftmost one is whatever the client wrote (ATTACKS G12).
     trustProxy: config.trustProxy > 0 ? (_address: string, hop: number) => hop < config.trustProxy : false,
@@ -48,6 +52,22 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     // One line per request, written by the onResponse hook below, instead of two.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+  });
+  capConnections(fastify.server, limits);
+  registerRequestGuard(fastify, config.allowedHosts);
+
+  // JSON bodies are read as bytes and decoded by bodyText (UTF-8 only, a declared charset must
+  // say so), then parsed by Fastify's own parser with its prototype-poisoning checks.
+  const parseJson = fastify.getDefaultJsonParser("error", "error");
+  fastify.removeContentTypeParser("application/json");
+  fastify.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    let text: string;
+    try {
+      text = bodyText(body as Buffer, request.headers["content-type"]);
+    } catch (error) {
+      return done(error as Error, undefined);
+    }
+    parseJson(request, text, done);
   });
 
   // During shutdown, answers to requests still in flight end their connection: a keep-alive
@@ -58,8 +78,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
   // These two hooks run on every request: callback style, because an async hook costs a promise
   // and a microtask turn each time.
-  fastify.addHook("onSend", (_request, reply, payload, done) => {
+  fastify.addHook("onSend", (request, reply, payload, done) => {
     if (closing) reply.header("connection", "close");
+    // Every answer of /graphql, errors and the landing page included: some carry tokens (login,
+    // refresh, changePassword) and all are about the caller (RFC 6749 section 5.1).
+    if (isGraphQLPath(request.url)) reply.header("cache-control", "no-store");
     done(null, payload);
   });
 
@@ -102,6 +125,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       ),
   });
   return { fastify, apollo };
+}
+
+function isGraphQLPath(url: string): boolean {
+  return url.startsWith("/graphql") && (url.length === 8 || url[8] === "?");
 }
 
 /**

@@ -3,6 +3,7 @@ import { type FastifyInstance, type FastifyReply } from "fastify";
 import { login, type LoginDeps } from "../auth/login";
 import { refresh, type TokenPair } from "../auth/refresh-tokens";
 import { isDatabaseUnavailable } from "../db/faults";
+import { bodyText, formPairs } from "./body-text";
 import { clientGoneSignal } from "./client-gone";
 import {
   AppError,
@@ -102,8 +103,14 @@ export async function registerTokenRoute(app: FastifyInstance, deps: LoginDeps, 
     // Only forms are parsed; any other body (JSON included) is kept as "not a form" and answered
     // invalid_request by the handler, in the OAuth shape rather than Fastify's 415.
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
-      done(null, parseForm(body as string));
+    scope.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "buffer" }, (request, body, done) => {
+      let form: Form;
+      try {
+        form = parseForm(bodyText(body as Buffer, request.headers["content-type"]));
+      } catch (error) {
+        return done(error as Error, undefined);
+      }
+      done(null, form);
     });
     scope.addContentTypeParser("*", { parseAs: "buffer" }, (_request, _body, done) => done(null, NOT_A_FORM));
 
@@ -186,11 +193,11 @@ function required(form: Form, name: string): string {
   return value;
 }
 
-/** Parses a form with node's URLSearchParams (`+` is a space, percent-escapes decoded), noting repeats. */
+/** Parses a form as URLSearchParams does (`+` is a space, percent-escapes decoded; not UTF-8: 400), noting repeats. */
 function parseForm(text: string): Form {
   const params = new Map<string, string>();
   const repeated = new Set<string>();
-  for (const [name, value] of new URLSearchParams(text)) {
+  for (const [name, value] of formPairs(text)) {
     if (params.has(name)) repeated.add(name);
     else params.set(name, value);
   }
