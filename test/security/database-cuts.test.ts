@@ -18,6 +18,7 @@ const isReady = (line: LogLine) => line.msg === "database ready";
 type Kind = "me" | "login" | "token";
 interface Answer {
   readonly kind: Kind;
+  /** When it was sent: before the stall, between the stall and the restore, or after. */
   readonly phase: "before" | "cut" | "after";
   /** Sent and answered while the proxy refused every connection. */
   readonly withinCut: boolean;
