@@ -10,6 +10,14 @@ export interface TcpProxy {
   open(): Promise<void>;
   /** Stops accepting (connects are refused) and cuts every connection open through it. */
   close(): Promise<void>;
+  /**
+   * Stops delivering: from now on every byte either side sends is swallowed, as on a network that
+   * stopped carrying packets, so a query sent meanwhile stays in flight until close() cuts its
+   * connection. open() after close() delivers again.
+   */
+  stall(): void;
+  /** How many connections have sent bytes since stall(): each has a query (or a connect) in flight. */
+  heldConnections(): number;
 }
 
 /**
@@ -19,6 +27,19 @@ export interface TcpProxy {
 export async function createTcpProxy(target: { host: string; port: number }, options: { open: boolean }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
+  /** Each client's connection to the target, while both are open. */
+  const upstreamOf = new Map<Socket, Socket>();
+  let stalled = false;
+  const held = new Set<Socket>();
+  // Unpiped and read into nothing: no byte crosses, and neither side's buffers fill up.
+  const swallow = (client: Socket, upstream: Socket) => {
+    client.unpipe(upstream);
+    upstream.unpipe(client);
+    client.on("data", () => held.add(client));
+    // unpipe() leaves a stream paused, and a paused stream reads nothing, not even into nowhere.
+    client.resume();
+    upstream.resume();
+  };
 
   const listen = (port: number) =>
     new Promise<Server>((resolve, reject) => {
@@ -33,7 +54,10 @@ export async function createTcpProxy(target: { host: string; port: number }, opt
             upstream.destroy();
           });
         }
-        client.pipe(upstream).pipe(client);
+        if (stalled) swallow(client, upstream);
+        else client.pipe(upstream).pipe(client);
+        upstreamOf.set(client, upstream);
+        client.on("close", () => upstreamOf.delete(client));
       });
       made.once("error", reject);
       made.listen(port, "127.0.0.1", () => resolve(made));
@@ -53,6 +77,7 @@ export async function createTcpProxy(target: { host: string; port: number }, opt
       return url.toString();
     },
     open: async () => {
+      stalled = false;
       server ??= await listen(port);
     },
     close: async () => {
@@ -61,6 +86,12 @@ export async function createTcpProxy(target: { host: string; port: number }, opt
       for (const socket of sockets) socket.destroy();
       if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
     },
+    stall: () => {
+      stalled = true;
+      held.clear();
+      for (const [client, upstream] of upstreamOf) swallow(client, upstream);
+    },
+    heldConnections: () => held.size,
   };
   if (options.open) await proxy.open();
   return proxy;

@@ -87,7 +87,7 @@ export interface DatabaseHandle {
 }
 
 export interface DbOptions {
-  /** Told about connections that fail while idle in the pool (a restart, `pg_terminate_backend`). */
+  /** Told, one line each, about PostgreSQL connections that fail (a restart, a cut, `pg_terminate_backend`). */
   readonly logger?: Logger;
 }
 
@@ -95,7 +95,8 @@ export interface DbOptions {
  * Opens the database that a `DATABASE_URL` names (`sqlite:<path>`, `sqlite::memory:`, `postgres://…`).
  * Nothing connects yet on PostgreSQL: the pool connects on first use, so a database that is down
  * makes queries fail (see isDatabaseUnavailable) instead of this call, and the pool reconnects by
- * itself when it returns.
+ * itself when it returns. A connection lost in the middle of a query fails that query, never the
+ * process (see openPool).
  */
 export function createDb(url: string, options: DbOptions = {}): DatabaseHandle {
   const sqlitePath = /^sqlite:(.+)$/.exec(url)?.[1];
@@ -129,12 +130,27 @@ function openPool(url: string, logger: Logger | undefined): Pool {
     // TCP keep-alive notices a peer that vanished without closing the socket.
     keepAlive: true,
   });
-  // An idle client whose server connection ends (a restart, pg_terminate_backend, or a drop racing
-  // pool.end()) emits 'error' on the pool; with no listener that is an uncaught exception that
-  // kills the process. The pool has already dropped the client: the next query opens a fresh one.
-  pool.on("error", (error: Error & { code?: string }) => {
-    logger?.warn({ err: { code: error.code, message: error.message } }, "an idle database connection failed; it was dropped from the pool");
+  // A pg client whose connection breaks (a restart, a failover, pg_terminate_backend, a cut line)
+  // emits 'error', and an 'error' with no listener is an uncaught exception that kills the
+  // process. pg-pool listens only while the client is idle in the pool; a client checked out by
+  // Kysely, for one query or a whole transaction, has no listener of its own. So every client gets
+  // one for its whole life: the pool emits 'connect' once per client, in the same tick as it
+  // connected and before anyone can use it. Nothing else needs doing here: pg has already failed
+  // the query in flight (and fails any later one) with an error isDatabaseUnavailable knows, and
+  // marked the client unqueryable, which makes pg-pool end it on release instead of pooling it.
+  pool.on("connect", (client) => {
+    let reported = false;
+    client.on("error", (error: Error & { code?: string }) => {
+      // A cut socket can emit twice (ECONNRESET, then "Connection terminated unexpectedly"):
+      // one line per broken connection. Only code and message: never the URL, which holds the password.
+      if (reported) return;
+      reported = true;
+      logger?.warn({ err: { code: error.code, message: error.message } }, "a database connection failed; it is dropped and the next query opens a fresh one");
+    });
   });
+  // pg-pool re-emits an idle client's 'error' on the pool once it has dropped the client, and would
+  // throw it with no listener there. The client's own listener above has logged it already.
+  pool.on("error", () => undefined);
   return pool;
 }
 
