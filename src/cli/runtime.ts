@@ -101,13 +101,16 @@ export class CliRuntime {
  * A logger for what the modules shared with the server warn about (a database file other users can
  * read): each warning as one plain `warning: …` line on stderr, since an operator reads it, not a
  * log collector. Its messages name what they need (the path and mode), so the fields are dropped.
+ * A warning that carries a driver error (a connection that failed) is left out: the command then
+ * fails on that error and prints it as its one `error:` line.
  */
 function warningsTo(stderr: NodeJS.WritableStream): Logger {
   return createLogger({
     level: "warn",
     destination: {
       write: (line: string) => {
-        const { msg } = JSON.parse(line) as { msg?: unknown };
+        const { msg, err } = JSON.parse(line) as { msg?: unknown; err?: unknown };
+        if (err !== undefined) return;
         stderr.write(`warning: ${String(msg)}\n`);
       },
     },
