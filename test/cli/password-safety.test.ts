@@ -1,11 +1,10 @@
 /** The plaintext password never reaches the database file, its WAL, or a terminal's screen. */
-import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { randomBytes } from "node:crypto";
 import SqliteDatabase from "better-sqlite3";
 import { createTestDatabase, uniqueName, type TestDatabase } from "../harness";
-import { CLI_PATH, cliEnv, runCli } from "./run-cli";
+import { cliEnv, runCli, runOnTerminal } from "./run-cli";
 
 describe("graphql-auth keeps passwords out of the database and off the screen", () => {
   let database: TestDatabase;
@@ -76,32 +75,3 @@ describe("graphql-auth keeps passwords out of the database and off the screen", 
     expect(JSON.parse(listed.stdout).map((u: { username: string }) => u.username)).toContain(username);
   });
 });
-
-/**
- * Runs the CLI on a pseudo-terminal and types each answer once its prompt has appeared, as a person
- * would. Resolves with everything the terminal showed.
- */
-function runOnTerminal(args: readonly string[], env: Record<string, string>, answers: readonly string[]): Promise<{ code: number | null; screen: string }> {
-  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const command = [process.execPath, CLI_PATH, ...args].map(quote).join(" ");
-  return new Promise((resolve, reject) => {
-    const child = spawn("script", ["-qefc", command, "/dev/null"], { env, stdio: ["pipe", "pipe", "pipe"] });
-    let screen = "";
-    let typed = 0;
-    const prompts = ["Password:", "Repeat password:"];
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.stdout.setEncoding("utf8").on("data", (text: string) => {
-      screen += text;
-      // Type the next answer only once its prompt is on screen ("Password:" is not part of "Repeat password:").
-      while (typed < answers.length && screen.includes(prompts[typed]!)) {
-        child.stdin.write(`${answers[typed]}\r`);
-        typed += 1;
-      }
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, screen });
-    });
-  });
-}

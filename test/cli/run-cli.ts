@@ -56,3 +56,36 @@ export function runCli(args: readonly string[], env: Record<string, string>, inp
     child.stdin.end(input);
   });
 }
+
+/**
+ * Runs the CLI on a pseudo-terminal (util-linux `script`) and types each answer, text or raw bytes,
+ * once its prompt has appeared, as a person would. Resolves with everything the terminal showed.
+ */
+export function runOnTerminal(
+  args: readonly string[],
+  env: Record<string, string>,
+  answers: readonly (string | Buffer)[],
+): Promise<{ code: number | null; screen: string }> {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, CLI_PATH, ...args].map(quote).join(" ");
+  return new Promise((resolve, reject) => {
+    const child = spawn("script", ["-qefc", command, "/dev/null"], { env, stdio: ["pipe", "pipe", "pipe"] });
+    let screen = "";
+    let typed = 0;
+    const prompts = ["Password:", "Repeat password:"];
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.stdout.setEncoding("utf8").on("data", (text: string) => {
+      screen += text;
+      // Type the next answer only once its prompt is on screen ("Password:" is not part of "Repeat password:").
+      while (typed < answers.length && screen.includes(prompts[typed]!)) {
+        child.stdin.write(Buffer.concat([Buffer.from(answers[typed]!), Buffer.from("\r")]));
+        typed += 1;
+      }
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, screen });
+    });
+  });
+}

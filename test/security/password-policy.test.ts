@@ -1,9 +1,8 @@
 /** ATTACKS H5: one password policy on every door, so no account gets a password it can never log in with. */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { loginPair, postToken, whoAmI } from "../auth-helpers";
 import { createTestDatabase, DIALECTS, startTestServer, uniqueName, type TestDatabase, type TestServer } from "../harness";
-import { CLI_PATH, cliEnv, runCli } from "../cli/run-cli";
+import { cliEnv, runCli, runOnTerminal } from "../cli/run-cli";
 
 const CHANGE = "mutation ($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }";
 const LOGIN = "mutation ($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }";
@@ -110,28 +109,3 @@ describe.each(DIALECTS)("password policy in the CLI (%s)", (dialect) => {
     expect(await listed()).not.toContain(username);
   });
 });
-
-/** Runs the CLI on a pseudo-terminal and types each answer (raw bytes) once its prompt is on screen. */
-function runOnTerminal(args: readonly string[], env: Record<string, string>, answers: readonly Buffer[]): Promise<{ code: number | null; screen: string }> {
-  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const command = [process.execPath, CLI_PATH, ...args].map(quote).join(" ");
-  return new Promise((resolve, reject) => {
-    const child = spawn("script", ["-qefc", command, "/dev/null"], { env, stdio: ["pipe", "pipe", "pipe"] });
-    let screen = "";
-    let typed = 0;
-    const prompts = ["Password:", "Repeat password:"];
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.stdout.setEncoding("utf8").on("data", (text: string) => {
-      screen += text;
-      while (typed < answers.length && screen.includes(prompts[typed]!)) {
-        child.stdin.write(Buffer.concat([answers[typed]!, Buffer.from("\r")]));
-        typed += 1;
-      }
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, screen });
-    });
-  });
-}
