@@ -18,6 +18,15 @@ export interface PasswordVerification {
   readonly refused?: { family: string; reason: string };
 }
 
+export interface PasswordServiceOptions {
+  /**
+   * Make the dummy hash (what an unknown username is checked against) at start, the default, so
+   * that the first unknown username costs what every later one does. A CLI command that only
+   * hashes passes false and never pays for it.
+   */
+  readonly dummyHashAtStart?: boolean;
+}
+
 export class PasswordService {
   /**
    * Admits the computations: HASH_CONCURRENCY slots, and an argon2 computation takes as many as it
@@ -27,12 +36,12 @@ export class PasswordService {
   private readonly slots: Semaphore;
   private closing = false;
   private completed = 0;
+  private dummyHash: Promise<string> | undefined;
 
   private constructor(
     private readonly pool: Piscina,
     private readonly policy: Argon2Policy,
     private readonly concurrency: number,
-    private dummyHash: string,
   ) {
     this.slots = new Semaphore(concurrency, new Error("the password service is closing"));
   }
@@ -40,9 +49,10 @@ export class PasswordService {
   /**
    * Starts the worker pool (up to HASH_CONCURRENCY threads, for the formats computed in
    * JavaScript; idle threads exit, so a server whose users all have argon2 hashes keeps none) and
-   * makes the dummy hash that unknown usernames are checked against.
+   * makes the dummy hash that unknown usernames are checked against (at once unless
+   * `options.dummyHashAtStart` is false, then at the first verification that needs it).
    */
-  static async create(policy: Argon2Policy, concurrency: number): Promise<PasswordService> {
+  static async create(policy: Argon2Policy, concurrency: number, options: PasswordServiceOptions = {}): Promise<PasswordService> {
     const pool = new Piscina({
       filename: workerFile(),
       minThreads: 0,
@@ -52,9 +62,15 @@ export class PasswordService {
     // Before any hash: libuv's thread pool, where argon2 runs, takes its CPU priority from the
     // thread that starts it, and a pool thread runs at a lower one (see hash-worker.ts).
     await pool.run(undefined, { name: "startThreadPool" });
-    const service = new PasswordService(pool, policy, concurrency, "");
-    service.dummyHash = await service.hash(randomBytes(24).toString("base64"));
+    const service = new PasswordService(pool, policy, concurrency);
+    if (options.dummyHashAtStart !== false) await service.dummy();
     return service;
+  }
+
+  /** The dummy hash, made on first use: a hash of random text under the current policy. */
+  private dummy(): Promise<string> {
+    this.dummyHash ??= this.hash(randomBytes(24).toString("base64"));
+    return this.dummyHash;
   }
 
   /** An argon2id hash of the NFKC form of `password` under the current policy. */
@@ -115,7 +131,7 @@ export class PasswordService {
 
   /** The same work as verifying a current-policy hash, for callers that have no hash to check. */
   async verifyDummy(password: string): Promise<void> {
-    const task: VerifyTask = { candidates: [password.normalize("NFKC")], stored: this.dummyHash };
+    const task: VerifyTask = { candidates: [password.normalize("NFKC")], stored: await this.dummy() };
     await this.runVerify(task, false, this.policy.parallelism);
   }
 
