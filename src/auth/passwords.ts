@@ -26,6 +26,12 @@ export interface PasswordServiceOptions {
   readonly queueMax?: number;
   /** Ages the equal-timing floor's memory. */
   readonly clock?: Clock;
+  /**
+   * Make the dummy hash (what an unknown username is checked against) at start, the default, so
+   * that the first unknown username costs what every later one does. A CLI command that only
+   * hashes passes false and never pays for it.
+   */
+  readonly dummyHashAtStart?: boolean;
 }
 
 /** What a caller may pass along with a verification. */
@@ -49,6 +55,7 @@ export const MAX_QUEUE_WAIT_MS = 30_000;
 export class PasswordService {
   private readonly floor: VerificationFloor;
   private padding: Padding | undefined;
+  private dummyHash: Promise<string> | undefined;
 
   private constructor(
     private readonly pool: Piscina,
@@ -60,7 +67,6 @@ export class PasswordService {
      */
     private readonly queue: HashQueue,
     clock: Clock,
-    private dummyHash: string,
   ) {
     this.floor = new VerificationFloor(clock);
   }
@@ -81,12 +87,23 @@ export class PasswordService {
     // thread that starts it, and a pool thread runs at a lower one (see hash-worker.ts).
     await pool.run(undefined, { name: "startThreadPool" });
     const queue = new HashQueue({ slots: concurrency, maxWaiting: options.queueMax ?? QUEUE_PER_SLOT * concurrency, maxWaitMs: MAX_QUEUE_WAIT_MS });
-    const service = new PasswordService(pool, policy, queue, options.clock ?? systemClock, "");
-    const started = performance.now();
-    service.dummyHash = await service.hash(randomBytes(24).toString("base64"));
-    // Making an argon2 hash costs what verifying one does: the floor starts at the current policy.
-    service.floor.record(hashKind("argon2", service.dummyHash), performance.now() - started);
+    const service = new PasswordService(pool, policy, queue, options.clock ?? systemClock);
+    if (options.dummyHashAtStart !== false) await service.dummy();
     return service;
+  }
+
+  /**
+   * The dummy hash, made on first use: a hash of random text under the current policy. Making an
+   * argon2 hash costs what verifying one does, so its time starts the floor at the current policy.
+   */
+  private dummy(): Promise<string> {
+    this.dummyHash ??= (async () => {
+      const started = performance.now();
+      const made = await this.hash(randomBytes(24).toString("base64"));
+      this.floor.record(hashKind("argon2", made), performance.now() - started);
+      return made;
+    })();
+    return this.dummyHash;
   }
 
   /**
@@ -167,9 +184,10 @@ export class PasswordService {
 
   /** The same work as verifying a current-policy hash, padded like any failure, for callers that have no hash to check. */
   async verifyDummy(password: string, options: VerifyOptions = {}): Promise<void> {
-    const task: VerifyTask = { candidates: [password.normalize("NFKC")], stored: this.dummyHash };
+    const stored = await this.dummy();
+    const task: VerifyTask = { candidates: [password.normalize("NFKC")], stored };
     const { computeMs } = await this.runVerify(task, false, this.policy.parallelism, options);
-    await this.padFailure(hashKind("argon2", this.dummyHash), computeMs);
+    await this.padFailure(hashKind("argon2", stored), computeMs);
   }
 
   /**

@@ -62,9 +62,13 @@ export class CliRuntime {
     return new UserStore((await this.database()).db);
   }
 
-  /** The password service under the configured ARGON2_* policy; one thread is enough for one command. */
+  /**
+   * The password service under the configured ARGON2_* policy; one thread is enough for one
+   * command. Commands only hash (`hash`, `users add`), so the dummy hash that login timing needs is
+   * never made.
+   */
   passwords(): Promise<PasswordService> {
-    this.passwordService ??= PasswordService.create(this.config().argon2, 1);
+    this.passwordService ??= PasswordService.create(this.config().argon2, 1, { dummyHashAtStart: false });
     return this.passwordService;
   }
 

@@ -11,7 +11,7 @@ import { DEFAULT_SCOPES } from "./users-command";
 export const registerUsersImportCommand: RegisterCommand = (program: Command, runtime: CliRuntime) => {
   commandGroup(program, "users", "manage user accounts")
     .command("import")
-    .description("import users from a JSONL file: username, password_hash (any verifiable format), email, full_name, scopes, disabled")
+    .description("import users from a JSONL file: username, password_hash (any verifiable format, or an unusable-password marker: !… or *), email, full_name, scopes, disabled")
     .argument("<file.jsonl>", "one JSON object per line, at most 64 KiB each; bad lines are reported by number and the rest imported")
     .option("--update", "give existing usernames the fields their line states (a password hash written here since is kept)")
     .action(async (file: string, options: { update?: boolean }) => {
@@ -26,7 +26,8 @@ export const registerUsersImportCommand: RegisterCommand = (program: Command, ru
       }
       for (const rejection of result.rejections) runtime.print(`line ${rejection.line}: ${rejection.reason}`);
       if (options.update) runtime.print(`updated ${result.updated} existing users`);
-      runtime.print(`imported ${result.imported}, skipped ${result.skipped}, rejected ${result.rejected}`);
+      const withoutPassword = result.withoutPassword > 0 ? ` (${result.withoutPassword} without a usable password)` : "";
+      runtime.print(`imported ${result.imported}${withoutPassword}, skipped ${result.skipped}, rejected ${result.rejected}`);
     });
 };
 

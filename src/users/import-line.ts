@@ -1,4 +1,5 @@
 /** One line of a `users import` file: parsed and checked without touching the database, or refused with a reason. */
+import { isUnusablePasswordMarker } from "../auth/password-formats/unusable";
 import { PasswordService } from "../auth/passwords";
 import { readScopeList } from "../auth/scopes";
 import { InvalidScope, InvalidUserField } from "../errors";
@@ -16,7 +17,8 @@ class LineRefused extends Error {}
 /**
  * Parses and validates one JSON line: `username`, optional `email` and `full_name` (the rules of
  * users/user-fields.ts, which every door shares), `password_hash` (a recognised format within the
- * bounds of CONTRACT section 7, never computed), optional `scopes` (array or space-separated
+ * bounds of CONTRACT section 7, never computed, or an unusable-password marker, which becomes
+ * null: an account without a usable password), optional `scopes` (array or space-separated
  * string) and `disabled`. Other keys are ignored, so an export may carry more columns than we keep.
  * Absent optional fields stay undefined, so that `--update` changes only what a line states.
  * Reasons name the field, never the hash.
@@ -62,8 +64,11 @@ function parseUsername(value: unknown): string {
   }
 }
 
-function parsePasswordHash(value: unknown): string {
+function parsePasswordHash(value: unknown): string | null {
   if (typeof value !== "string" || value === "") throw new LineRefused("password_hash is missing or not a string");
+  // A social or SSO account of the old system is a real account: it is kept, with no password
+  // hash, which login answers like a wrong password after the same dummy work, until one is set.
+  if (isUnusablePasswordMarker(value)) return null;
   const inspected = PasswordService.inspect(value);
   if (inspected.ok) return value;
   const { family, reason } = inspected;
@@ -72,8 +77,6 @@ function parsePasswordHash(value: unknown): string {
       throw new LineRefused(`password_hash: ${family} cost out of bounds (refused, never computed)`);
     case "malformed":
       throw new LineRefused(`password_hash: malformed ${family} hash`);
-    case "unusable":
-      throw new LineRefused("password_hash: an unusable password (Django `!`) can never log in");
     default:
       throw new LineRefused(family === "unknown" ? "password_hash: unrecognised format" : `password_hash: unsupported format (${family})`);
   }

@@ -44,6 +44,8 @@ export interface ImportResult {
   readonly imported: number;
   readonly created: number;
   readonly updated: number;
+  /** Of the users written, those left without a usable password (the old system's unusable-password marker). */
+  readonly withoutPassword: number;
   /** Lines naming a username that exists already (and, under `update`, has nothing to change). */
   readonly skipped: number;
   readonly rejected: number;
@@ -84,6 +86,7 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
   let created = 0;
   let updated = 0;
   let skipped = 0;
+  let withoutPassword = 0;
   let lineNumber = 0;
 
   const progress = () => options.onProgress?.({ bytesRead: Math.min(stream.bytesRead, totalBytes), totalBytes, lines: lineNumber });
@@ -92,6 +95,7 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
     created += outcome.created;
     updated += outcome.updated;
     skipped += outcome.skipped;
+    withoutPassword += outcome.withoutPassword;
     for (const user of outcome.lookAlikes) rejections.push({ line: firstLineOf.get(user.usernameKey)!, reason: new InvalidUsername(LOOKS_LIKE_EXISTING).detail });
     batch = [];
     progress();
@@ -136,7 +140,7 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
   await flush();
   // Look-alikes of existing accounts are known only once their batch is written.
   rejections.sort((a, b) => a.line - b.line);
-  return { imported: created + updated, created, updated, skipped, rejected: rejections.length, rejections };
+  return { imported: created + updated, created, updated, skipped, withoutPassword, rejected: rejections.length, rejections };
 }
 
 async function openReadable(path: string): Promise<FileHandle> {

@@ -11,7 +11,8 @@ export interface ImportedUser {
   readonly usernameKey: string;
   /** skeletonKey(username): what "a username that looks the same" means (UTS #39). */
   readonly skeletonKey: string;
-  readonly passwordHash: string;
+  /** null: the old system marked the account as having no usable password (see password-formats/unusable.ts). */
+  readonly passwordHash: string | null;
   readonly email?: string | null;
   readonly fullName?: string | null;
   readonly scopes?: readonly string[];
@@ -23,6 +24,8 @@ export interface BatchOutcome {
   readonly updated: number;
   /** Existing usernames left alone: without `update`, or with nothing to change. */
   readonly skipped: number;
+  /** Of the users written (created or updated), those left with no usable password. */
+  readonly withoutPassword: number;
   /** New usernames refused, not written, because they look like an existing account's (the same skeleton). */
   readonly lookAlikes: readonly ImportedUser[];
 }
@@ -50,7 +53,7 @@ export class UserImportStore {
    */
   async importBatch(users: readonly ImportedUser[], options: BatchOptions): Promise<BatchOutcome> {
     const { update, keepsPasswordHash } = options;
-    if (users.length === 0) return { created: 0, updated: 0, skipped: 0, lookAlikes: [] };
+    if (users.length === 0) return { created: 0, updated: 0, skipped: 0, withoutPassword: 0, lookAlikes: [] };
     return this.db.transaction().execute(async (trx) => {
       const existing = await trx
         .selectFrom("users")
@@ -77,8 +80,9 @@ export class UserImportStore {
       const lookAlikes = users.filter((u) => !byKey.has(u.usernameKey) && skeletons.has(u.skeletonKey));
       const fresh = users.filter((u) => !byKey.has(u.usernameKey) && !skeletons.has(u.skeletonKey));
       let created = 0;
+      let withoutPassword = 0;
       if (fresh.length > 0) {
-        const result = await trx
+        const inserted = await trx
           .insertInto("users")
           .values(
             fresh.map((u) => ({
@@ -97,8 +101,11 @@ export class UserImportStore {
           )
           // Either unique key: a username or a look-alike inserted by someone else meanwhile.
           .onConflict((oc) => oc.doNothing())
-          .executeTakeFirst();
-        created = Number(result.numInsertedOrUpdatedRows ?? 0);
+          .returning("username_key")
+          .execute();
+        created = inserted.length;
+        const insertedKeys = new Set(inserted.map((r) => r.username_key));
+        withoutPassword += fresh.filter((u) => u.passwordHash === null && insertedKeys.has(u.usernameKey)).length;
       }
 
       let updated = 0;
@@ -116,9 +123,10 @@ export class UserImportStore {
           if (Object.keys(changes).length === 0) continue;
           await trx.updateTable("users").set({ ...changes, updated_at: now }).where("username_key", "=", user.usernameKey).execute();
           updated += 1;
+          if (("password_hash" in changes ? user.passwordHash : row.password_hash) === null) withoutPassword += 1;
         }
       }
-      return { created, updated, skipped: users.length - lookAlikes.length - created - updated, lookAlikes };
+      return { created, updated, skipped: users.length - lookAlikes.length - created - updated, withoutPassword, lookAlikes };
     });
   }
 }

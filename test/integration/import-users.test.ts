@@ -37,7 +37,7 @@ describe.each(DIALECTS)("users import (%s)", (dialect) => {
     const users = ONE_VECTOR_PER_FORMAT.map((v) => ({ vector: v, username: uniqueName("imp") }));
     const path = file(users.map(({ vector, username }) => ({ username, password_hash: vector.hash, email: `${username}@example.com` })));
     const result = await importUsers(deps, path);
-    expect(result).toEqual({ imported: users.length, created: users.length, updated: 0, skipped: 0, rejected: 0, rejections: [] });
+    expect(result).toEqual({ imported: users.length, created: users.length, updated: 0, skipped: 0, withoutPassword: 0, rejected: 0, rejections: [] });
     for (const { vector, username } of users) {
       expect((await row(username))?.password_hash).toBe(vector.hash);
       expect(await login(username, vector.password)).toEqual({ data: { login: { scope: "me items" } } });
@@ -76,7 +76,7 @@ describe.each(DIALECTS)("users import (%s)", (dialect) => {
       { username: uniqueName("bad"), password_hash: "$unknown$abc" }, // 10
       { username: uniqueName("bad"), password_hash: "$2b$10$short" }, // 11
       { username: uniqueName("bad"), password_hash: "$2b$31$K/VgpwnOJ.znlRwJ5pPnvu36qwZuyOC41V0Yg7NwusFjlhIO4i4/2" }, // 12
-      { username: uniqueName("bad"), password_hash: "!abc" }, // 13
+      { username: uniqueName("bad"), password_hash: "*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9" }, // 13: MySQL, not the `*` marker
       { username: uniqueName("bad"), password_hash: DJANGO_PBKDF2.hash, email: "not an address" }, // 14
       { username: uniqueName("bad"), password_hash: DJANGO_PBKDF2.hash, email: 5 }, // 15
       { username: uniqueName("bad"), password_hash: DJANGO_PBKDF2.hash, full_name: "n".repeat(256) }, // 16
@@ -99,7 +99,7 @@ describe.each(DIALECTS)("users import (%s)", (dialect) => {
       { line: 10, reason: "password_hash: unrecognised format" },
       { line: 11, reason: "password_hash: malformed bcrypt hash" },
       { line: 12, reason: "password_hash: bcrypt cost out of bounds (refused, never computed)" },
-      { line: 13, reason: "password_hash: an unusable password (Django `!`) can never log in" },
+      { line: 13, reason: "password_hash: unsupported format (mysql41)" },
       { line: 14, reason: "Invalid email: does not look like an address" },
       { line: 15, reason: "email must be a string" },
       { line: 16, reason: "Invalid full name: must be 1 to 255 characters" },
@@ -115,13 +115,54 @@ describe.each(DIALECTS)("users import (%s)", (dialect) => {
   });
 
   it("rejects every hostile or corrupt hash of the fixture at import", async () => {
-    const lines = HOSTILE_HASHES.map((h) => ({ username: uniqueName("hostile"), password_hash: h.hash }));
+    // The fixture's Django unusable passwords (`!…`) are accounts without a password, imported below.
+    const hostile = HOSTILE_HASHES.filter((h) => !h.hash.startsWith("!"));
+    expect(hostile.length).toBeGreaterThan(10);
+    const lines = hostile.map((h) => ({ username: uniqueName("hostile"), password_hash: h.hash }));
     const result = await importUsers(deps, file(lines));
-    expect(result).toMatchObject({ imported: 0, rejected: HOSTILE_HASHES.length });
-    expect(result.rejections.map((r) => r.line)).toEqual(HOSTILE_HASHES.map((_, i) => i + 1));
+    expect(result).toMatchObject({ imported: 0, rejected: hostile.length });
+    expect(result.rejections.map((r) => r.line)).toEqual(hostile.map((_, i) => i + 1));
     for (const r of result.rejections) expect(r.reason).toMatch(/^password_hash/);
     // No reason repeats any part of a hash.
-    for (const [i, r] of result.rejections.entries()) if (HOSTILE_HASHES[i]!.hash.length > 8) expect(r.reason).not.toContain(HOSTILE_HASHES[i]!.hash);
+    for (const [i, r] of result.rejections.entries()) if (hostile[i]!.hash.length > 8) expect(r.reason).not.toContain(hostile[i]!.hash);
+  });
+
+  it("keeps accounts with an unusable-password marker (Django `!…`, passlib/Unix `*`, `!`, `!!`) as accounts without a password", async () => {
+    const markers = ["!", "!PkizdE5Qe0WpcqeCkcE1gQMLiLrsOc4ioyJHwkSl", "*", "!!", "!$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW"];
+    const names = markers.map(() => uniqueName("sso"));
+    const usable = uniqueName("pw");
+    const path = file([
+      ...markers.map((marker, i) => ({ username: names[i], password_hash: marker, email: `${names[i]}@example.com` })),
+      { username: usable, password_hash: DJANGO_PBKDF2.hash },
+    ]);
+    expect(await importUsers(deps, path)).toEqual({ imported: 6, created: 6, updated: 0, skipped: 0, withoutPassword: 5, rejected: 0, rejections: [] });
+    for (const name of names) expect(await row(name)).toMatchObject({ password_hash: null, email: `${name}@example.com` });
+    for (const name of names) expect(await server.app.users.findUserByUsername(name)).toMatchObject({ disabled: false, scopes: ["me", "items"] });
+
+    // Logging in fails with the wrong-password answer, after the one dummy verification a wrong
+    // password or an unknown username costs too (ATTACKS P9): whatever is tried, the marker included.
+    const wrong = await login(usable, "not the password");
+    for (const [i, name] of names.entries()) {
+      for (const password of ["", "!", markers[i]!, "secret"]) {
+        const before = server.app.passwords.completedTasks;
+        const body = await login(name, password);
+        expect(body.errors?.[0]).toMatchObject({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } });
+        expect(body.errors?.[0]?.message).toBe(wrong.errors?.[0]?.message);
+        expect(server.app.passwords.completedTasks - before).toBe(1);
+      }
+    }
+
+    // Until a password is set: here the operator's `users import --update` with a real hash.
+    expect(await importUsers(deps, file([{ username: names[0], password_hash: DJANGO_PBKDF2.hash }]), { update: true })).toMatchObject({
+      imported: 1,
+      updated: 1,
+      withoutPassword: 0,
+    });
+    expect(await login(names[0]!, DJANGO_PBKDF2.password)).toEqual({ data: { login: { scope: "me items" } } });
+
+    // And the reverse: the old system made an account unusable after an earlier import.
+    expect(await importUsers(deps, file([{ username: usable, password_hash: "!" }]), { update: true })).toMatchObject({ updated: 1, withoutPassword: 1 });
+    expect((await row(usable))?.password_hash).toBeNull();
   });
 
   it("skips existing usernames in any case unless --update, and a re-run changes nothing", async () => {

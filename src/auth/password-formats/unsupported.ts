@@ -15,6 +15,7 @@ const KNOWN_UNSUPPORTED: ReadonlyArray<readonly [RegExp, string]> = [
   [/^crypt\$/, "django-crypt"],
   [/^scrypt\$/, "django-scrypt"],
   [/^[0-9a-f]{32}$/, "unsalted-md5"],
+  [/^\*[0-9A-F]{40}$/i, "mysql41"],
 ];
 
 /** A fixed label for the family of a value that no registered format matches ("unknown" if none fits). */
