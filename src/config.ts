@@ -45,6 +45,11 @@ export interface Config {
    * address; `TRUST_PROXY=true` means 1 (one proxy, whose own entry is the last in the header).
    */
   readonly trustProxy: number;
+  /**
+   * Origins a browser may call the API from (CORS), each `scheme://host[:port]` with `*` allowed
+   * as the port; `["*"]` is any origin (refused in production); empty is none.
+   */
+  readonly corsOrigins: readonly string[];
 }
 
 /** Thrown by loadConfig; the message is one line that names the key. */
@@ -116,7 +121,11 @@ const schema = z.object({
     .refine((v) => /^\d{1,2}$/.test(v) || ["true", "false", "1", "0", "yes", "no"].includes(v), "must be true, false or a number of proxy hops")
     .transform((v) => (/^\d+$/.test(v) ? Number(v) : v === "true" || v === "yes" ? 1 : 0))
     .default(0),
+  CORS_ORIGINS: z.string().trim().transform((v, ctx) => parseCorsOrigins(v, ctx)).optional(),
 });
+
+/** Development lets any local port call the API, so a front-end dev server works unconfigured. */
+const DEVELOPMENT_CORS_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*"];
 
 /**
  * Builds the Config from an environment map. Pure: reads nothing but `env`.
@@ -148,6 +157,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError("SECRET_KEY", "must be set in production (run `graphql-auth secret` to make one)");
   }
 
+  const corsOrigins = e.CORS_ORIGINS ?? (e.NODE_ENV === "development" ? DEVELOPMENT_CORS_ORIGINS : []);
+  if (e.NODE_ENV === "production" && corsOrigins.includes("*")) {
+    throw new ConfigError("CORS_ORIGINS", "must not be * in production (list the origins that may call the API)");
+  }
+
   const config: Config = {
     nodeEnv: e.NODE_ENV,
     host: e.HOST,
@@ -171,6 +185,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     webConcurrency: e.WEB_CONCURRENCY,
     hashConcurrency: e.HASH_CONCURRENCY ?? availableParallelism(),
     trustProxy: e.TRUST_PROXY,
+    corsOrigins,
   };
   return deepFreeze(config);
 }
@@ -222,6 +237,50 @@ function postgresUrlProblem(value: string): string | undefined {
   if (port !== "" && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) return "has a port that is not from 1 to 65535";
   if (url.pathname.replace(/^\//, "") === "") return "names no database (postgres://user:pass@host:port/db)";
   return undefined;
+}
+
+/**
+ * Reads CORS_ORIGINS: `none`, a bare `*`, or comma-separated origins, each exactly what a browser
+ * sends in `Origin` (scheme, host, optional port; no path), with `*` allowed as the port. An entry
+ * that could never match is refused rather than left to fail silently in the browser.
+ */
+function parseCorsOrigins(value: string, ctx: z.RefinementCtx): string[] {
+  if (value.toLowerCase() === "none") return [];
+  const entries = value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  if (entries.includes("*")) {
+    if (entries.length > 1) ctx.addIssue({ code: "custom", message: "must be * alone, or a list of origins" });
+    return ["*"];
+  }
+  const origins: string[] = [];
+  for (const entry of entries) {
+    const wildcardPort = entry.endsWith(":*");
+    const base = wildcardPort ? entry.slice(0, -2) : entry;
+    let url: URL | undefined;
+    try {
+      url = new URL(base);
+    } catch {
+      url = undefined;
+    }
+    // An origin has no path, query, fragment, credentials or trailing slash; only the port may be a
+    // wildcard (a host wildcard would hand the API to any subdomain, taken over or not).
+    const isOrigin =
+      url !== undefined &&
+      !url.hostname.includes("*") &&
+      (url.protocol === "http:" || url.protocol === "https:") &&
+      url.pathname === "/" &&
+      !base.endsWith("/") &&
+      url.search === "" &&
+      url.hash === "" &&
+      url.username === "" &&
+      url.password === "";
+    if (!isOrigin || (wildcardPort && url!.port !== "")) {
+      ctx.addIssue({ code: "custom", message: `has an entry that is not an origin (scheme://host[:port], the port may be *): ${entry}` });
+      return [];
+    }
+    // URL lower-cases the host and drops a default port, as browsers do in the Origin header.
+    origins.push(wildcardPort ? `${url!.origin}:*` : url!.origin);
+  }
+  return origins;
 }
 
 function dataDirOf(databaseUrl: string): string {

@@ -8,6 +8,7 @@ import { type LoginDeps } from "../auth/login";
 import { type SigningKeys } from "../auth/keys";
 import { type Config } from "../config";
 import { type Logger } from "../log";
+import { registerCors } from "./cors";
 import { registerHealthRoutes } from "./health-routes";
 import { registerJwksRoute } from "./jwks-route";
 import { registerTokenRoute } from "./token-route";
@@ -80,6 +81,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
   fastify.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "not_found", message: "Not found" }));
 
+  // Before the routes it covers, so its preflight hook is in place for each of them.
+  await registerCors(fastify, config.corsOrigins);
   registerHealthRoutes(fastify, options.ping);
   registerJwksRoute(fastify, options.jwks);
   await registerTokenRoute(fastify, options.auth, options.databaseReady);
