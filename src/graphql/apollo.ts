@@ -1,12 +1,12 @@
 /** Apollo Server, configured explicitly from Config rather than guessed from NODE_ENV. */
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { type GraphQLSchema } from "graphql";
 import { type Context } from "../auth/context";
 import { type Config } from "../config";
 import { type Logger } from "../log";
 import { ServiceUnavailable } from "../errors";
+import { sandboxWithOfflineExplorer } from "./landing-page";
 import { createFormatError, isExpectedError, originalError, wwwAuthenticateFor } from "./format-error";
 import { MAX_DIRECTIVES, MAX_TOKENS, queryLimitsRule } from "./limits";
 
@@ -37,7 +37,7 @@ export function createApollo({ schema, config, logger, plugins = [] }: ApolloOpt
     formatError: createFormatError({ exposeUnexpected: development }),
     logger,
     plugins: [
-      development ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }) : ApolloServerPluginLandingPageDisabled(),
+      development ? sandboxWithOfflineExplorer() : ApolloServerPluginLandingPageDisabled(),
       errorResponsePlugin(logger),
       // Every answer here is about the caller, so there is nothing for an HTTP cache to share, and
       // no field sets a cache hint. Apollo's default cache-control plugin would still wrap every

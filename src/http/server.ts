@@ -9,6 +9,7 @@ import { type SigningKeys } from "../auth/keys";
 import { type Config } from "../config";
 import { type Logger } from "../log";
 import { registerCors } from "./cors";
+import { registerExplorerRoutes } from "./explorer-route";
 import { registerHealthRoutes } from "./health-routes";
 import { registerJwksRoute } from "./jwks-route";
 import { registerTokenRoute } from "./token-route";
@@ -85,6 +86,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   await registerCors(fastify, config.corsOrigins);
   registerHealthRoutes(fastify, options.ping);
   registerJwksRoute(fastify, options.jwks);
+  if (config.nodeEnv === "development") registerExplorerRoutes(fastify, logger);
   await registerTokenRoute(fastify, options.auth, options.databaseReady);
 
   const apollo = options.createApollo(fastifyApolloDrainPlugin(fastify));
