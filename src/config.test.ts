@@ -46,6 +46,7 @@ describe("loadConfig defaults", () => {
       hashQueueMax: 32 * availableParallelism(),
       trustProxy: 0,
       allowedHosts: ["localhost", "127.0.0.1", "[::1]"],
+      corsOrigins: ["http://localhost:*", "http://127.0.0.1:*"],
     });
   });
 
@@ -273,4 +274,40 @@ describe("readEnvironment", () => {
     writeFileSync(join(cwd, ".env"), "ARGON2_TIME_COST=0\n");
     expect(() => loadConfig(readEnvironment(cwd))).toThrow(/^Invalid configuration: ARGON2_TIME_COST /);
   });
+});
+
+describe("CORS_ORIGINS", () => {
+  it("defaults to any local port in development and to none elsewhere", () => {
+    expect(loadConfig({}).corsOrigins).toEqual(["http://localhost:*", "http://127.0.0.1:*"]);
+    expect(loadConfig({ NODE_ENV: "test" }).corsOrigins).toEqual([]);
+    expect(loadConfig({ NODE_ENV: "production", SECRET_KEY: GOOD_KEY }).corsOrigins).toEqual([]);
+  });
+
+  it("reads a list of origins as browsers write them, with a port wildcard, or none", () => {
+    expect(loadConfig({ CORS_ORIGINS: " https://App.Example.com , http://localhost:* ,https://x.example:443,http://[::1]:*" }).corsOrigins).toEqual([
+      "https://app.example.com",
+      "http://localhost:*",
+      "https://x.example",
+      "http://[::1]:*",
+    ]);
+    expect(loadConfig({ CORS_ORIGINS: "none" }).corsOrigins).toEqual([]);
+    expect(loadConfig({ NODE_ENV: "production", SECRET_KEY: GOOD_KEY, CORS_ORIGINS: "https://app.example.com" }).corsOrigins).toEqual(["https://app.example.com"]);
+  });
+
+  it("allows a bare * outside production only, with one line naming the key", () => {
+    expect(loadConfig({ CORS_ORIGINS: "*" }).corsOrigins).toEqual(["*"]);
+    expect(loadConfig({ NODE_ENV: "test", CORS_ORIGINS: "*" }).corsOrigins).toEqual(["*"]);
+    const error = configError({ NODE_ENV: "production", SECRET_KEY: GOOD_KEY, CORS_ORIGINS: "*" });
+    expect(error.key).toBe("CORS_ORIGINS");
+    expect(error.message).toBe("Invalid configuration: CORS_ORIGINS must not be * in production (list the origins that may call the API)");
+  });
+
+  it.each(["https://app.example.com/", "https://app.example.com/path", "app.example.com", "ftp://files.example", "https://user@app.example.com", "http://localhost:3000:*", "https://*.example.com", "*,https://a.example"])(
+    "refuses %s",
+    (value) => {
+      const error = configError({ CORS_ORIGINS: value });
+      expect(error.key).toBe("CORS_ORIGINS");
+      expect(error.message).not.toContain("\n");
+    },
+  );
 });

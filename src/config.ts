@@ -52,6 +52,11 @@ export interface Config {
    * 421. Undefined: any host (production's default).
    */
   readonly allowedHosts: readonly string[] | undefined;
+  /**
+   * Origins a browser may call the API from (CORS), each `scheme://host[:port]` with `*` allowed
+   * as the port; `["*"]` is any origin (refused in production); empty is none.
+   */
+  readonly corsOrigins: readonly string[];
 }
 
 /** Thrown by loadConfig; the message is one line that names the key. */
@@ -134,7 +139,11 @@ const schema = z.object({
     .refine((hosts) => hosts.length > 0, "must name at least one host, or *")
     .refine((hosts) => hosts.every((h) => h === "*" || HOST_NAME.test(h)), "must be host names without a port (IPv6 in brackets), comma-separated, or *")
     .optional(),
+  CORS_ORIGINS: z.string().trim().transform((v, ctx) => parseCorsOrigins(v, ctx)).optional(),
 });
+
+/** Development lets any local port call the API, so a front-end dev server works unconfigured. */
+const DEVELOPMENT_CORS_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*"];
 
 /**
  * Builds the Config from an environment map. Pure: reads nothing but `env`.
@@ -167,6 +176,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
 
   const hashConcurrency = e.HASH_CONCURRENCY ?? availableParallelism();
+
+  const corsOrigins = e.CORS_ORIGINS ?? (e.NODE_ENV === "development" ? DEVELOPMENT_CORS_ORIGINS : []);
+  if (e.NODE_ENV === "production" && corsOrigins.includes("*")) {
+    throw new ConfigError("CORS_ORIGINS", "must not be * in production (list the origins that may call the API)");
+  }
+
   const config: Config = {
     nodeEnv: e.NODE_ENV,
     host: e.HOST,
@@ -193,6 +208,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     hashQueueMax: e.HASH_QUEUE_MAX ?? 32 * hashConcurrency,
     trustProxy: e.TRUST_PROXY,
     allowedHosts: allowedHostsOf(e.ALLOWED_HOSTS, e.NODE_ENV, e.HOST),
+    corsOrigins,
   };
   return deepFreeze(config);
 }
@@ -261,6 +277,50 @@ function allowedHostsOf(given: string[] | undefined, nodeEnv: NodeEnv, host: str
 /** `localhost.` and `localhost` name the same host. */
 function withoutTrailingDot(host: string): string {
   return host.endsWith(".") ? host.slice(0, -1) : host;
+}
+
+/**
+ * Reads CORS_ORIGINS: `none`, a bare `*`, or comma-separated origins, each exactly what a browser
+ * sends in `Origin` (scheme, host, optional port; no path), with `*` allowed as the port. An entry
+ * that could never match is refused rather than left to fail silently in the browser.
+ */
+function parseCorsOrigins(value: string, ctx: z.RefinementCtx): string[] {
+  if (value.toLowerCase() === "none") return [];
+  const entries = value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  if (entries.includes("*")) {
+    if (entries.length > 1) ctx.addIssue({ code: "custom", message: "must be * alone, or a list of origins" });
+    return ["*"];
+  }
+  const origins: string[] = [];
+  for (const entry of entries) {
+    const wildcardPort = entry.endsWith(":*");
+    const base = wildcardPort ? entry.slice(0, -2) : entry;
+    let url: URL | undefined;
+    try {
+      url = new URL(base);
+    } catch {
+      url = undefined;
+    }
+    // An origin has no path, query, fragment, credentials or trailing slash; only the port may be a
+    // wildcard (a host wildcard would hand the API to any subdomain, taken over or not).
+    const isOrigin =
+      url !== undefined &&
+      !url.hostname.includes("*") &&
+      (url.protocol === "http:" || url.protocol === "https:") &&
+      url.pathname === "/" &&
+      !base.endsWith("/") &&
+      url.search === "" &&
+      url.hash === "" &&
+      url.username === "" &&
+      url.password === "";
+    if (!isOrigin || (wildcardPort && url!.port !== "")) {
+      ctx.addIssue({ code: "custom", message: `has an entry that is not an origin (scheme://host[:port], the port may be *): ${entry}` });
+      return [];
+    }
+    // URL lower-cases the host and drops a default port, as browsers do in the Origin header.
+    origins.push(wildcardPort ? `${url!.origin}:*` : url!.origin);
+  }
+  return origins;
 }
 
 function dataDirOf(databaseUrl: string): string {

@@ -1,7 +1,6 @@
 /** Apollo Server, configured explicitly from Config rather than guessed from NODE_ENV. */
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { type GraphQLSchema } from "graphql";
 import { type Context } from "../auth/context";
 import { type Config } from "../config";
@@ -9,6 +8,7 @@ import { type Logger } from "../log";
 import { ServiceUnavailable } from "../errors";
 import { createDocumentStore, createPersistedQueryCache } from "./document-cache";
 import { createFormatError, httpAnswerFor, isExpectedError, originalError, wwwAuthenticateFor } from "./format-error";
+import { sandboxWithOfflineExplorer } from "./landing-page";
 import { MAX_DIRECTIVES, MAX_TOKENS, queryLimitsRule } from "./limits";
 
 export interface ApolloOptions {
@@ -42,7 +42,7 @@ export function createApollo({ schema, config, logger, plugins = [] }: ApolloOpt
     formatError: createFormatError({ exposeUnexpected: development }),
     logger,
     plugins: [
-      development ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }) : ApolloServerPluginLandingPageDisabled(),
+      development ? sandboxWithOfflineExplorer() : ApolloServerPluginLandingPageDisabled(),
       errorResponsePlugin(logger),
       // Every answer here is about the caller, so there is nothing for an HTTP cache to share, and
       // no field sets a cache hint. Apollo's default cache-control plugin would still wrap every

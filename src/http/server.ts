@@ -9,6 +9,8 @@ import { type SigningKeys } from "../auth/keys";
 import { type Config } from "../config";
 import { type Logger } from "../log";
 import { bodyText } from "./body-text";
+import { registerCors } from "./cors";
+import { registerExplorerRoutes } from "./explorer-route";
 import { registerHealthRoutes } from "./health-routes";
 import { clientGoneSignal } from "./client-gone";
 import { registerJwksRoute } from "./jwks-route";
@@ -104,8 +106,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
   fastify.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "not_found", message: "Not found" }));
 
+  // Before the routes it covers, so its preflight hook is in place for each of them.
+  await registerCors(fastify, config.corsOrigins);
   registerHealthRoutes(fastify, options.ping);
   registerJwksRoute(fastify, options.jwks);
+  if (config.nodeEnv === "development") registerExplorerRoutes(fastify, logger);
   await registerTokenRoute(fastify, options.auth, options.databaseReady);
 
   const apollo = options.createApollo(fastifyApolloDrainPlugin(fastify));

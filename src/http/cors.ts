@@ -1,0 +1,55 @@
+/** CORS for the API's endpoints: which browser origins may call them, and the preflight answer. */
+import fastifyCors, { type FastifyCorsOptions } from "@fastify/cors";
+import { type FastifyInstance, type FastifyRequest } from "fastify";
+
+/** The endpoints a browser app on another origin may call; a path listed before it exists costs nothing. */
+export const CORS_PATHS: ReadonlySet<string> = new Set(["/graphql", "/token", "/revoke", "/introspect"]);
+
+/** What a GraphQL client sends: Apollo Client's CSRF headers included, so its requests pass Apollo's check. */
+const ALLOWED_HEADERS = ["content-type", "authorization", "apollo-require-preflight", "x-apollo-operation-name"];
+
+/** Headers a client needs to read on answers it is refused: the challenge and when to retry. */
+const EXPOSED_HEADERS = ["www-authenticate", "retry-after"];
+
+/**
+ * Turns CORS_ORIGINS entries into matchers for the Origin header: an exact origin, or one whose
+ * port is `*` (any port, or none). `*` alone matches every origin.
+ */
+export function corsOriginMatchers(origins: readonly string[]): Array<string | RegExp> {
+  if (origins.includes("*")) return [/^/];
+  return origins.map((origin) => {
+    if (!origin.endsWith(":*")) return origin;
+    const escaped = origin.slice(0, -2).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return new RegExp(`^${escaped}(?::\\d{1,5})?$`);
+  });
+}
+
+/**
+ * Registers @fastify/cors once for every path in CORS_PATHS. Preflights (OPTIONS) there are
+ * answered 204 in the onRequest hook, before Apollo, whose CSRF check would refuse them; every
+ * other request still goes through that check. An origin not allowed gets no
+ * Access-Control-Allow-Origin, so the browser keeps the answer from the page. No credentials
+ * mode: tokens travel in the Authorization header, never in cookies.
+ */
+export async function registerCors(fastify: FastifyInstance, origins: readonly string[]): Promise<void> {
+  const allowed: FastifyCorsOptions = {
+    origin: corsOriginMatchers(origins),
+    methods: ["GET", "POST"],
+    allowedHeaders: ALLOWED_HEADERS,
+    exposedHeaders: EXPOSED_HEADERS,
+    credentials: false,
+    // An OPTIONS without Origin (curl, a health checker) is answered like a preflight, not 400.
+    strictPreflight: false,
+    // Browsers cap this (Chromium at 2 hours); 10 minutes saves a preflight per request.
+    maxAge: 600,
+  };
+  const elsewhere: FastifyCorsOptions = { origin: false };
+  await fastify.register(fastifyCors, {
+    delegator: (request: FastifyRequest, callback) => callback(null, CORS_PATHS.has(pathOf(request.url)) ? allowed : elsewhere),
+  });
+}
+
+function pathOf(url: string): string {
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
+}
