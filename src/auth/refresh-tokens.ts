@@ -124,11 +124,6 @@ export async function logout(deps: SessionDeps, presented: string, everywhere: b
   return true;
 }
 
-/** Revokes every refresh token of a user (its access tokens live on until they expire). @returns how many were live. */
-export function revokeAllRefreshTokens(deps: Pick<SessionDeps, "refreshTokens" | "clock">, userId: string): Promise<number> {
-  return deps.refreshTokens.revokeAllOfUser(userId, deps.clock.now());
-}
-
 /** Anything but the exact shape we issue is refused without a query: an access JWT, '', 1 MB, SQL. */
 function findRecord(deps: SessionDeps, presented: string): Promise<RefreshTokenRecord | undefined> {
   if (!TOKEN_SHAPE.test(presented)) return Promise.resolve(undefined);
