@@ -69,7 +69,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   let opened: DatabaseHandle | undefined;
   try {
     // Keys first: a missing production key stops start-up before the database is touched.
-    const keys = loadSigningKeys(config, logger);
+    const keys = await loadSigningKeys(config, logger);
     const database = createDb(config.databaseUrl, { logger });
     opened = database;
     const tokens = new TokenService(
