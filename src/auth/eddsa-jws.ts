@@ -4,7 +4,11 @@ import { CompactSign, compactVerify } from "jose";
 import { InvalidToken } from "../errors";
 
 /** Signs `payload` under `header` (which must say `alg: "EdDSA"`) with an Ed25519 private key. */
-export function signEdDSA(header: Record<string, unknown> & { alg: "EdDSA" }, payload: Record<string, unknown>, privateKey: KeyObject): Promise<string> {
+export function signEdDSA(
+  header: Record<string, unknown> & { alg: "EdDSA" },
+  payload: Record<string, unknown>,
+  privateKey: KeyObject,
+): Promise<string> {
   return new CompactSign(Buffer.from(JSON.stringify(payload), "utf8")).setProtectedHeader(header).sign(privateKey);
 }
 
