@@ -1,5 +1,4 @@
 /** The composition root: builds database, stores, services, resolvers, schema, Apollo and HTTP. */
-import { AuthResolver } from "./auth/auth.resolver";
 import { loadSigningKeys } from "./auth/keys";
 import { type LoginDeps } from "./auth/login";
 import { PasswordService } from "./auth/passwords";
@@ -13,14 +12,11 @@ import { createDb, type DatabaseHandle } from "./db/database";
 import { migrateToLatest } from "./db/migrate";
 import { DatabaseStartup, type BackoffPolicy } from "./db/startup";
 import { createApollo } from "./graphql/apollo";
-import { readinessPlugin } from "./graphql/readiness-plugin";
-import { buildAppSchema } from "./graphql/schema";
+import { appResolvers, buildAppSchema } from "./graphql/schema";
 import { httpLimits, type HttpLimits } from "./http/limits";
 import { createHttpServer, type HttpServer } from "./http/server";
-import { ItemResolver } from "./items/item.resolver";
 import { createLogger, type Logger } from "./log";
 import { seedDemoUsers } from "./users/demo-users";
-import { UserResolver } from "./users/user.resolver";
 import { UserStore } from "./users/user.store";
 
 export interface AppOverrides {
@@ -69,7 +65,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   let opened: DatabaseHandle | undefined;
   try {
     // Keys first: a missing production key stops start-up before the database is touched.
-    const keys = loadSigningKeys(config, logger);
+    const keys = await loadSigningKeys(config, logger);
     const database = createDb(config.databaseUrl, { logger });
     opened = database;
     const tokens = new TokenService(
@@ -80,17 +76,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const users = new UserStore(database.db, clock, database.sqliteReader);
     const refreshTokens = new RefreshTokenStore(database.db);
     const limiter = new LoginLimiter(database.db, loginLimitPolicy(config.loginMaxFailures), clock);
-    const hashes = passwords;
     // In the background, so the HTTP server comes up (and /healthz answers) while PostgreSQL is
     // still starting or unreachable; the pool connects once it answers.
     const startup = new DatabaseStartup(
       async () => {
         const applied = await migrateToLatest(database.db);
         if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
-        if (config.seedDemoUsers) await seedDemoUsers(users, hashes, logger);
+        if (config.seedDemoUsers) await seedDemoUsers(users, passwords, logger);
         // Before ready: the equal-timing floor learns what every kind of stored hash costs.
-        const kinds = await calibrateFromDatabase(database.db, hashes);
-        logger.info({ kinds, floorMs: Math.round(hashes.floorMs) }, "equal-timing floor calibrated from the stored hashes");
+        const kinds = await calibrateFromDatabase(database.db, passwords);
+        logger.info({ kinds, floorMs: Math.round(passwords.floorMs) }, "equal-timing floor calibrated from the stored hashes");
       },
       logger,
       overrides.databaseBackoff,
@@ -98,26 +93,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
     // The use cases behind both doors: the GraphQL mutations and POST /token.
     const auth: LoginDeps = { users, passwords, tokens, refreshTokens, limiter, clock, logger, refreshTokenExpireDays: config.refreshTokenExpireDays };
-    const schema = await buildAppSchema(
-      new Map<Function, object>([
-        [UserResolver, new UserResolver()],
-        [ItemResolver, new ItemResolver()],
-        [AuthResolver, new AuthResolver(auth)],
-      ]),
-    );
+    const schema = await buildAppSchema(appResolvers({ auth }));
     const http = await createHttpServer({
       config,
       logger,
       contextDeps: { tokens, users },
       auth,
       jwks: keys.jwks,
-      ping: async () => {
-        if (!startup.isReady()) throw new Error("database start-up has not finished");
-        await database.ping();
-      },
+      ping: () => database.ping(),
       databaseReady: () => startup.isReady(),
       limits: httpLimits(overrides.httpLimits),
-      createApollo: (drain) => createApollo({ schema, config, logger, plugins: [drain, readinessPlugin(() => startup.isReady())] }),
+      createApollo: (plugins) => createApollo({ schema, config, logger, plugins }),
     });
     startup.start();
     return {
@@ -126,7 +112,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       http,
       database,
       users,
-      passwords: hashes,
+      passwords,
       tokens,
       databaseReady: startup.whenReady,
       refreshTokens,
@@ -143,10 +129,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       close: async () => {
         // Waiting logins first: they are answered 503 (Connection: close) at once, instead of
         // holding the server open for as long as the queue takes; running hashes finish.
-        hashes.stopAccepting();
+        passwords.stopAccepting();
         await http.fastify.close();
         await startup.stop();
-        await hashes.close();
+        await passwords.close();
         await database.close();
       },
     };

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     // Keys are checked (and a development key made) once, before any worker starts: a bad key
     // folder stops the primary with one line, not every worker in a restart loop.
     try {
-      loadSigningKeys(config, logger);
+      await loadSigningKeys(config, logger);
     } catch (error) {
       exitOnConfigError(error);
     }

@@ -238,7 +238,7 @@ export interface TestApp {
   /** Creates a user with a unique name through the real store and password service. */
   createUser(options?: TestUserOptions): Promise<TestUser>;
   /** A real access token for `userId`, from the app's own token service (no login needed). */
-  tokenFor(userId: string, scopes?: readonly string[]): string;
+  tokenFor(userId: string, scopes?: readonly string[]): Promise<string>;
   /** Runs an operation through Apollo (schema, @Authorized, formatError), without HTTP. */
   execute<T = any>(query: string, variables?: Record<string, unknown>, credentials?: { token?: string; authorization?: string }): Promise<ExecutedOperation<T>>;
   close(): Promise<void>;
@@ -263,7 +263,7 @@ export async function createTestApp(options: { env?: Record<string, string>; clo
     app,
     context,
     createUser: (o) => createTestUser(app, o),
-    tokenFor: (userId, scopes = ["me", "items"]) => app.tokens.issueAccessToken(userId, scopes).accessToken,
+    tokenFor: async (userId, scopes = ["me", "items"]) => (await app.tokens.issueAccessToken(userId, scopes)).accessToken,
     execute: async (query, variables, credentials) => {
       const response = await app.http.apollo.executeOperation({ query, variables }, { contextValue: context(credentials) });
       if (response.body.kind !== "single") throw new Error("expected a single result");

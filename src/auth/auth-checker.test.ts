@@ -1,6 +1,6 @@
 /** authChecker: every listed scope, then an active user unless the field allows inactive ones. */
 import { type GraphQLResolveInfo, type GraphQLSchema } from "graphql";
-import { buildAppSchema } from "../graphql/schema";
+import { appResolvers, buildAppSchema, schemaOnlyDeps } from "../graphql/schema";
 import { type User } from "../users/user.entity";
 import { authChecker } from "./auth-checker";
 import { contextForViewer } from "./context";
@@ -11,7 +11,7 @@ const disabled: User = { ...active, disabled: true };
 describe("authChecker", () => {
   let schema: GraphQLSchema;
   beforeAll(async () => {
-    schema = await buildAppSchema();
+    schema = await buildAppSchema(appResolvers(schemaOnlyDeps()));
   });
 
   /** What type-graphql hands the checker for a root field of the real schema. */

@@ -73,7 +73,7 @@ export function buildContext(request: RequestCredentials, deps: ContextDeps): Co
 async function resolveViewer(bearer: Bearer, deps: ContextDeps): Promise<Viewer> {
   if (bearer.kind === "none") throw new NotAuthenticated();
   if (bearer.kind === "malformed") throw new InvalidToken("malformed Authorization header");
-  const claims = deps.tokens.verifyAccessToken(bearer.token);
+  const claims = await deps.tokens.verifyAccessToken(bearer.token);
   // One query: the user and its token version, which revokes tokens issued before the last
   // logout everywhere or password change.
   const subject = await deps.users.findTokenSubject(claims.sub);

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { calculateJwkThumbprint } from "jose";
 import { jwkThumbprint, keyFitsAlgorithm, publicJwk } from "./jwk";
 
@@ -11,9 +11,16 @@ const PAIRS = {
 describe.each(Object.keys(PAIRS) as Array<keyof typeof PAIRS>)("JWK helpers with %s", (algorithm) => {
   const { publicKey, privateKey } = PAIRS[algorithm]();
 
-  it("computes the RFC 7638 thumbprint that jose computes", async () => {
+  it("computes the RFC 7638 thumbprint that jose computes from the whole JWK", async () => {
     const expected = await calculateJwkThumbprint(publicKey.export({ format: "jwk" }) as never, "sha256");
-    expect(jwkThumbprint(publicKey)).toBe(expected);
+    expect(await jwkThumbprint(publicKey)).toBe(expected);
+  });
+
+  it("keeps the kids of existing keys: SHA-256 of the canonical JSON of the required members (RFC 7638 section 3)", async () => {
+    const exported = publicKey.export({ format: "jwk" }) as Record<string, string>;
+    const required = { RSA: ["e", "kty", "n"], EC: ["crv", "kty", "x", "y"], OKP: ["crv", "kty", "x"] }[exported.kty!]!;
+    const canonical = JSON.stringify(Object.fromEntries(required.map((name) => [name, exported[name]])));
+    expect(await jwkThumbprint(publicKey)).toBe(createHash("sha256").update(canonical).digest("base64url"));
   });
 
   it("copies public members only, even from a private key", () => {

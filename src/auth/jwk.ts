@@ -1,5 +1,6 @@
 /** JSON Web Keys for our asymmetric algorithms: which key fits which alg, public JWKs and RFC 7638 thumbprints. */
-import { createHash, type JsonWebKey, type KeyObject } from "node:crypto";
+import { type JsonWebKey, type KeyObject } from "node:crypto";
+import { calculateJwkThumbprint } from "jose";
 import { type JwtAlgorithm } from "../config";
 
 export type AsymmetricAlgorithm = Exclude<JwtAlgorithm, "HS256">;
@@ -23,7 +24,7 @@ export function keyFitsAlgorithm(key: KeyObject, algorithm: AsymmetricAlgorithm)
   }
 }
 
-/** The members RFC 7638 section 3.2 hashes, per key type, in the lexicographic order it requires. */
+/** The members RFC 7638 section 3.2 lists per key type: the public ones, and all a thumbprint hashes. */
 const THUMBPRINT_MEMBERS: Record<string, readonly string[]> = {
   RSA: ["e", "kty", "n"],
   EC: ["crv", "kty", "x", "y"],
@@ -42,8 +43,8 @@ export function publicJwk(publicKey: KeyObject): Record<string, string> {
 }
 
 /** The RFC 7638 thumbprint of a public key (SHA-256, base64url): the `kid` of its tokens. */
-export function jwkThumbprint(publicKey: KeyObject): string {
+export function jwkThumbprint(publicKey: KeyObject): Promise<string> {
   const jwk = publicJwk(publicKey);
-  // publicJwk already holds exactly the required members in order: its JSON is the canonical form.
-  return createHash("sha256").update(JSON.stringify(jwk)).digest("base64url");
+  // jose hashes only the members RFC 7638 requires, in the order it requires.
+  return calculateJwkThumbprint({ ...jwk, kty: String(jwk.kty) }, "sha256");
 }

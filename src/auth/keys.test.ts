@@ -28,9 +28,9 @@ describe("loadSigningKeys", () => {
 
   const developmentConfig = () => loadConfig({ NODE_ENV: "development", DATABASE_URL: `sqlite:${join(dir, "app.db")}` });
 
-  it("makes a development key once, beside the database, with mode 0600, and warns without printing it", () => {
+  it("makes a development key once, beside the database, with mode 0600, and warns without printing it", async () => {
     const log = capture();
-    const first = loadSigningKeys(developmentConfig(), log.logger);
+    const first = await loadSigningKeys(developmentConfig(), log.logger);
     const file = join(dir, DEV_SECRET_FILE);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const kept = readFileSync(file, "utf8").trim();
@@ -39,19 +39,19 @@ describe("loadSigningKeys", () => {
     expect(log.text()).toMatch(/"level":40.*SECRET_KEY is not set/);
     expect(log.text()).not.toContain(kept);
 
-    const second = loadSigningKeys(developmentConfig(), capture().logger);
+    const second = await loadSigningKeys(developmentConfig(), capture().logger);
     expect(second.signing.key.export().equals(first.signing.key.export())).toBe(true);
   });
 
-  it("replaces a kept key shorter than 32 bytes", () => {
+  it("replaces a kept key shorter than 32 bytes", async () => {
     writeFileSync(join(dir, DEV_SECRET_FILE), "short\n");
-    const keys = loadSigningKeys(developmentConfig(), capture().logger);
+    const keys = await loadSigningKeys(developmentConfig(), capture().logger);
     expect(keys.signing.key.export().length).toBe(64);
   });
 
-  it("uses SECRET_KEY as given and writes no file", () => {
+  it("uses SECRET_KEY as given and writes no file", async () => {
     const secret = "s".repeat(40);
-    const keys = loadSigningKeys(loadConfig({ NODE_ENV: "production", SECRET_KEY: secret, DATABASE_URL: `sqlite:${join(dir, "app.db")}` }), capture().logger);
+    const keys = await loadSigningKeys(loadConfig({ NODE_ENV: "production", SECRET_KEY: secret, DATABASE_URL: `sqlite:${join(dir, "app.db")}` }), capture().logger);
     expect(keys.signing.key.export().toString("utf8")).toBe(secret);
     expect(() => statSync(join(dir, DEV_SECRET_FILE))).toThrow();
     expect(keys.jwks).toEqual({ keys: [] });
@@ -77,10 +77,10 @@ function setup() {
 }
 
 describe("generateSigningKey", () => {
-  it("writes one PKCS #8 file with mode 0600 and returns its thumbprint kid", () => {
+  it("writes one PKCS #8 file with mode 0600 and returns its thumbprint kid", async () => {
     const t = setup();
     try {
-      const made = generateSigningKey(join(t.dir, "new"), "ES256");
+      const made = await generateSigningKey(join(t.dir, "new"), "ES256");
       expect(statSync(made.file).mode & 0o777).toBe(0o600);
       expect(readFileSync(made.file, "utf8")).toMatch(/^-----BEGIN PRIVATE KEY-----/);
       expect(made.kid).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -92,13 +92,13 @@ describe("generateSigningKey", () => {
 });
 
 describe("loadSigningKeys with a key folder", () => {
-  it("signs with the newest key, verifies with all, and skips keys of another algorithm", () => {
+  it("signs with the newest key, verifies with all, and skips keys of another algorithm", async () => {
     const t = setup();
     try {
-      const old = generateSigningKey(t.dir, "EdDSA", Date.UTC(2025, 0, 1));
-      const newest = generateSigningKey(t.dir, "EdDSA", Date.UTC(2026, 0, 1));
-      const other = generateSigningKey(t.dir, "ES256", Date.UTC(2027, 0, 1));
-      const keys = loadSigningKeys(t.config({ JWT_ALGORITHM: "EdDSA" }), t.logger);
+      const old = await generateSigningKey(t.dir, "EdDSA", Date.UTC(2025, 0, 1));
+      const newest = await generateSigningKey(t.dir, "EdDSA", Date.UTC(2026, 0, 1));
+      const other = await generateSigningKey(t.dir, "ES256", Date.UTC(2027, 0, 1));
+      const keys = await loadSigningKeys(t.config({ JWT_ALGORITHM: "EdDSA" }), t.logger);
       expect(keys.signing.kid).toBe(newest.kid);
       expect(keys.verificationKey(old.kid)).toBeDefined();
       expect(keys.verificationKey(other.kid)).toBeUndefined();
@@ -110,13 +110,13 @@ describe("loadSigningKeys with a key folder", () => {
     }
   });
 
-  it("a public-key file verifies the tokens of a retired key but never signs", () => {
+  it("a public-key file verifies the tokens of a retired key but never signs", async () => {
     const t = setup();
     try {
       const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
       writeFileSync(join(t.dir, "99-retired.pem"), publicKey.export({ type: "spki", format: "pem" }));
-      const current = generateSigningKey(t.dir, "ES256");
-      const keys = loadSigningKeys(t.config({ JWT_ALGORITHM: "ES256" }), t.logger);
+      const current = await generateSigningKey(t.dir, "ES256");
+      const keys = await loadSigningKeys(t.config({ JWT_ALGORITHM: "ES256" }), t.logger);
       expect(keys.signing.kid).toBe(current.kid);
       expect(keys.jwks.keys).toHaveLength(2);
     } finally {
@@ -124,11 +124,11 @@ describe("loadSigningKeys with a key folder", () => {
     }
   });
 
-  it("outside production makes a key when the folder has none; production refuses, naming JWT_KEYS_DIR", () => {
+  it("outside production makes a key when the folder has none; production refuses, naming JWT_KEYS_DIR", async () => {
     const t = setup();
     try {
-      expect(() => loadSigningKeys(t.config({ NODE_ENV: "production", JWT_ALGORITHM: "RS256" }), t.logger)).toThrow(/^Invalid configuration: JWT_KEYS_DIR/);
-      const keys = loadSigningKeys(t.config({ JWT_ALGORITHM: "RS256" }), t.logger);
+      await expect(loadSigningKeys(t.config({ NODE_ENV: "production", JWT_ALGORITHM: "RS256" }), t.logger)).rejects.toThrow(/^Invalid configuration: JWT_KEYS_DIR/);
+      const keys = await loadSigningKeys(t.config({ JWT_ALGORITHM: "RS256" }), t.logger);
       expect(keys.signing.kid).toBeDefined();
       expect(createPublicKey(keys.signing.key).asymmetricKeyType).toBe("rsa");
     } finally {
@@ -136,20 +136,20 @@ describe("loadSigningKeys with a key folder", () => {
     }
   });
 
-  it("refuses a file that is not a PEM key, naming JWT_KEYS_DIR", () => {
+  it("refuses a file that is not a PEM key, naming JWT_KEYS_DIR", async () => {
     const t = setup();
     try {
       writeFileSync(join(t.dir, "broken.pem"), "-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n");
-      expect(() => loadSigningKeys(t.config({ JWT_ALGORITHM: "ES256" }), t.logger)).toThrow(/^Invalid configuration: JWT_KEYS_DIR .*broken\.pem/);
+      await expect(loadSigningKeys(t.config({ JWT_ALGORITHM: "ES256" }), t.logger)).rejects.toThrow(/^Invalid configuration: JWT_KEYS_DIR .*broken\.pem/);
     } finally {
       t.cleanup();
     }
   });
 
-  it("HS256: no published key, and a token naming any kid finds no key", () => {
+  it("HS256: no published key, and a token naming any kid finds no key", async () => {
     const t = setup();
     try {
-      const keys = loadSigningKeys(t.config({ JWT_ALGORITHM: "HS256" }), t.logger);
+      const keys = await loadSigningKeys(t.config({ JWT_ALGORITHM: "HS256" }), t.logger);
       expect(keys.jwks).toEqual({ keys: [] });
       expect(keys.verificationKey(undefined)).toBeDefined();
       expect(keys.verificationKey("../../../dev/null")).toBeUndefined();

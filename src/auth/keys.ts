@@ -3,6 +3,7 @@ import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, 
 import { join } from "node:path";
 import { createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
 import { ConfigError, type Config, type JwtAlgorithm } from "../config";
+import { invariant } from "../errors";
 import { type Logger } from "../log";
 import { jwkThumbprint, keyFitsAlgorithm, publicJwk, type AsymmetricAlgorithm } from "./jwk";
 
@@ -30,26 +31,28 @@ const MAX_KID_LENGTH = 128;
  * Outside production an empty folder gets a new key; production refuses to start.
  * @throws ConfigError naming JWT_KEYS_DIR when production has no key, or a file is not a PEM key.
  */
-export function loadSigningKeys(config: Config, logger: Logger): SigningKeys {
+export async function loadSigningKeys(config: Config, logger: Logger): Promise<SigningKeys> {
   if (config.jwtAlgorithm === "HS256") return loadSecret(config, logger);
   const algorithm = config.jwtAlgorithm;
   const dir = config.jwtKeysDir;
-  let keys = readKeyFolder(dir, algorithm, logger);
+  let keys = await readKeyFolder(dir, algorithm, logger);
   if (!keys.some((k) => k.privateKey)) {
     if (config.nodeEnv === "production") {
       throw new ConfigError("JWT_KEYS_DIR", `(${dir}) holds no ${algorithm} private key; make one with \`npx graphql-auth keys generate --alg ${algorithm}\``);
     }
-    const made = generateSigningKey(dir, algorithm);
+    const made = await generateSigningKey(dir, algorithm);
     logger.warn({ file: made.file, kid: made.kid }, `JWT_KEYS_DIR held no ${algorithm} key: made one (development and test only)`);
-    keys = readKeyFolder(dir, algorithm, logger);
+    keys = await readKeyFolder(dir, algorithm, logger);
   }
-  const signer = keys.filter((k) => k.privateKey).at(-1)!;
+  const signer = keys.filter((k) => k.privateKey).at(-1);
+  // The folder was checked for a private key above, or one was just written into it.
+  invariant(signer?.privateKey, "a key folder with a private key");
   const byKid = new Map(keys.map((k) => [k.kid, k.publicKey]));
   const jwks = keys.map((k) => Object.freeze({ ...publicJwk(k.publicKey), kid: k.kid, alg: algorithm, use: "sig" }));
   logger.info({ algorithm, kid: signer.kid, verificationKeys: keys.length }, "signing keys loaded");
   return {
     algorithm,
-    signing: { key: signer.privateKey!, kid: signer.kid },
+    signing: { key: signer.privateKey, kid: signer.kid },
     // A plain map lookup: a kid never names a file or reaches a query, whatever it holds.
     verificationKey: (kid) => (kid !== undefined && kid.length <= MAX_KID_LENGTH ? byKid.get(kid) : undefined),
     jwks: Object.freeze({ keys: Object.freeze(jwks) }),
@@ -67,9 +70,9 @@ export interface GeneratedKey {
  * 0600, named by UTC time so that it sorts last and signs from the next start.
  * @returns its `kid` (RFC 7638 thumbprint) and file.
  */
-export function generateSigningKey(dir: string, algorithm: AsymmetricAlgorithm, nowMs = Date.now()): GeneratedKey {
+export async function generateSigningKey(dir: string, algorithm: AsymmetricAlgorithm, nowMs = Date.now()): Promise<GeneratedKey> {
   const { privateKey, publicKey } = generateKeyPair(algorithm);
-  const kid = jwkThumbprint(publicKey);
+  const kid = await jwkThumbprint(publicKey);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stamp = new Date(nowMs).toISOString().replace(/[-:.]/g, "");
   const file = join(dir, `${stamp}-${algorithm.toLowerCase()}-${kid.slice(0, 8)}.pem`);
@@ -99,7 +102,7 @@ interface LoadedKey {
 }
 
 /** Every key of `dir` that fits `algorithm`, in file-name order; others are skipped with a warning. */
-function readKeyFolder(dir: string, algorithm: AsymmetricAlgorithm, logger: Logger): LoadedKey[] {
+async function readKeyFolder(dir: string, algorithm: AsymmetricAlgorithm, logger: Logger): Promise<LoadedKey[]> {
   if (!existsSync(dir)) return [];
   const names = readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isFile() && entry.name.endsWith(".pem"))
@@ -110,7 +113,7 @@ function readKeyFolder(dir: string, algorithm: AsymmetricAlgorithm, logger: Logg
     const file = join(dir, name);
     const stat = statSync(file);
     if (stat.size > MAX_KEY_FILE_BYTES) throw new ConfigError("JWT_KEYS_DIR", `file ${name} is too large to be a PEM key`);
-    const key = parseKeyFile(file, name);
+    const key = await parseKeyFile(file, name);
     if (!keyFitsAlgorithm(key.publicKey, algorithm)) {
       logger.warn({ file }, `key file ignored: not a ${algorithm} key`);
       continue;
@@ -125,16 +128,16 @@ function readKeyFolder(dir: string, algorithm: AsymmetricAlgorithm, logger: Logg
   return [...loaded.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 
-function parseKeyFile(file: string, name: string): LoadedKey {
+async function parseKeyFile(file: string, name: string): Promise<LoadedKey> {
   const pem = readFileSync(file, "utf8");
   try {
     if (pem.includes("PRIVATE KEY-----")) {
       const privateKey = createPrivateKey(pem);
       const publicKey = createPublicKey(privateKey);
-      return { file, kid: jwkThumbprint(publicKey), publicKey, privateKey };
+      return { file, kid: await jwkThumbprint(publicKey), publicKey, privateKey };
     }
     const publicKey = createPublicKey(pem);
-    return { file, kid: jwkThumbprint(publicKey), publicKey };
+    return { file, kid: await jwkThumbprint(publicKey), publicKey };
   } catch (error) {
     throw new ConfigError("JWT_KEYS_DIR", `file ${name} is not a readable unencrypted PEM key (${error instanceof Error ? error.message : "unreadable"})`);
   }

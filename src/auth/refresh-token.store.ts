@@ -131,11 +131,6 @@ export class RefreshTokenStore {
     return Number(result.numUpdatedRows);
   }
 
-  /** Revokes every refresh token of a user. @returns how many were live. */
-  revokeAllOfUser(userId: string, nowMs: number): Promise<number> {
-    return revokeRefreshTokensOfUser(this.db, userId, nowMs);
-  }
-
   /**
    * Deletes up to `limit` rows of families whose absolute expiry has passed. Bounded, so it can run
    * on the request path (at login) and the table never needs a scheduled job.

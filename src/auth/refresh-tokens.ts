@@ -48,7 +48,7 @@ export async function startSession(deps: SessionDeps, userId: string, scopes: re
   await deps.refreshTokens.pruneExpired(now, PRUNE_BATCH).catch((error: unknown) => {
     deps.logger.warn({ err: error }, "pruning expired refresh tokens failed");
   });
-  const access = deps.tokens.issueAccessToken(userId, scopes, { tokenVersion, notAfter: Math.floor(familyExpiresAt / 1000) });
+  const access = await deps.tokens.issueAccessToken(userId, scopes, { tokenVersion, notAfter: Math.floor(familyExpiresAt / 1000) });
   return { ...access, refreshToken: token };
 }
 
@@ -97,7 +97,7 @@ export async function refresh(deps: SessionDeps, presented: string, requestedSco
     await revokeForReuse(deps, record, now);
     throw new InvalidRefreshToken("reused");
   }
-  const access = deps.tokens.issueAccessToken(record.userId, granted, {
+  const access = await deps.tokens.issueAccessToken(record.userId, granted, {
     tokenVersion: subject.tokenVersion,
     notAfter: Math.floor(record.familyExpiresAt / 1000),
   });
@@ -122,11 +122,6 @@ export async function logout(deps: SessionDeps, presented: string, everywhere: b
   if (!live) return false;
   if (everywhere) await deps.users.revokeAllTokens(record.userId);
   return true;
-}
-
-/** Revokes every refresh token of a user (its access tokens live on until they expire). @returns how many were live. */
-export function revokeAllRefreshTokens(deps: Pick<SessionDeps, "refreshTokens" | "clock">, userId: string): Promise<number> {
-  return deps.refreshTokens.revokeAllOfUser(userId, deps.clock.now());
 }
 
 /** Anything but the exact shape we issue is refused without a query: an access JWT, '', 1 MB, SQL. */

@@ -20,9 +20,9 @@ function movingClock(startSeconds: number) {
 }
 
 /** The reason verifyAccessToken gives (kept in `cause`, never sent), or "accepted". */
-function refusal(service: TokenService, token: string): string {
+async function refusal(service: TokenService, token: string): Promise<string> {
   try {
-    service.verifyAccessToken(token);
+    await service.verifyAccessToken(token);
     return "accepted";
   } catch (error) {
     expect(error).toBeInstanceOf(InvalidToken);
@@ -42,8 +42,8 @@ describe("TokenService", () => {
     service = new TokenService(hsKeys(SECRET), SETTINGS, clock);
   });
 
-  it("issues an RFC 9068-shaped token: typ at+jwt, HS256, every claim", () => {
-    const issued = service.issueAccessToken(USER_ID, ["me", "items"]);
+  it("issues an RFC 9068-shaped token: typ at+jwt, HS256, every claim", async () => {
+    const issued = await service.issueAccessToken(USER_ID, ["me", "items"]);
     const { header, payload } = decode(issued.accessToken);
     expect(header).toEqual({ alg: "HS256", typ: "at+jwt" });
     expect(payload).toEqual({
@@ -56,64 +56,64 @@ describe("TokenService", () => {
       scope: "me items",
     });
     expect(issued).toMatchObject({ expiresIn: 1800, scope: "me items" });
-    expect(service.issueAccessToken(USER_ID, []).claims.jti).not.toBe(issued.claims.jti);
+    expect((await service.issueAccessToken(USER_ID, [])).claims.jti).not.toBe(issued.claims.jti);
   });
 
-  it("verifies its own tokens back to their claims", () => {
-    const issued = service.issueAccessToken(USER_ID, ["me"]);
-    expect(service.verifyAccessToken(issued.accessToken)).toEqual({ sub: USER_ID, scopes: ["me"], iat: start, exp: start + 1800, jti: issued.claims.jti });
+  it("verifies its own tokens back to their claims", async () => {
+    const issued = await service.issueAccessToken(USER_ID, ["me"]);
+    expect(await service.verifyAccessToken(issued.accessToken)).toEqual({ sub: USER_ID, scopes: ["me"], iat: start, exp: start + 1800, jti: issued.claims.jti });
   });
 
-  it("issues tokens any standard library verifies with the key alone (as PyJWT's jwt.decode would)", () => {
-    const { accessToken } = service.issueAccessToken(USER_ID, ["me", "items"]);
+  it("issues tokens any standard library verifies with the key alone (as PyJWT's jwt.decode would)", async () => {
+    const { accessToken } = await service.issueAccessToken(USER_ID, ["me", "items"]);
     const payload = jwt.verify(accessToken, SECRET, { algorithms: ["HS256"], audience: "graphql-api", issuer: "graphql-auth-server", clockTimestamp: start });
     expect(payload).toMatchObject({ sub: USER_ID, scope: "me items" });
   });
 
-  it("allows exactly 5 s of clock skew past exp", () => {
-    const { accessToken } = service.issueAccessToken(USER_ID, ["me"]);
+  it("allows exactly 5 s of clock skew past exp", async () => {
+    const { accessToken } = await service.issueAccessToken(USER_ID, ["me"]);
     clock.advanceSeconds(1800 + 4);
-    expect(refusal(service, accessToken)).toBe("accepted");
+    expect(await refusal(service, accessToken)).toBe("accepted");
     clock.advanceSeconds(1);
-    expect(refusal(service, accessToken)).toBe("jwt expired");
+    expect(await refusal(service, accessToken)).toBe("jwt expired");
   });
 
-  it("remembers a verified token, but never takes another string for it", () => {
-    const { accessToken } = service.issueAccessToken(USER_ID, ["me"]);
-    expect(refusal(service, accessToken)).toBe("accepted");
-    expect(refusal(service, accessToken)).toBe("accepted");
+  it("remembers a verified token, but never takes another string for it", async () => {
+    const { accessToken } = await service.issueAccessToken(USER_ID, ["me"]);
+    expect(await refusal(service, accessToken)).toBe("accepted");
+    expect(await refusal(service, accessToken)).toBe("accepted");
     const [header, payload, signature] = accessToken.split(".");
     const otherSignature = `${signature!.slice(0, -2)}${signature!.endsWith("AA") ? "BB" : "AA"}`;
-    expect(refusal(service, `${header}.${payload}.${otherSignature}`)).toBe("invalid signature");
+    expect(await refusal(service, `${header}.${payload}.${otherSignature}`)).toBe("invalid signature");
     // The same claims re-encoded with padding are another string, checked from scratch.
-    expect(refusal(service, `${accessToken}=`)).toBe("malformed");
+    expect(await refusal(service, `${accessToken}=`)).toBe("malformed");
   });
 
-  it("refuses a remembered token before its nbf, as a fresh one, with the clock moved back", () => {
+  it("refuses a remembered token before its nbf, as a fresh one, with the clock moved back", async () => {
     const token = jwt.sign({ iss: SETTINGS.issuer, aud: SETTINGS.audience, sub: USER_ID, scope: "me", jti: "j1", iat: start, exp: start + 600, nbf: start }, SECRET, {
       header: { alg: "HS256", typ: "at+jwt" },
     });
-    expect(refusal(service, token)).toBe("accepted");
+    expect(await refusal(service, token)).toBe("accepted");
     clock.advanceSeconds(-10);
-    expect(refusal(service, token)).toBe("jwt not active");
+    expect(await refusal(service, token)).toBe("jwt not active");
   });
 
-  it("refuses a token signed with another key, or for another issuer or audience", () => {
-    const { accessToken } = service.issueAccessToken(USER_ID, ["me"]);
-    expect(refusal(new TokenService(hsKeys(`${SECRET}-other`), SETTINGS, clock), accessToken)).toBe("invalid signature");
-    expect(refusal(new TokenService(hsKeys(SECRET), { ...SETTINGS, issuer: "someone-else" }, clock), accessToken)).toMatch(/jwt issuer invalid/);
-    expect(refusal(new TokenService(hsKeys(SECRET), { ...SETTINGS, audience: "another-api" }, clock), accessToken)).toMatch(/jwt audience invalid/);
+  it("refuses a token signed with another key, or for another issuer or audience", async () => {
+    const { accessToken } = await service.issueAccessToken(USER_ID, ["me"]);
+    expect(await refusal(new TokenService(hsKeys(`${SECRET}-other`), SETTINGS, clock), accessToken)).toBe("invalid signature");
+    expect(await refusal(new TokenService(hsKeys(SECRET), { ...SETTINGS, issuer: "someone-else" }, clock), accessToken)).toMatch(/jwt issuer invalid/);
+    expect(await refusal(new TokenService(hsKeys(SECRET), { ...SETTINGS, audience: "another-api" }, clock), accessToken)).toMatch(/jwt audience invalid/);
   });
 
-  it("refuses a token of another type before checking its signature", () => {
+  it("refuses a token of another type before checking its signature", async () => {
     const plain = jwt.sign({ sub: USER_ID, scope: "me", jti: "j", iss: SETTINGS.issuer, aud: SETTINGS.audience, iat: start, exp: start + 60 }, SECRET);
     expect(decode(plain).header.typ).toBe("JWT");
-    expect(refusal(service, plain)).toBe("typ");
+    expect(await refusal(service, plain)).toBe("typ");
   });
 
-  it("refuses a 100 kB token by its length, without parsing it", () => {
+  it("refuses a 100 kB token by its length, without parsing it", async () => {
     const huge = `${"a".repeat(50_000)}.${"b".repeat(50_000)}.c`;
-    expect(refusal(service, huge)).toBe("malformed");
+    expect(await refusal(service, huge)).toBe("malformed");
   });
 
   it.each([
@@ -121,7 +121,7 @@ describe("TokenService", () => {
     ["a header that is not JSON", "bm90IGpzb24.e30.sig", "header not JSON"],
     ["base64 padding", "eyJhbGciOiJIUzI1NiJ9.e30=.sig", "malformed"],
     ["whitespace inside", "eyJ0eXAiOiJhdCtqd3QifQ. e30.sig", "malformed"],
-  ])("refuses %s", (_label, token, reason) => {
-    expect(refusal(service, token)).toBe(reason);
+  ])("refuses %s", async (_label, token, reason) => {
+    expect(await refusal(service, token)).toBe(reason);
   });
 });

@@ -78,7 +78,7 @@ export class TokenService {
    * Signs a new access token for `userId` carrying exactly `scopes`. Without `options.tokenVersion`
    * the token has no `ver` and is judged like one minted elsewhere (auth/token-version.ts).
    */
-  issueAccessToken(userId: string, scopes: readonly string[], options: Partial<IssueOptions> = {}): IssuedAccessToken {
+  async issueAccessToken(userId: string, scopes: readonly string[], options: Partial<IssueOptions> = {}): Promise<IssuedAccessToken> {
     const iat = epochSeconds(this.clock);
     const lifetime = Math.max(1, Math.min(this.settings.lifetimeSeconds, (options.notAfter ?? Infinity) - iat));
     const claims: AccessClaims = {
@@ -101,11 +101,11 @@ export class TokenService {
       ...(claims.ver !== undefined ? { ver: claims.ver } : {}),
     };
     const { algorithm, signing } = this.keys;
-    const header = { alg: algorithm, typ: "at+jwt", ...(signing.kid ? { kid: signing.kid } : {}) };
+    const header = { typ: "at+jwt", ...(signing.kid ? { kid: signing.kid } : {}) };
     const accessToken =
       algorithm === "EdDSA"
-        ? signEdDSA(header, payload, signing.key)
-        : jwt.sign(payload, signing.key, { algorithm, header: header as jwt.JwtHeader });
+        ? await signEdDSA({ alg: algorithm, ...header }, payload, signing.key)
+        : jwt.sign(payload, signing.key, { algorithm, header: { alg: algorithm, ...header } });
     return { accessToken, expiresIn: lifetime, scope, claims };
   }
 
@@ -115,7 +115,7 @@ export class TokenService {
    * claim RFC 9068 requires. The same checks run whatever the algorithm.
    * @throws InvalidToken, with the reason in `cause` (never sent to the client).
    */
-  verifyAccessToken(token: string): AccessClaims {
+  async verifyAccessToken(token: string): Promise<AccessClaims> {
     // The length first: an oversized header is refused before it is even looked up.
     if (token.length > MAX_TOKEN_LENGTH) throw new InvalidToken("malformed");
     const now = epochSeconds(this.clock);
@@ -130,7 +130,7 @@ export class TokenService {
     // A map lookup made at start: whatever the kid holds, it opens no file and reaches no query.
     const key = this.keys.verificationKey(header.kid);
     if (!key) throw new InvalidToken("unknown kid");
-    const payload = this.keys.algorithm === "EdDSA" ? verifyEdDSA(token, key) : this.verifyWithJsonwebtoken(token, key, now);
+    const payload = this.keys.algorithm === "EdDSA" ? await verifyEdDSA(token, key) : this.verifyWithJsonwebtoken(token, key, now);
     checkRegisteredClaims(payload, this.settings, now);
     const claims = checkClaims(payload, now);
     this.verified.set(token, { claims, notBefore: typeof payload.nbf === "number" ? payload.nbf : undefined });

@@ -18,10 +18,10 @@ export function registerKeysCommand(program: Command, runtime: CliRuntime): void
     .command("generate")
     .description("write a new key pair into JWT_KEYS_DIR (mode 0600) and print its kid; it signs from the next start")
     .addOption(new Option("--alg <algorithm>", "signing algorithm (default: JWT_ALGORITHM when asymmetric, else ES256)").choices(ALGORITHMS))
-    .action((options: { alg?: AsymmetricAlgorithm }) => {
+    .action(async (options: { alg?: AsymmetricAlgorithm }) => {
       const config = runtime.config();
       const algorithm = options.alg ?? (config.jwtAlgorithm === "HS256" ? "ES256" : config.jwtAlgorithm);
-      const made = generateSigningKey(config.jwtKeysDir, algorithm);
+      const made = await generateSigningKey(config.jwtKeysDir, algorithm);
       runtime.print(made.kid);
       const hint =
         config.jwtAlgorithm === algorithm

@@ -1,5 +1,6 @@
 /** The CLI's runtime: standard streams, and config, database and password pool opened on first use. */
 import { PasswordService } from "../auth/passwords";
+import { systemClock, type Clock } from "../clock";
 import { loadConfig, readEnvironment, type Config } from "../config";
 import { createDb, type DatabaseHandle } from "../db/database";
 import { migrateToLatest } from "../db/migrate";
@@ -32,6 +33,8 @@ export class CliRuntime {
   constructor(
     readonly io: CliIO,
     private readonly environment: () => Record<string, string | undefined> = readEnvironment,
+    /** The time the stores write (created_at, updated_at); tests pass a fixed one. */
+    readonly clock: Clock = systemClock,
   ) {}
 
   /**
@@ -59,7 +62,7 @@ export class CliRuntime {
   }
 
   async users(): Promise<UserStore> {
-    return new UserStore((await this.database()).db);
+    return new UserStore((await this.database()).db, this.clock);
   }
 
   /**

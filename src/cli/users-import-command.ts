@@ -16,7 +16,7 @@ export const registerUsersImportCommand: RegisterCommand = (program: Command, ru
     .option("--update", "give existing usernames the fields their line states (a password hash written here since is kept)")
     .action(async (file: string, options: { update?: boolean }) => {
       const database = await runtime.database();
-      const store = new UserImportStore(database.db, DEFAULT_SCOPES.split(" "));
+      const store = new UserImportStore(database.db, DEFAULT_SCOPES.split(" "), runtime.clock);
       const bar = progressBar(runtime);
       let result;
       try {

@@ -178,4 +178,3 @@ function openSqliteReader(path: string): SqliteDatabase.Database {
   return reader;
 }
 
-export type { Generated };

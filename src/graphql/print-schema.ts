@@ -1,11 +1,11 @@
 /** Prints the served schema as SDL: `npm run schema` writes it to schema.graphql. */
 import "reflect-metadata";
 import { printSchema } from "graphql";
-import { buildAppSchema } from "./schema";
+import { appResolvers, buildAppSchema, schemaOnlyDeps } from "./schema";
 
 /** The SDL exactly as schema.graphql holds it (with its final newline). */
 export async function printAppSchema(): Promise<string> {
-  return `${printSchema(await buildAppSchema())}\n`;
+  return `${printSchema(await buildAppSchema(appResolvers(schemaOnlyDeps())))}\n`;
 }
 
 if (require.main === module) {

@@ -1,28 +1,55 @@
-/** The GraphQL schema, built once per app from the resolver classes and their instances. */
+/** The GraphQL schema, built once per app from the resolver instances; their classes are derived from them. */
 import { type GraphQLSchema } from "graphql";
-import { buildSchema, type ResolverData } from "type-graphql";
+import { buildSchema, type NonEmptyArray, type ResolverData } from "type-graphql";
 import { authChecker } from "../auth/auth-checker";
-import { AuthResolver } from "../auth/auth.resolver";
+import { AuthResolver, type AuthResolverDeps } from "../auth/auth.resolver";
+import { invariant } from "../errors";
 import { ItemResolver } from "../items/item.resolver";
 import { UserResolver } from "../users/user.resolver";
 
-export const RESOLVER_CLASSES = [UserResolver, ItemResolver, AuthResolver] as const;
-
-/** Resolver instances keyed by class; type-graphql asks this map instead of a DI framework. */
-export type ResolverInstances = ReadonlyMap<Function, object>;
+/** What the resolvers are built from. */
+export interface ResolverDeps {
+  readonly auth: AuthResolverDeps;
+}
 
 /**
- * Builds the schema. With no instances it still prints (`npm run schema`); resolving then fails.
+ * Every resolver of the schema, one instance each. The one list: a new resolver class is one
+ * instance added here, and the schema, the server and `npm run schema` all take it from here.
  */
-export function buildAppSchema(instances: ResolverInstances = new Map()): Promise<GraphQLSchema> {
+export function appResolvers(deps: ResolverDeps): readonly object[] {
+  return [new UserResolver(), new ItemResolver(), new AuthResolver(deps.auth)];
+}
+
+/**
+ * Dependencies for a schema that is only printed or inspected (`npm run schema`, tests of its
+ * shape): resolving a field with them fails loudly instead of running against nothing.
+ */
+export function schemaOnlyDeps(): ResolverDeps {
+  const absent = new Proxy({} as AuthResolverDeps, {
+    get: (_target, name) => {
+      throw new Error(`This schema was built to be printed: it resolves nothing (asked for ${String(name)})`);
+    },
+  });
+  return { auth: absent };
+}
+
+/**
+ * Builds the schema from resolver instances: type-graphql reads the decorators of their classes
+ * and asks `container.get` for the instance of a class (a map, no DI framework).
+ */
+export async function buildAppSchema(resolvers: readonly object[]): Promise<GraphQLSchema> {
+  const byClass = new Map<Function, object>(resolvers.map((instance) => [instance.constructor, instance]));
+  invariant(byClass.size === resolvers.length, "one instance per resolver class");
+  const classes = [...byClass.keys()];
+  invariant(classes.length > 0, "at least one resolver");
   return buildSchema({
-    resolvers: RESOLVER_CLASSES,
+    resolvers: classes as NonEmptyArray<Function>,
     authChecker,
     validate: false,
     container: {
       get: (someClass: Function, _data: ResolverData<object>) => {
-        const instance = instances.get(someClass);
-        if (!instance) throw new Error(`No instance registered for resolver ${someClass.name}`);
+        const instance = byClass.get(someClass);
+        invariant(instance, `an instance registered for resolver ${someClass.name}`);
         return instance;
       },
     },

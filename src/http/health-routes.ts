@@ -1,11 +1,12 @@
 /** Liveness and readiness probes. */
 import { type FastifyInstance } from "fastify";
 
-/** `/healthz`: the process answers. `/readyz`: the database answers too, else 503. */
-export function registerHealthRoutes(app: FastifyInstance, ping: () => Promise<void>): void {
+/** `/healthz`: the process answers. `/readyz`: database start-up has finished and the database answers, else 503. */
+export function registerHealthRoutes(app: FastifyInstance, ping: () => Promise<void>, databaseReady: () => boolean): void {
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (request, reply) => {
     try {
+      if (!databaseReady()) throw new Error("database start-up has not finished");
       await ping();
       return { status: "ok" };
     } catch (error) {

@@ -2,11 +2,12 @@
 import { randomUUID } from "node:crypto";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
-import { type ApolloServer } from "@apollo/server";
+import { type ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { buildContext, type Context, type ContextDeps } from "../auth/context";
 import { type LoginDeps } from "../auth/login";
 import { type SigningKeys } from "../auth/keys";
 import { type Config } from "../config";
+import { readinessPlugin } from "../graphql/readiness-plugin";
 import { type Logger } from "../log";
 import { bodyText } from "./body-text";
 import { registerCors } from "./cors";
@@ -25,10 +26,15 @@ export interface HttpServerOptions {
   /** The use cases behind POST /token, the same the GraphQL mutations call. */
   readonly auth: LoginDeps;
   readonly jwks: SigningKeys["jwks"];
+  /** Resolves when the database answers a trivial query. */
   readonly ping: () => Promise<void>;
-  /** Whether database start-up (migrations) has finished; until then POST /token answers 503. */
+  /**
+   * Whether database start-up (migrations) has finished; until then /readyz, POST /token and
+   * every GraphQL operation answer 503. The one readiness signal: the server hands it to each.
+   */
   readonly databaseReady: () => boolean;
-  readonly createApollo: (drain: ReturnType<typeof fastifyApolloDrainPlugin>) => ApolloServer<Context>;
+  /** Builds Apollo with the plugins the server supplies (the drain, the readiness gate). */
+  readonly createApollo: (plugins: ApolloServerPlugin<Context>[]) => ApolloServer<Context>;
   /** Body size, timeouts and connection cap; HTTP_LIMITS unless a test shortens them. */
   readonly limits?: HttpLimits;
 }
@@ -108,12 +114,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 
   // Before the routes it covers, so its preflight hook is in place for each of them.
   await registerCors(fastify, config.corsOrigins);
-  registerHealthRoutes(fastify, options.ping);
+  registerHealthRoutes(fastify, options.ping, options.databaseReady);
   registerJwksRoute(fastify, options.jwks);
   if (config.nodeEnv === "development") registerExplorerRoutes(fastify, logger);
   await registerTokenRoute(fastify, options.auth, options.databaseReady);
 
-  const apollo = options.createApollo(fastifyApolloDrainPlugin(fastify));
+  const apollo = options.createApollo([fastifyApolloDrainPlugin(fastify), readinessPlugin(options.databaseReady)]);
   await apollo.start();
   await fastify.register(fastifyApollo(apollo), {
     path: "/graphql",

@@ -1,6 +1,7 @@
 /** Bulk writes for `users import`: one transaction per batch, existing usernames found in one query. */
 import { randomUUID } from "node:crypto";
 import { type Kysely } from "kysely";
+import { systemClock, type Clock } from "../clock";
 import { type Database } from "../db/database";
 
 /** A validated import line. Optional fields left undefined are absent from the line. */
@@ -42,6 +43,7 @@ export class UserImportStore {
     private readonly db: Kysely<Database>,
     /** The scopes of a new user whose line names none. */
     private readonly defaultScopes: readonly string[],
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /**
@@ -75,7 +77,7 @@ export class UserImportStore {
         .execute();
       const byKey = new Map(existing.map((row) => [row.username_key, row]));
       const skeletons = new Set(existing.map((row) => row.skeleton_key));
-      const now = new Date().toISOString();
+      const now = new Date(this.clock.now()).toISOString();
 
       const lookAlikes = users.filter((u) => !byKey.has(u.usernameKey) && skeletons.has(u.skeletonKey));
       const fresh = users.filter((u) => !byKey.has(u.usernameKey) && !skeletons.has(u.skeletonKey));

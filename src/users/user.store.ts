@@ -134,7 +134,7 @@ export class UserStore {
    */
   async createUser(input: NewUser): Promise<User> {
     const fields = checkUserFields(input);
-    const now = new Date().toISOString();
+    const now = new Date(this.clock.now()).toISOString();
     const id = randomUUID();
     const clash = await this.db
       .selectFrom("users")
@@ -248,7 +248,7 @@ export class UserStore {
   async replacePasswordHash(id: string, expected: string, replacement: string): Promise<boolean> {
     const result = await this.db
       .updateTable("users")
-      .set({ password_hash: replacement, updated_at: new Date().toISOString() })
+      .set({ password_hash: replacement, updated_at: new Date(this.clock.now()).toISOString() })
       .where("id", "=", id)
       .where("password_hash", "=", expected)
       .executeTakeFirst();

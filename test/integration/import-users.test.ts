@@ -15,7 +15,7 @@ describe.each(DIALECTS)("users import (%s)", (dialect) => {
   const dir = mkdtempSync(join(tmpdir(), "graphql-auth-import-"));
   beforeAll(async () => {
     server = await startTestServer({ dialect, env: { LOGIN_MAX_FAILURES: "1000" } });
-    deps = { store: new UserImportStore(server.app.database.db, ["me", "items"]), policy: server.app.config.argon2 };
+    deps = { store: new UserImportStore(server.app.database.db, ["me", "items"], server.app.auth.clock), policy: server.app.config.argon2 };
   });
   afterAll(async () => {
     await server?.close();

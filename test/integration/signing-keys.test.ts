@@ -40,7 +40,7 @@ describe.each(ALGORITHMS)("asymmetric signing with %s", (algorithm) => {
   let server: TestServer;
   beforeAll(async () => {
     keysDir = mkdtempSync(join(tmpdir(), "graphql-auth-keys-"));
-    key = generateSigningKey(keysDir, algorithm);
+    key = await generateSigningKey(keysDir, algorithm);
     server = await startTestServer({ env: { JWT_ALGORITHM: algorithm, JWT_KEYS_DIR: keysDir } });
   });
   afterAll(async () => {
@@ -149,7 +149,7 @@ describe("HS256 refuses asymmetric tokens", () => {
     expect(await response.json()).toEqual({ keys: [] });
     const { id, username } = await server.createUser();
     for (const algorithm of ALGORITHMS) {
-      const made = generateSigningKey(keysDir, algorithm);
+      const made = await generateSigningKey(keysDir, algorithm);
       const token = forge({ alg: algorithm, typ: "at+jwt", kid: made.kid }, claimsFor(id), { pem: readFileSync(made.file, "utf8"), alg: algorithm });
       expect(await whoAmI(server, token)).toEqual(INVALID_TOKEN);
     }
@@ -167,14 +167,14 @@ describe("key rotation across a restart", () => {
     const database = await createTestDatabase("sqlite");
     const env = { JWT_ALGORITHM: "ES256", JWT_KEYS_DIR: keysDir };
     try {
-      const first = generateSigningKey(keysDir, "ES256", Date.UTC(2026, 0, 1));
+      const first = await generateSigningKey(keysDir, "ES256", Date.UTC(2026, 0, 1));
       let server = await startTestServer({ env, databaseUrl: database.url });
       const { username, password } = await server.createUser();
       const before = await loginPair(server, username, password);
       expect(decodeJwt(before.accessToken).header.kid).toBe(first.kid);
       await server.close();
 
-      const second = generateSigningKey(keysDir, "ES256", Date.UTC(2026, 5, 1));
+      const second = await generateSigningKey(keysDir, "ES256", Date.UTC(2026, 5, 1));
       server = await startTestServer({ env, databaseUrl: database.url });
       try {
         expect(await whoAmI(server, before.accessToken)).toBe(username);

@@ -22,7 +22,7 @@ describe("AuthResolver", () => {
     it("login() returns a bearer token the app's token service accepts", async () => {
       const payload = await resolver.login({ username: user.username, password: user.password }, anonymous);
       expect(payload).toEqual({ accessToken: expect.any(String), tokenType: "bearer", expiresIn: 1800, scope: "me items", refreshToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
-      expect(t.app.tokens.verifyAccessToken(payload.accessToken)).toMatchObject({ sub: user.id, scopes: ["me", "items"] });
+      expect(await t.app.tokens.verifyAccessToken(payload.accessToken)).toMatchObject({ sub: user.id, scopes: ["me", "items"] });
     });
 
     it("login() grants only the scopes asked for", async () => {
@@ -54,9 +54,9 @@ describe("AuthResolver", () => {
 
     it("answers status for a disabled user's token, which me refuses", async () => {
       const disabled = await t.createUser({ prefix: "disabled", disabled: true });
-      const token = t.tokenFor(disabled.id, []);
+      const token = await t.tokenFor(disabled.id, []);
       expect(await t.execute("{ status }", {}, { token })).toMatchObject({ data: { status: "ok" } });
-      const me = await t.execute("{ me { id } }", {}, { token: t.tokenFor(disabled.id) });
+      const me = await t.execute("{ me { id } }", {}, { token: await t.tokenFor(disabled.id) });
       expect(me.errors).toEqual([expect.objectContaining({ message: "Inactive user", extensions: { code: "FORBIDDEN" } })]);
     });
 

@@ -21,13 +21,13 @@ describe("ItemResolver", () => {
     const MY_ITEMS = "{ myItems { itemId owner } }";
 
     it("answers a token with both scopes", async () => {
-      const result = await t.execute(MY_ITEMS, {}, { token: t.tokenFor(owner.id, ["me", "items"]) });
+      const result = await t.execute(MY_ITEMS, {}, { token: await t.tokenFor(owner.id, ["me", "items"]) });
       expect(result).toMatchObject({ data: { myItems: [{ itemId: "Foo", owner: owner.username }] } });
       expect(result.errors).toBeUndefined();
     });
 
     it.each([[["me"]], [["items"]], [[]]])("refuses a token with scopes %j, naming both in the challenge", async (scopes) => {
-      const result = await t.execute(MY_ITEMS, {}, { token: t.tokenFor(owner.id, scopes) });
+      const result = await t.execute(MY_ITEMS, {}, { token: await t.tokenFor(owner.id, scopes) });
       expect(result.data).toBeNull();
       expect(result.errors).toEqual([expect.objectContaining({ message: "Not enough permissions", extensions: { code: "FORBIDDEN" }, path: ["myItems"] })]);
       expect(result.headers.get("www-authenticate")).toBe('Bearer error="insufficient_scope", scope="me items"');
@@ -35,7 +35,7 @@ describe("ItemResolver", () => {
 
     it("honours only the scopes the account still holds", async () => {
       const demoted = await t.createUser({ prefix: "demoted", scopes: ["me"] });
-      const result = await t.execute(MY_ITEMS, {}, { token: t.tokenFor(demoted.id, ["me", "items"]) });
+      const result = await t.execute(MY_ITEMS, {}, { token: await t.tokenFor(demoted.id, ["me", "items"]) });
       expect(result.errors).toEqual([expect.objectContaining({ message: "Not enough permissions" })]);
     });
   });

@@ -23,7 +23,7 @@ describe("UserResolver", () => {
     });
 
     it("me() reads the user the token names, through the same buildContext as HTTP", async () => {
-      const ctx = t.context({ token: t.tokenFor(ada.id, ["me"]) });
+      const ctx = t.context({ token: await t.tokenFor(ada.id, ["me"]) });
       expect(await new UserResolver().me(ctx)).toEqual(ada.user);
     });
 
@@ -37,7 +37,7 @@ describe("UserResolver", () => {
     const ME = "{ me { id username email fullName disabled scopes } }";
 
     it("answers me for a token with scope me", async () => {
-      const result = await t.execute(ME, {}, { token: t.tokenFor(ada.id, ["me"]) });
+      const result = await t.execute(ME, {}, { token: await t.tokenFor(ada.id, ["me"]) });
       expect(result.errors).toBeUndefined();
       expect(result.data).toEqual({
         me: { id: ada.id, username: ada.username, email: `${ada.username}@example.com`, fullName: `Test ${ada.username}`, disabled: false, scopes: ["me", "items"] },
@@ -45,14 +45,14 @@ describe("UserResolver", () => {
     });
 
     it("refuses a token without scope me, with the insufficient_scope challenge", async () => {
-      const result = await t.execute(ME, {}, { token: t.tokenFor(ada.id, ["items"]) });
+      const result = await t.execute(ME, {}, { token: await t.tokenFor(ada.id, ["items"]) });
       expect(result.errors).toEqual([expect.objectContaining({ message: "Not enough permissions", extensions: { code: "FORBIDDEN" } })]);
       expect(result.headers.get("www-authenticate")).toBe('Bearer error="insufficient_scope", scope="me"');
     });
 
     it("refuses a disabled user", async () => {
       const bob = await t.createUser({ prefix: "bob", disabled: true });
-      const result = await t.execute(ME, {}, { token: t.tokenFor(bob.id) });
+      const result = await t.execute(ME, {}, { token: await t.tokenFor(bob.id) });
       expect(result.errors).toEqual([expect.objectContaining({ message: "Inactive user", extensions: { code: "FORBIDDEN" } })]);
     });
 
@@ -66,7 +66,7 @@ describe("UserResolver", () => {
     });
 
     it("never exposes a password hash: User has no such field", async () => {
-      const result = await t.execute("{ me { passwordHash } }", {}, { token: t.tokenFor(ada.id) });
+      const result = await t.execute("{ me { passwordHash } }", {}, { token: await t.tokenFor(ada.id) });
       expect(result.errors).toEqual([expect.objectContaining({ extensions: { code: "GRAPHQL_VALIDATION_FAILED" } })]);
     });
   });

@@ -15,7 +15,7 @@ describe("asymmetric keys (RS256)", () => {
   let server: TestServer;
   let user: { id: string; username: string; password: string };
   beforeAll(async () => {
-    generateSigningKey(dir, "RS256");
+    await generateSigningKey(dir, "RS256");
     server = await startTestServer({ clock, env: { JWT_ALGORITHM: "RS256", JWT_KEYS_DIR: dir } });
     user = await server.createUser();
   });

@@ -31,7 +31,7 @@ describe.each(DIALECTS)("H8 look-alike usernames and format characters (%s)", (d
   const dir = mkdtempSync(join(tmpdir(), "graphql-auth-usernames-"));
   beforeAll(async () => {
     server = await startTestServer({ dialect });
-    deps = { store: new UserImportStore(server.app.database.db, ["me", "items"]), policy: server.app.config.argon2 };
+    deps = { store: new UserImportStore(server.app.database.db, ["me", "items"], server.app.auth.clock), policy: server.app.config.argon2 };
     env = cliEnv(server.database.url);
   });
   afterAll(async () => {
