@@ -1,5 +1,6 @@
 /** The one password policy (CONTRACT section 15): what may be chosen, and what can be verified at login. */
 import { PasswordPolicyViolation } from "../errors";
+import { isCommonPassword } from "../passwords/common-passwords";
 
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 1024;
@@ -16,8 +17,10 @@ const LONE_SURROGATE = /\p{Cs}/u;
  * Checks a new password (changePassword, `users add`, `hash`) before anything is hashed: well-formed
  * Unicode (a lone surrogate, which JSON can carry as "\ud800", has no UTF-8 form and would be hashed
  * as U+FFFD, matching any other lone surrogate), no NUL, 8 to 1024 characters (code points), not
- * only white space. The character rules are those of isVerifiablePassword, so no account can be
- * given a password its owner can never log in with.
+ * only white space, and not on the blocklist of common passwords (CONTRACT section 10), compared
+ * case-insensitively; the list is consulted last, so a short one is told its length. The character
+ * rules are those of isVerifiablePassword, so no account can be given a password its owner can never
+ * log in with. Never called at login: an existing password is not judged.
  * @throws PasswordPolicyViolation saying which rule failed.
  */
 export function checkNewPassword(password: string): void {
@@ -31,6 +34,7 @@ export function checkNewPassword(password: string): void {
     throw new PasswordPolicyViolation(`Password must be at most ${MAX_PASSWORD_LENGTH} characters`);
   }
   if (ONLY_WHITE_SPACE.test(password)) throw new PasswordPolicyViolation("Password must not be only white space");
+  if (isCommonPassword(password)) throw new PasswordPolicyViolation("Password is too common");
 }
 
 /**
