@@ -124,20 +124,6 @@ describe("isCommonPassword", () => {
     expect(list.has("\u0000".repeat(8))).toBe(false);
     expect(list.has("\uffff".repeat(8))).toBe(false);
   });
-
-  it("takes well under a millisecond a check", () => {
-    const candidates = [
-      ...shipped.slice(0, 2_000).map((p) => p.toUpperCase()),
-      ...Array.from({ length: 2_000 }, (_, i) => `uncommon-${i}-Zq7!`),
-      "é".repeat(1024),
-    ];
-    isCommonPassword("warm-up-password");
-    const started = process.hrtime.bigint();
-    for (const candidate of candidates) isCommonPassword(candidate);
-    const meanMs = Number(process.hrtime.bigint() - started) / 1e6 / candidates.length;
-    // About 0.015 ms here (bench/common-passwords.ts); the bound leaves room for a busy machine.
-    expect(meanMs).toBeLessThan(0.2);
-  });
 });
 
 describe("loadCommonPasswordList", () => {
