@@ -7,7 +7,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { once } from "node:events";
 import bcrypt from "bcryptjs";
 import { Client } from "pg";
-import { PasswordService } from "../src/auth/passwords";
+import { PasswordService } from "../src/passwords/passwords";
 import { loadConfig } from "../src/config";
 import { createDb } from "../src/db/database";
 import { migrateToLatest } from "../src/db/migrate";

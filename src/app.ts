@@ -1,10 +1,8 @@
 /** The composition root: builds database, stores, services, resolvers, schema, Apollo and HTTP. */
 import { loadSigningKeys } from "./auth/keys";
 import { type LoginDeps } from "./auth/login";
-import { PasswordService } from "./auth/passwords";
 import { LoginLimiter, loginLimitPolicy } from "./auth/rate-limit";
 import { RefreshTokenStore } from "./auth/refresh-token.store";
-import { calibrateFromDatabase } from "./auth/timing-calibration";
 import { TokenService } from "./auth/tokens";
 import { systemClock, type Clock } from "./clock";
 import { type Config } from "./config";
@@ -16,6 +14,8 @@ import { appResolvers, buildAppSchema } from "./graphql/schema";
 import { httpLimits, type HttpLimits } from "./http/limits";
 import { createHttpServer, type HttpServer } from "./http/server";
 import { createLogger, type Logger } from "./log";
+import { PasswordService } from "./passwords/passwords";
+import { CALIBRATION_SCAN_ROWS, calibrateFromStoredHashes } from "./passwords/timing-calibration";
 import { seedDemoUsers } from "./users/demo-users";
 import { UserStore } from "./users/user.store";
 
@@ -84,7 +84,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
         if (config.seedDemoUsers) await seedDemoUsers(users, passwords, logger);
         // Before ready: the equal-timing floor learns what every kind of stored hash costs.
-        const kinds = await calibrateFromDatabase(database.db, passwords);
+        const kinds = await calibrateFromStoredHashes(users.storedPasswordHashes(CALIBRATION_SCAN_ROWS), passwords);
         logger.info({ kinds, floorMs: Math.round(passwords.floorMs) }, "equal-timing floor calibrated from the stored hashes");
       },
       logger,

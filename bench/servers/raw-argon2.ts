@@ -2,7 +2,7 @@
 import { setPriority } from "node:os";
 import { join } from "node:path";
 import * as argon2 from "argon2";
-import type * as HashWorker from "../../src/auth/hash-worker";
+import type * as HashWorker from "../../src/passwords/hash-worker";
 
 // The server hashes at a lower CPU priority (hash-worker.ts); the raw figure is taken at the same
 // one, so that on a shared machine the comparison is of work, not of priority. On Linux this sets

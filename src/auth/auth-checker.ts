@@ -2,7 +2,7 @@
 import { type GraphQLResolveInfo } from "graphql";
 import { Extensions, type AuthCheckerFn } from "type-graphql";
 import { InactiveUser, InsufficientScope } from "../errors";
-import { type Context } from "./context";
+import { type Context } from "../users/viewer";
 
 const ALLOW_INACTIVE = "allowInactive";
 

@@ -3,7 +3,7 @@ import { Args, ArgsType, Authorized, Ctx, Field, Mutation, Query, Resolver } fro
 import { AllowInactive } from "./auth-checker";
 import { AuthPayload, toAuthPayload } from "./auth-payload.entity";
 import { changePassword } from "./change-password";
-import { type Context } from "./context";
+import { type Context } from "../users/viewer";
 import { login, type LoginDeps } from "./login";
 import { logout, refresh } from "./refresh-tokens";
 

@@ -1,7 +1,8 @@
 /** The password-change use case: check the policy, verify the current password, replace it, revoke, issue. */
 import { IncorrectPassword } from "../errors";
+import { checkNewPassword, isVerifiablePassword, MAX_PASSWORD_LENGTH } from "../passwords/password-policy";
 import { settled, type LoginDeps } from "./login";
-import { checkNewPassword, isVerifiablePassword } from "./password-policy";
+import { revokeRefreshTokensOfUser } from "./refresh-token.store";
 import { startSession, type TokenPair } from "./refresh-tokens";
 
 export interface ChangePasswordRequest {
@@ -34,7 +35,8 @@ export async function changePassword(deps: LoginDeps, request: ChangePasswordReq
   // stolen access token cannot be used to guess the password behind it faster than login could.
   const attempt = found ? await deps.limiter.begin(found.user.username, request.clientAddress) : undefined;
   if (!found?.passwordHash || !isVerifiablePassword(request.currentPassword)) {
-    await settled(attempt, passwords.verifyDummy(request.currentPassword.slice(0, 1024), { signal: request.signal }));
+    const bounded = request.currentPassword.slice(0, MAX_PASSWORD_LENGTH);
+    await settled(attempt, passwords.verifyDummy(bounded, { signal: request.signal }));
     await attempt?.failed();
     throw new IncorrectPassword();
   }
@@ -46,8 +48,15 @@ export async function changePassword(deps: LoginDeps, request: ChangePasswordReq
   await attempt?.succeeded();
 
   const replacement = await passwords.hash(request.newPassword);
-  // Conditional on the hash just verified: a password changed meanwhile makes this one stale.
-  const tokenVersion = await users.changePassword(found.user.id, found.passwordHash, replacement);
+  const userId = found.user.id;
+  const expected = found.passwordHash;
+  // Conditional on the hash just verified: a password changed meanwhile makes this one stale. The
+  // new hash, the token version and the refresh tokens change in one transaction, or none does.
+  const tokenVersion = await users.transaction(async (store, trx) => {
+    const version = await store.changePassword(userId, expected, replacement);
+    if (version !== undefined) await revokeRefreshTokensOfUser(trx, userId, deps.clock.now());
+    return version;
+  });
   if (tokenVersion === undefined) throw new IncorrectPassword();
   deps.logger.info({ userId: found.user.id }, "password changed: every earlier token revoked");
   return startSession(deps, found.user.id, request.scopes, tokenVersion);

@@ -1,33 +1,9 @@
-/** The per-request context: who is asking, resolved lazily from the bearer token. */
+/** Builds the per-request context: who is asking, resolved lazily from the bearer token. */
 import { InvalidToken, NotAuthenticated } from "../errors";
-import { type User } from "../users/user.entity";
 import { type UserStore } from "../users/user.store";
+import { type Context, type Viewer } from "../users/viewer";
 import { isTokenCurrent } from "./token-version";
 import { type TokenService } from "./tokens";
-
-/** An authenticated caller: the user as the database has it now, and the scopes this request holds. */
-export interface Viewer {
-  readonly user: User;
-  /** The token's scopes that the account still holds. */
-  readonly scopes: readonly string[];
-  readonly tokenId: string;
-  readonly issuedAt: number;
-}
-
-export interface Context {
-  readonly requestId: string;
-  readonly clientAddress: string;
-  /** Aborts when the client has gone before its answer (password work still waiting is dropped). */
-  readonly signal?: AbortSignal;
-  /** Whether the request carried a bearer credential (valid or not). */
-  readonly hasBearer: boolean;
-  /**
-   * The caller, verified on first use and remembered for the rest of the request, so a request
-   * that never touches a protected field (login) never has its token checked.
-   * @throws NotAuthenticated without a bearer credential, InvalidToken for one that fails.
-   */
-  viewer(): Promise<Viewer>;
-}
 
 export interface ContextDeps {
   readonly tokens: TokenService;

@@ -1,10 +1,10 @@
 /** The login use case: rate limit, verify the password, check the account, grant scopes, upgrade the hash, issue. */
 import { HashingUnavailable, InactiveUser, InvalidCredentials } from "../errors";
-import { isVerifiablePassword } from "./password-policy";
-import { type PasswordService } from "./passwords";
+import { isVerifiablePassword, MAX_PASSWORD_LENGTH } from "../passwords/password-policy";
+import { type PasswordService } from "../passwords/passwords";
+import { grantScopes, parseRequestedScopes } from "../users/scopes";
 import { type LoginAttempt, type LoginLimiter } from "./rate-limit";
 import { startSession, type SessionDeps, type TokenPair } from "./refresh-tokens";
-import { grantScopes, parseRequestedScopes } from "./scopes";
 
 export interface LoginDeps extends SessionDeps {
   readonly passwords: PasswordService;
@@ -46,7 +46,8 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
   // same floor and end in the same error, so neither the answer nor its timing tells an attacker
   // which usernames exist or what kind of hash an account has.
   if (!found || !isVerifiablePassword(request.password)) {
-    await settled(attempt, passwords.verifyDummy(request.password.slice(0, 1024), { signal: request.signal }));
+    const bounded = request.password.slice(0, MAX_PASSWORD_LENGTH);
+    await settled(attempt, passwords.verifyDummy(bounded, { signal: request.signal }));
     await attempt.failed();
     throw new InvalidCredentials();
   }

@@ -5,8 +5,9 @@ import { InvalidRefreshToken } from "../errors";
 import { type Logger } from "../log";
 import { type UserStore } from "../users/user.store";
 import { type NewRefreshToken, type RefreshTokenRecord, type RefreshTokenStore } from "./refresh-token.store";
-import { narrowScopes, parseRequestedScopes } from "./scopes";
+import { narrowScopes, parseRequestedScopes } from "../users/scopes";
 import { type IssuedAccessToken, type TokenService } from "./tokens";
+import { revokeAllTokensOfUser } from "./user-revocation";
 
 export interface SessionDeps {
   readonly refreshTokens: RefreshTokenStore;
@@ -120,7 +121,7 @@ export async function logout(deps: SessionDeps, presented: string, everywhere: b
   if (record.spent) await revokeForReuse(deps, record, now);
   else await deps.refreshTokens.revokeFamily(record.familyId, now);
   if (!live) return false;
-  if (everywhere) await deps.users.revokeAllTokens(record.userId);
+  if (everywhere) await revokeAllTokensOfUser(deps, record.userId);
   return true;
 }
 

@@ -6,7 +6,7 @@ import { epochSeconds, type Clock } from "../clock";
 import { InvalidScope, InvalidToken } from "../errors";
 import { signEdDSA, verifyEdDSA } from "./eddsa-jws";
 import { type SigningKeys } from "./keys";
-import { readScopeList } from "./scopes";
+import { readScopeList } from "../users/scopes";
 
 export interface AccessClaims {
   readonly sub: string;

@@ -1,6 +1,6 @@
 /** `graphql-auth hash`: an argon2id PHC string of a password, under the configured ARGON2_* policy. */
 import { type Command } from "commander";
-import { checkNewPassword } from "../auth/password-policy";
+import { checkNewPassword } from "../passwords/password-policy";
 import { readPasswordFromStdinOrPrompt } from "./password-input";
 import { type CliRuntime } from "./runtime";
 

@@ -1,7 +1,7 @@
 /** Reads a new password from standard input or from a no-echo prompt; never from an argument. */
 import { read } from "read";
 import { InvalidInput, PasswordPolicyViolation } from "../errors";
-import { MAX_PASSWORD_LENGTH } from "../auth/password-policy";
+import { MAX_PASSWORD_LENGTH } from "../passwords/password-policy";
 import { type CliIO } from "./runtime";
 
 /** Enough bytes for the longest allowed password in any encoding; more is refused without reading on. */

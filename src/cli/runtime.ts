@@ -1,5 +1,5 @@
 /** The CLI's runtime: standard streams, and config, database and password pool opened on first use. */
-import { PasswordService } from "../auth/passwords";
+import { PasswordService } from "../passwords/passwords";
 import { systemClock, type Clock } from "../clock";
 import { loadConfig, readEnvironment, type Config } from "../config";
 import { createDb, type DatabaseHandle } from "../db/database";

@@ -1,16 +1,13 @@
 /** `graphql-auth users add|disable|enable|list`: the operator's account management. */
 import { type Command } from "commander";
-import { checkNewPassword } from "../auth/password-policy";
-import { readScopeList } from "../auth/scopes";
-import { InvalidInput, InvalidScope, InvalidUserField, InvalidUsername, UsernameTaken } from "../errors";
-import { checkUserFields, LOOKS_LIKE_EXISTING } from "../users/user-fields";
+import { setUserDisabled } from "../auth/user-revocation";
+import { InvalidInput, InvalidScope, InvalidUserField } from "../errors";
+import { addUser } from "../users/add-user";
+import { DEFAULT_SCOPES } from "../users/user-fields";
 import { type User } from "../users/user.entity";
 import { commandGroup } from "./command";
 import { readNewPassword } from "./password-input";
 import { type CliRuntime } from "./runtime";
-
-/** Scopes a new account gets when `--scopes` is not given: every scope this server checks. */
-export const DEFAULT_SCOPES = "me items";
 
 interface AddOptions {
   readonly email?: string;
@@ -30,11 +27,25 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
     .argument("<username>", "letters, digits and . _ @ + -, one script (Latin may mix with digits); compared case-insensitively, and refused if it looks like an existing one")
     .option("--email <email>", "e-mail address")
     .option("--full-name <name>", "display name")
-    .option("--scopes <scopes>", "space-separated scopes the account may be granted", DEFAULT_SCOPES)
+    .option("--scopes <scopes>", "space-separated scopes the account may be granted", DEFAULT_SCOPES.join(" "))
     .option("--disabled", "create the account disabled")
     .option("--password-stdin", "read the password from standard input (one trailing newline is removed)")
     .action(async (username: string, options: AddOptions) => {
-      const user = await addUser(runtime, username, options).catch(explainField);
+      const user = await addUser(
+        // The pool opens only once a password is to be hashed, as before the use case existed.
+        {
+          users: await runtime.users(),
+          passwords: { hash: async (password) => (await runtime.passwords()).hash(password) },
+        },
+        {
+          username,
+          email: options.email,
+          fullName: options.fullName,
+          scopes: options.scopes,
+          disabled: options.disabled,
+          password: () => readNewPassword(runtime.io, { fromStdin: options.passwordStdin === true }),
+        },
+      ).catch(explainField);
       runtime.print(`Added user ${user.username} (id ${user.id}, scopes: ${user.scopes.join(" ") || "none"}${user.disabled ? ", disabled" : ""})`);
     });
 
@@ -47,10 +58,9 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
       .description(`${name} a user; takes effect on the next request of any of the user's tokens`)
       .argument("<username>")
       .action(async (username: string) => {
-        const store = await runtime.users();
         // Every request reloads the user, so existing access tokens meet "Inactive user" at once;
         // disabling also revokes the user's refresh tokens, in the same transaction.
-        const user = await store.setDisabled(username, disabled);
+        const user = await setUserDisabled({ users: await runtime.users(), clock: runtime.clock }, username, disabled);
         runtime.print(`${disabled ? "Disabled" : "Enabled"} user ${user.username}`);
       });
   }
@@ -67,39 +77,12 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
 }
 
 /**
- * Validates everything before the password is read, reads it, checks it against the policy, and
- * only then hashes it and inserts the user.
- * @throws InvalidInput (a field, with its reason), PasswordPolicyViolation or UsernameTaken.
+ * The operator's one line names the rule a field broke: `Invalid username: mixes scripts (Latin, Cyrillic)`,
+ * or which scope token broke the grammar (users/scopes.ts).
  */
-async function addUser(runtime: CliRuntime, rawUsername: string, options: AddOptions): Promise<User> {
-  const { username, email, fullName } = checkUserFields({ username: rawUsername, email: options.email ?? null, fullName: options.fullName ?? null });
-  const scopes = parseScopes(options.scopes);
-
-  const store = await runtime.users();
-  // Checked before asking for the password, so an operator does not type one for nothing. The
-  // unique indexes still decide when two processes race (createUser throws the same errors).
-  if (await store.findUserByUsername(username)) throw new UsernameTaken(username);
-  if (await store.findLookAlike(username)) throw new InvalidUsername(LOOKS_LIKE_EXISTING);
-
-  const password = await readNewPassword(runtime.io, { fromStdin: options.passwordStdin === true });
-  checkNewPassword(password);
-  const passwordHash = await (await runtime.passwords()).hash(password);
-  return store.createUser({ username, email, fullName, passwordHash, scopes, disabled: options.disabled === true });
-}
-
-/** The operator's one line names the rule a field broke: `Invalid username: mixes scripts (Latin, Cyrillic)`. */
 function explainField(error: unknown): never {
+  if (error instanceof InvalidScope) throw new InvalidInput(`Not a valid scope: ${JSON.stringify(error.token)}`);
   throw error instanceof InvalidUserField ? new InvalidInput(error.detail) : error;
-}
-
-/** The one scope grammar (src/auth/scopes.ts); the operator is told which token broke it. */
-function parseScopes(text: string): string[] {
-  try {
-    return readScopeList(text);
-  } catch (error) {
-    if (error instanceof InvalidScope) throw new InvalidInput(`Not a valid scope: ${JSON.stringify(error.token)}`);
-    throw error;
-  }
 }
 
 /** A plain aligned table; the id comes last because it is long and seldom needed. */

@@ -2,10 +2,10 @@
 import { type Command } from "commander";
 import { SingleBar } from "cli-progress";
 import { importUsers, type ImportProgress } from "../users/import-users";
+import { DEFAULT_SCOPES } from "../users/user-fields";
 import { UserImportStore } from "../users/user-import.store";
 import { commandGroup, type RegisterCommand } from "./command";
 import { type CliRuntime } from "./runtime";
-import { DEFAULT_SCOPES } from "./users-command";
 
 /** Registers `users import` beside the other `users` subcommands. */
 export const registerUsersImportCommand: RegisterCommand = (program: Command, runtime: CliRuntime) => {
@@ -16,7 +16,7 @@ export const registerUsersImportCommand: RegisterCommand = (program: Command, ru
     .option("--update", "give existing usernames the fields their line states (a password hash written here since is kept)")
     .action(async (file: string, options: { update?: boolean }) => {
       const database = await runtime.database();
-      const store = new UserImportStore(database.db, DEFAULT_SCOPES.split(" "), runtime.clock);
+      const store = new UserImportStore(database.db, DEFAULT_SCOPES, runtime.clock);
       const bar = progressBar(runtime);
       let result;
       try {

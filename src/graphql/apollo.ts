@@ -2,7 +2,7 @@
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { type GraphQLSchema } from "graphql";
-import { type Context } from "../auth/context";
+import { type Context } from "../users/viewer";
 import { type Config } from "../config";
 import { type Logger } from "../log";
 import { ServiceUnavailable } from "../errors";

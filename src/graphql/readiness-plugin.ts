@@ -1,6 +1,6 @@
 /** Refuses GraphQL operations with "Service unavailable" until the database has been migrated. */
 import { type ApolloServerPlugin } from "@apollo/server";
-import { type Context } from "../auth/context";
+import { type Context } from "../users/viewer";
 import { ServiceUnavailable } from "../errors";
 
 /**

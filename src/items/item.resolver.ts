@@ -1,6 +1,6 @@
 /** GraphQL door to the current user's items. */
 import { Authorized, Ctx, Query, Resolver } from "type-graphql";
-import { type Context } from "../auth/context";
+import { type Context } from "../users/viewer";
 import { Item } from "./item.entity";
 
 @Resolver(() => Item)

@@ -1,5 +1,5 @@
 /** The FastAPI tutorial's demo users, seeded into an empty database in development. */
-import { type PasswordService } from "../auth/passwords";
+import { type PasswordService } from "../passwords/passwords";
 import { UsernameTaken } from "../errors";
 import { type Logger } from "../log";
 import { type UserStore } from "./user.store";

@@ -1,10 +1,9 @@
 /** One line of a `users import` file: parsed and checked without touching the database, or refused with a reason. */
-import { isUnusablePasswordMarker } from "../auth/password-formats/unusable";
-import { PasswordService } from "../auth/passwords";
-import { readScopeList } from "../auth/scopes";
 import { InvalidScope, InvalidUserField } from "../errors";
+import { isUnusablePasswordMarker } from "../passwords/password-formats/unusable";
+import { PasswordService } from "../passwords/passwords";
 import { type ImportedUser } from "./user-import.store";
-import { checkEmail, checkFullName, checkNewUsername, skeletonKey, usernameKey } from "./user-fields";
+import { checkEmail, checkFullName, checkNewUsername, checkScopes, skeletonKey, usernameKey } from "./user-fields";
 
 /** A longer line cannot be a user record; refusing it keeps one bad line from costing much memory. */
 export const MAX_LINE_CHARS = 64 * 1024;
@@ -102,12 +101,12 @@ function refusal(error: unknown): unknown {
 /** Absent → undefined; an array of strings or a space-separated string → de-duplicated tokens. */
 function optionalScopes(value: unknown): readonly string[] | undefined {
   if (value === undefined || value === null) return undefined;
-  let text: string;
-  if (typeof value === "string") text = value;
-  else if (Array.isArray(value) && value.every((s) => typeof s === "string")) text = value.join(" ");
-  else throw new LineRefused("scopes must be an array of strings or a space-separated string");
+  const isList = Array.isArray(value) && value.every((s) => typeof s === "string");
+  if (typeof value !== "string" && !isList) {
+    throw new LineRefused("scopes must be an array of strings or a space-separated string");
+  }
   try {
-    return readScopeList(text);
+    return checkScopes(value as string | string[]);
   } catch (error) {
     if (error instanceof InvalidScope) throw new LineRefused(`scopes: invalid scope ${JSON.stringify(error.token)}`);
     throw error;

@@ -1,6 +1,6 @@
 /** The `users import` use case: stream a JSONL file, validate each line, write the rest in batches. */
 import { open, type FileHandle } from "node:fs/promises";
-import { isCurrentArgon2 } from "../auth/password-formats/argon2";
+import { isCurrentArgon2 } from "../passwords/password-formats/argon2";
 import { type Argon2Policy } from "../config";
 import { InvalidUsername, UnreadableFile } from "../errors";
 import { parseImportLine } from "./import-line";

@@ -1,6 +1,10 @@
-/** The user fields: how a username, an e-mail address and a full name are validated, normalised and compared, for every door that creates an account. */
+/**
+ * The user fields: how a username, an e-mail address, a full name and scopes are validated,
+ * normalised and compared, for every door that creates an account.
+ */
 import { z } from "zod";
 import { InvalidEmail, InvalidFullName, InvalidUsername } from "../errors";
+import { readScopeList } from "./scopes";
 import { isHighlyRestrictive, scriptNames } from "./scripts";
 import { skeletonKey } from "./skeleton";
 
@@ -8,6 +12,9 @@ export { skeletonKey } from "./skeleton";
 
 /** InvalidUsername's reason for a look-alike; which account it looks like is not said, to anyone. */
 export const LOOKS_LIKE_EXISTING = "looks like an existing username";
+
+/** The scopes a new account gets when its door names none: every scope this server checks. */
+export const DEFAULT_SCOPES: readonly string[] = ["me", "items"];
 
 const MAX_USERNAME_CHARS = 150;
 const MAX_EMAIL_CHARS = 254;
@@ -76,11 +83,22 @@ export function checkFullName(name: string): string {
   return normalised;
 }
 
+/**
+ * Validates the scopes an account may be granted, as a list or as an operator types them
+ * (space-separated): each a scope-token of RFC 6749 section 3.3 (users/scopes.ts), without repeats.
+ * @returns the tokens in order.
+ * @throws InvalidScope carrying the first token that breaks the grammar.
+ */
+export function checkScopes(scopes: string | readonly string[]): string[] {
+  return readScopeList(typeof scopes === "string" ? scopes : scopes.join(" "));
+}
+
 /** The fields of a new account, each optional one absent (undefined), cleared (null) or given. */
 export interface UserFields {
   readonly username: string;
   readonly email?: string | null;
   readonly fullName?: string | null;
+  readonly scopes?: string | readonly string[];
 }
 
 /** The checked fields, with the two keys the store compares usernames on. */
@@ -90,11 +108,12 @@ export interface CheckedUserFields {
   readonly skeletonKey: string;
   readonly email?: string | null;
   readonly fullName?: string | null;
+  readonly scopes?: string[];
 }
 
 /**
  * Checks every field of a new account at once (the rules above); absent and null stay as they are.
- * @throws InvalidUsername, InvalidEmail or InvalidFullName.
+ * @throws InvalidUsername, InvalidEmail, InvalidFullName or InvalidScope.
  */
 export function checkUserFields(fields: UserFields): CheckedUserFields {
   const username = checkNewUsername(fields.username);
@@ -104,5 +123,6 @@ export function checkUserFields(fields: UserFields): CheckedUserFields {
     skeletonKey: skeletonKey(username),
     email: fields.email == null ? fields.email : checkEmail(fields.email),
     fullName: fields.fullName == null ? fields.fullName : checkFullName(fields.fullName),
+    scopes: fields.scopes === undefined ? undefined : checkScopes(fields.scopes),
   };
 }

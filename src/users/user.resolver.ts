@@ -1,6 +1,6 @@
 /** GraphQL door to the current user. */
 import { Authorized, Ctx, Query, Resolver } from "type-graphql";
-import { type Context } from "../auth/context";
+import { type Context } from "./viewer";
 import { User } from "./user.entity";
 
 @Resolver(() => User)

@@ -1,8 +1,7 @@
 /** The users store: every query on the users table, and the row-to-User conversion. */
 import { randomUUID } from "node:crypto";
 import type SqliteDatabase from "better-sqlite3";
-import { sql, type Kysely, type Selectable } from "kysely";
-import { revokeRefreshTokensOfUser } from "../auth/refresh-token.store";
+import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import { systemClock, type Clock } from "../clock";
 import { type Database, type UsersTable } from "../db/database";
 import { preparedQuery } from "../db/prepared-query";
@@ -22,6 +21,8 @@ export interface NewUser {
 }
 
 const PUBLIC_COLUMNS = ["id", "username", "email", "full_name", "disabled", "scopes"] as const;
+/** Rows per page when the calibration reads the stored hashes. */
+const HASH_PAGE_ROWS = 1_000;
 
 /** The only place a row becomes a User; `password_hash` stays behind. */
 export function toUser(row: Pick<UserRow, (typeof PUBLIC_COLUMNS)[number]>): User {
@@ -58,11 +59,13 @@ export class UserStore {
   }
 
   /**
-   * Runs `work` in one database transaction, with a store bound to it: everything it writes is
-   * committed together, or nothing is (an error, or the connection lost midway, rolls back).
+   * Runs `work` in one database transaction, with a store bound to it and the transaction itself,
+   * which a use case passes to the other stores it writes through (a store touches only its own
+   * tables): everything written is committed together, or nothing is (an error, or the connection
+   * lost midway, rolls back).
    */
-  transaction<T>(work: (store: UserStore) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => work(new UserStore(trx, this.clock)));
+  transaction<T>(work: (store: UserStore, trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => work(new UserStore(trx, this.clock), trx));
   }
 
   async findUserById(id: string): Promise<User | undefined> {
@@ -128,12 +131,13 @@ export class UserStore {
    * Whether the username is taken, or looks like one that is, is decided by the unique indexes on
    * username_key and skeleton_key, so two processes racing cannot both win; the query before the
    * insert only picks the clearer error when both apply.
-   * @throws InvalidUsername, InvalidEmail or InvalidFullName for a field outside the rules;
+   * @throws InvalidUsername, InvalidEmail, InvalidFullName or InvalidScope for a field outside the rules;
    *   UsernameTaken when the username exists, in any case; InvalidUsername when it looks like an
    *   existing account's (the same confusable skeleton).
    */
   async createUser(input: NewUser): Promise<User> {
     const fields = checkUserFields(input);
+    const scopes = fields.scopes ?? [];
     const now = new Date(this.clock.now()).toISOString();
     const id = randomUUID();
     const clash = await this.db
@@ -155,7 +159,7 @@ export class UserStore {
           full_name: fields.fullName ?? null,
           password_hash: input.passwordHash,
           disabled: input.disabled ? 1 : 0,
-          scopes: input.scopes.join(" "),
+          scopes: scopes.join(" "),
           created_at: now,
           updated_at: now,
         })
@@ -170,64 +174,83 @@ export class UserStore {
       email: fields.email ?? null,
       fullName: fields.fullName ?? null,
       disabled: Boolean(input.disabled),
-      scopes: [...input.scopes],
+      scopes,
     };
   }
 
   /**
-   * Disables or enables an account. Disabling also revokes its refresh tokens in the same
-   * transaction (CONTRACT section 4), so no caller can forget to; its access tokens then meet
-   * `Inactive user` on every field that needs an active account.
+   * Disables or enables an account, and nothing else: ending its logins too is the use case's job
+   * (auth/user-revocation.ts), in the same transaction.
+   * @returns the account as it now is.
    * @throws UserNotFound
    */
   async setDisabled(username: string, disabled: boolean): Promise<User> {
     const key = lookupKey(username);
     if (key === undefined) throw new UserNotFound(username);
-    await this.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .updateTable("users")
-        .set({ disabled: disabled ? 1 : 0, updated_at: new Date(this.clock.now()).toISOString() })
-        .where("username_key", "=", key)
-        .returning("id")
-        .executeTakeFirst();
-      if (!row) throw new UserNotFound(username);
-      if (disabled) await revokeRefreshTokensOfUser(trx, row.id, this.clock.now());
-    });
-    return this.requireUserByUsername(username);
+    const row = await this.db
+      .updateTable("users")
+      .set({ disabled: disabled ? 1 : 0, updated_at: new Date(this.clock.now()).toISOString() })
+      .where("username_key", "=", key)
+      .returning(PUBLIC_COLUMNS)
+      .executeTakeFirst();
+    if (!row) throw new UserNotFound(username);
+    return toUser(row);
   }
 
   /**
-   * Revokes every token of a user: moves the token version past every access token issued so
-   * far and revokes every refresh token, in one transaction.
+   * Moves the token version past every access token issued so far (refresh tokens are the use
+   * case's, auth/user-revocation.ts, in the same transaction).
    * @returns the new token version, or undefined for an unknown user.
    */
-  revokeAllTokens(id: string): Promise<number | undefined> {
+  advanceTokenVersion(id: string): Promise<number | undefined> {
     return this.moveTokenVersion(id);
   }
 
   /**
-   * Replaces the password hash, if it is still `expected`, and revokes every earlier token of the
-   * user (token version and refresh tokens) in the same transaction.
+   * Replaces the password hash, if it is still `expected`, and moves the token version past every
+   * earlier access token, in one statement (the password-change use case revokes the refresh
+   * tokens in the same transaction).
    * @returns the new token version, or undefined when the hash changed meanwhile (nothing written).
    */
   changePassword(id: string, expected: string, replacement: string): Promise<number | undefined> {
     return this.moveTokenVersion(id, { expected, replacement });
   }
 
-  /** The one write behind both revocations: token version (and optionally the hash), then refresh tokens. */
-  private moveTokenVersion(id: string, hash?: { expected: string; replacement: string }): Promise<number | undefined> {
-    return this.db.transaction().execute(async (trx) => {
-      const now = this.clock.now();
-      let update = trx
-        .updateTable("users")
-        .set({ token_version: nextTokenVersion(now), updated_at: new Date(now).toISOString() })
-        .where("id", "=", id);
-      if (hash) update = update.set({ password_hash: hash.replacement }).where("password_hash", "=", hash.expected);
-      const row = await update.returning("token_version").executeTakeFirst();
-      if (!row) return undefined;
-      await revokeRefreshTokensOfUser(trx, id, now);
-      return Number(row.token_version);
-    });
+  /** The one write behind both: token version, and optionally the hash. */
+  private async moveTokenVersion(
+    id: string,
+    hash?: { expected: string; replacement: string },
+  ): Promise<number | undefined> {
+    const now = this.clock.now();
+    let update = this.db
+      .updateTable("users")
+      .set({ token_version: nextTokenVersion(now), updated_at: new Date(now).toISOString() })
+      .where("id", "=", id);
+    if (hash) update = update.set({ password_hash: hash.replacement }).where("password_hash", "=", hash.expected);
+    const row = await update.returning("token_version").executeTakeFirst();
+    return row && Number(row.token_version);
+  }
+
+  /**
+   * The stored password hashes, read page by page in id order (bounded memory), at most `maxRows`
+   * of them: the samples the equal-timing floor is calibrated on (passwords/timing-calibration.ts).
+   * Stopping the iteration early reads no further page.
+   */
+  async *storedPasswordHashes(maxRows: number): AsyncGenerator<string> {
+    let after = "";
+    for (let scanned = 0; scanned < maxRows; scanned += HASH_PAGE_ROWS) {
+      const rows = await this.db
+        .selectFrom("users")
+        .select(["id", "password_hash"])
+        .where("id", ">", after)
+        .where("password_hash", "is not", null)
+        .orderBy("id")
+        .limit(Math.min(HASH_PAGE_ROWS, maxRows - scanned))
+        .execute();
+      for (const row of rows) if (row.password_hash) yield row.password_hash;
+      if (rows.length < HASH_PAGE_ROWS) return;
+      after = rows[rows.length - 1]!.id;
+    }
   }
 
   async listUsers(): Promise<User[]> {

@@ -1,4 +1,4 @@
-import { PasswordService } from "../../src/auth/passwords";
+import { PasswordService } from "../../src/passwords/passwords";
 import { capturingLogger, DIALECTS, startTestServer, type TestServer } from "../harness";
 import { HOSTILE_HASHES, LEGACY_VECTORS } from "../legacy-vectors";
 

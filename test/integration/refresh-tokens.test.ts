@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { refresh, type SessionDeps } from "../../src/auth/refresh-tokens";
+import { setUserDisabled } from "../../src/auth/user-revocation";
 import { createLogger } from "../../src/log";
 import { DAY_MS, loginPair, logoutMutation, movableClock, refreshMutation, whoAmI } from "../auth-helpers";
 import { DIALECTS, startTestServer, type TestServer } from "../harness";
@@ -161,14 +162,14 @@ describe.each(DIALECTS)("refresh tokens (%s)", (dialect) => {
   it("users disable revokes refresh tokens; the access token then meets Inactive user", async () => {
     const { username, password } = await server.createUser();
     const pair = await loginPair(server, username, password);
-    await server.app.users.setDisabled(username, true);
+    await setUserDisabled(server.app.auth, username, true);
 
     expect((await refreshMutation(server, pair.refreshToken)).body.errors?.[0]).toMatchObject(INVALID_REFRESH);
     expect(await whoAmI(server, pair.accessToken)).toEqual({ code: "FORBIDDEN", message: "Inactive user" });
     expect((await server.gql("{ status }", {}, { token: pair.accessToken })).body).toEqual({ data: { status: "ok" } });
 
     // Enabling again does not bring the old login back.
-    await server.app.users.setDisabled(username, false);
+    await setUserDisabled(server.app.auth, username, false);
     expect((await refreshMutation(server, pair.refreshToken)).body.errors?.[0]).toMatchObject(INVALID_REFRESH);
     expect(await whoAmI(server, (await loginPair(server, username, password)).accessToken)).toBe(username);
   });

@@ -1,6 +1,7 @@
 /** ATTACKS.md, refresh-token, /token and revocation lines (R1-R7, T1-T4, J18, J24, P13). */
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { setUserDisabled } from "../../src/auth/user-revocation";
 import { DIALECTS, startTestServer, TEST_SECRET, type GraphQLResponse, type TestServer } from "../harness";
 import { expectInvalidToken, ME, movableClock } from "./support";
 
@@ -77,7 +78,7 @@ describe.each(DIALECTS)("token lifecycle attacks (%s)", (dialect) => {
 
     const other = await server.createUser();
     const d = await login(other.username, other.password);
-    await server.app.users.setDisabled(other.username, true);
+    await setUserDisabled(server.app.auth, other.username, true);
     expectInvalidRefresh(await refresh(d.refreshToken));
   });
 

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import * as argon2 from "argon2";
 import bcrypt from "bcryptjs";
-import { PasswordService } from "../../src/auth/passwords";
+import { PasswordService } from "../../src/passwords/passwords";
 import { DIALECTS, startTestServer, uniqueName, type GraphQLResponse, type TestServer } from "../harness";
 import { LEGACY_VECTORS } from "../legacy-vectors";
 import { requestOnNewConnection, spawnServer } from "../spawned-server";

@@ -285,5 +285,5 @@ function workerFile(): string {
   const compiled = join(__dirname, "hash-worker.js");
   // Under ts-jest this module runs from src/, where only the TypeScript source exists. A worker
   // thread needs plain JavaScript, so it comes from the build (`npm test` builds first).
-  return existsSync(compiled) ? compiled : join(__dirname, "..", "..", "dist", "auth", "hash-worker.js");
+  return existsSync(compiled) ? compiled : join(__dirname, "..", "..", "dist", "passwords", "hash-worker.js");
 }

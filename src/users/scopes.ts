@@ -61,10 +61,7 @@ export function readScopeList(text: string): string[] {
  * @throws UnknownScope naming the first scope the account does not hold.
  */
 export function grantScopes(held: readonly string[], requested: readonly string[] | undefined): string[] {
-  if (requested === undefined) return [...held];
-  const missing = requested.find((scope) => !held.includes(scope));
-  if (missing !== undefined) throw new UnknownScope(missing);
-  return [...requested];
+  return pickScopes(held, requested, (missing) => new UnknownScope(missing));
 }
 
 /**
@@ -73,8 +70,17 @@ export function grantScopes(held: readonly string[], requested: readonly string[
  * @throws ScopeNotGranted naming the first scope beyond what is available.
  */
 export function narrowScopes(available: readonly string[], requested: readonly string[] | undefined): string[] {
+  return pickScopes(available, requested, (beyond) => new ScopeNotGranted(beyond));
+}
+
+/** The one rule behind both: all of `available` unless asked, else the request if it is within `available`. */
+function pickScopes(
+  available: readonly string[],
+  requested: readonly string[] | undefined,
+  refuse: (scope: string) => Error,
+): string[] {
   if (requested === undefined) return [...available];
-  const beyond = requested.find((scope) => !available.includes(scope));
-  if (beyond !== undefined) throw new ScopeNotGranted(beyond);
+  const outside = requested.find((scope) => !available.includes(scope));
+  if (outside !== undefined) throw refuse(outside);
   return [...requested];
 }

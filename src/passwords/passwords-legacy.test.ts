@@ -10,7 +10,7 @@ import { PasswordService } from "./passwords";
 const nfdAcceptedAsOurs = (vector: LegacyVector) =>
   vector.hash.startsWith("$argon2id$") && vector.wrong.normalize("NFKC") === vector.password.normalize("NFKC");
 
-// Verification runs in the real worker pool (dist/auth/hash-worker.js: `npm run build` first).
+// Verification runs in the real worker pool (dist/passwords/hash-worker.js: `npm run build` first).
 describe("PasswordService on hashes from other systems", () => {
   const policy = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
   let passwords: PasswordService;

@@ -1,0 +1,38 @@
+/** The use cases that end every login of a user: revoke all its tokens, and disable (or enable) the account. */
+import { type Clock } from "../clock";
+import { type User } from "../users/user.entity";
+import { type UserStore } from "../users/user.store";
+import { revokeRefreshTokensOfUser } from "./refresh-token.store";
+
+export interface RevocationDeps {
+  readonly users: UserStore;
+  readonly clock: Clock;
+}
+
+/**
+ * Revokes every token of a user: moves the token version past every access token issued so far
+ * and revokes every refresh token, in one transaction.
+ * @returns the new token version, or undefined for an unknown user (nothing written).
+ */
+export function revokeAllTokensOfUser(deps: RevocationDeps, userId: string): Promise<number | undefined> {
+  return deps.users.transaction(async (users, trx) => {
+    const tokenVersion = await users.advanceTokenVersion(userId);
+    if (tokenVersion !== undefined) await revokeRefreshTokensOfUser(trx, userId, deps.clock.now());
+    return tokenVersion;
+  });
+}
+
+/**
+ * Disables or enables an account. Disabling also revokes its refresh tokens in the same
+ * transaction (CONTRACT section 4), so no door can forget to; its access tokens then meet
+ * `Inactive user` on every field that needs an active account. Enabling brings no old login back.
+ * @returns the account as it now is.
+ * @throws UserNotFound
+ */
+export function setUserDisabled(deps: RevocationDeps, username: string, disabled: boolean): Promise<User> {
+  return deps.users.transaction(async (users, trx) => {
+    const user = await users.setDisabled(username, disabled);
+    if (disabled) await revokeRefreshTokensOfUser(trx, user.id, deps.clock.now());
+    return user;
+  });
+}
