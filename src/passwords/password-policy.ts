@@ -1,6 +1,6 @@
 /** The one password policy (CONTRACT section 15): what may be chosen, and what can be verified at login. */
 import { PasswordPolicyViolation } from "../errors";
-import { isCommonPassword } from "../passwords/common-passwords";
+import { isCommonPassword } from "./common-passwords";
 
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 1024;
