@@ -306,7 +306,8 @@ function smtpUrlProblem(value: string): string | undefined {
 function isSingleMailbox(value: string): boolean {
   if (/[\r\n\0]/.test(value)) return false;
   const parsed = addressparser(value);
-  return parsed.length === 1 && !("group" in parsed[0]! && parsed[0]!.group) && /^[^@\s]+@[^@\s]+$/.test(parsed[0]!.address ?? "");
+  const [only] = parsed;
+  return parsed.length === 1 && !only!.group && /^[^@\s]+@[^@\s]+$/.test(only!.address ?? "");
 }
 
 /**

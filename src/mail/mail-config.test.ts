@@ -16,13 +16,22 @@ function refusal(env: Record<string, string>): ConfigError {
 describe("mail configuration", () => {
   it("defaults: no SMTP_URL, the contract's MAIL_FROM, the outbox under the data folder", () => {
     const config = loadConfig(base);
-    expect(config.mail).toEqual({ smtpUrl: undefined, from: "graphql-auth-server <no-reply@localhost>", outboxDir: "data/outbox" });
+    expect(config.mail).toEqual({
+      smtpUrl: undefined,
+      from: "graphql-auth-server <no-reply@localhost>",
+      outboxDir: "data/outbox",
+    });
     expect(loadConfig({ ...base, DATABASE_URL: "sqlite:/srv/auth/auth.db" }).mail.outboxDir).toBe("/srv/auth/outbox");
     expect(Object.isFrozen(config.mail)).toBe(true);
   });
 
   it("accepts nodemailer's URL forms", () => {
-    for (const url of ["smtp://user:pass@mail.example.com:587", "smtps://user:p%40ss@mail.example.com:465", "smtp://127.0.0.1:2525", "smtp://mail.example.com"]) {
+    for (const url of [
+      "smtp://user:pass@mail.example.com:587",
+      "smtps://user:p%40ss@mail.example.com:465",
+      "smtp://127.0.0.1:2525",
+      "smtp://mail.example.com",
+    ]) {
       expect(loadConfig({ ...base, SMTP_URL: url }).mail.smtpUrl).toBe(url);
     }
     expect(loadConfig({ ...base, MAIL_FROM: "accounts@example.org" }).mail.from).toBe("accounts@example.org");
@@ -40,7 +49,12 @@ describe("mail configuration", () => {
     expect(error.message).not.toContain("\n");
   });
 
-  it.each(["no-at-sign", "a@example.com, b@example.com", "Team: a@example.com;", "x@example.com\r\nBcc: victim@example.com"])("refuses MAIL_FROM=%j", (from) => {
+  it.each([
+    "no-at-sign",
+    "a@example.com, b@example.com",
+    "Team: a@example.com;",
+    "x@example.com\r\nBcc: victim@example.com",
+  ])("refuses MAIL_FROM=%j", (from) => {
     expect(refusal({ MAIL_FROM: from }).message).toBe(
       "Invalid configuration: MAIL_FROM must be one address, as `Name <address@example.com>` or `address@example.com`",
     );

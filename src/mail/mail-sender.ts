@@ -6,7 +6,14 @@ import { type Clock } from "../clock";
 import { type Database } from "../db/database";
 import { backoffDelay, type BackoffPolicy } from "../db/startup";
 import { type Logger } from "../log";
-import { claimNextMail, markMailFailed, markMailSent, releaseMail, scheduleMailRetry, type ClaimedMail } from "./outbox.store";
+import {
+  claimNextMail,
+  markMailFailed,
+  markMailSent,
+  releaseMail,
+  scheduleMailRetry,
+  type ClaimedMail,
+} from "./outbox.store";
 import { type MailTransport } from "./transport";
 
 /** Every timing of the outbox in one place; tests shorten them through AppOverrides.mail. */
@@ -86,7 +93,9 @@ export class MailSender {
   }
 
   private async loop(ready: Promise<void>): Promise<void> {
-    const stopped = new Promise<void>((resolve) => this.stopping.signal.addEventListener("abort", () => resolve(), { once: true }));
+    const stopped = new Promise<void>((resolve) =>
+      this.stopping.signal.addEventListener("abort", () => resolve(), { once: true }),
+    );
     await Promise.race([ready, stopped]);
     while (!this.stopping.signal.aborted) {
       let sent = false;
@@ -97,7 +106,8 @@ export class MailSender {
       } catch (error) {
         // The database is away (or a settle failed): the message, if any, keeps its lease and is
         // retried once the lease ends. One line per outage.
-        if (!this.outboxFailing) this.deps.logger.warn({ err: errorSummary(error) }, "mail outbox unreachable; retrying");
+        if (!this.outboxFailing)
+          this.deps.logger.warn({ err: errorSummary(error) }, "mail outbox unreachable; retrying");
         this.outboxFailing = true;
       }
       if (sent) continue;
@@ -134,7 +144,8 @@ export class MailSender {
     }
     await markMailSent(db, mail.id, this.owner, clock.now(), delivery.messageId);
     // The message id and the outcome only: never the body, a link or the recipient.
-    if (delivery.file !== undefined) logger.info({ mailId: mail.id, file: delivery.file }, `mail written to the development outbox: ${delivery.file}`);
+    if (delivery.file !== undefined)
+      logger.info({ mailId: mail.id, file: delivery.file }, `mail written to the development outbox: ${delivery.file}`);
     else logger.info({ mailId: mail.id, attempts: mail.attempts + 1 }, "mail sent");
     return true;
   }
@@ -145,7 +156,10 @@ export class MailSender {
     const now = clock.now();
     if (permanent || now - mail.createdAt >= timing.retryForMs) {
       await markMailFailed(db, mail.id, this.owner, code);
-      logger.warn({ mailId: mail.id, attempts, error: code }, permanent ? "mail refused by the SMTP server; not retried" : "mail not delivered after retrying; given up");
+      logger.warn(
+        { mailId: mail.id, attempts, error: code },
+        permanent ? "mail refused by the SMTP server; not retried" : "mail not delivered after retrying; given up",
+      );
       return;
     }
     const retryInMs = backoffDelay(timing.retry, attempts);

@@ -38,8 +38,10 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
  *   more than one address): a programming error, not a user's.
  */
 export async function insertMail(db: Kysely<Database>, mail: OutgoingMail, now: number): Promise<string> {
-  if (!/^[^\s@,;<>"]+@[^\s@,;<>"]+$/.test(mail.to) || mail.to.length > 320) throw new Error("enqueueMail: `to` must be one plain address");
-  if (mail.subject === "" || CONTROL.test(mail.subject)) throw new Error("enqueueMail: `subject` must be one non-empty line");
+  if (!/^[^\s@,;<>"]+@[^\s@,;<>"]+$/.test(mail.to) || mail.to.length > 320)
+    throw new Error("enqueueMail: `to` must be one plain address");
+  if (mail.subject === "" || CONTROL.test(mail.subject))
+    throw new Error("enqueueMail: `subject` must be one non-empty line");
   const id = randomUUID();
   await db
     .insertInto("mail_outbox")
@@ -66,7 +68,12 @@ export async function insertMail(db: Kysely<Database>, mail: OutgoingMail, now: 
  * candidate.
  * @returns the message, or undefined when none is due.
  */
-export async function claimNextMail(db: Kysely<Database>, owner: string, now: number, leaseMs: number): Promise<ClaimedMail | undefined> {
+export async function claimNextMail(
+  db: Kysely<Database>,
+  owner: string,
+  now: number,
+  leaseMs: number,
+): Promise<ClaimedMail | undefined> {
   const candidates = await db
     .selectFrom("mail_outbox")
     .select("id")
@@ -85,7 +92,12 @@ export async function claimNextMail(db: Kysely<Database>, owner: string, now: nu
       .where("lease_until", "<=", now)
       .executeTakeFirst();
     if (claimed.numUpdatedRows !== 1n) continue;
-    const row = await db.selectFrom("mail_outbox").selectAll().where("id", "=", id).where("lease_owner", "=", owner).executeTakeFirst();
+    const row = await db
+      .selectFrom("mail_outbox")
+      .selectAll()
+      .where("id", "=", id)
+      .where("lease_owner", "=", owner)
+      .executeTakeFirst();
     if (!row || row.text_body === null) continue;
     return {
       id: row.id,
@@ -101,7 +113,13 @@ export async function claimNextMail(db: Kysely<Database>, owner: string, now: nu
 }
 
 /** Marks a claimed message delivered and deletes its body (it holds links with tokens); metadata stays. */
-export async function markMailSent(db: Kysely<Database>, id: string, owner: string, now: number, messageId: string | undefined): Promise<void> {
+export async function markMailSent(
+  db: Kysely<Database>,
+  id: string,
+  owner: string,
+  now: number,
+  messageId: string | undefined,
+): Promise<void> {
   await db
     .updateTable("mail_outbox")
     .set((eb) => ({
@@ -121,10 +139,22 @@ export async function markMailSent(db: Kysely<Database>, id: string, owner: stri
 }
 
 /** Records a failed attempt and makes the message due again at `retryAt`. */
-export async function scheduleMailRetry(db: Kysely<Database>, id: string, owner: string, retryAt: number, error: string): Promise<void> {
+export async function scheduleMailRetry(
+  db: Kysely<Database>,
+  id: string,
+  owner: string,
+  retryAt: number,
+  error: string,
+): Promise<void> {
   await db
     .updateTable("mail_outbox")
-    .set((eb) => ({ attempts: eb("attempts", "+", 1), next_attempt_at: retryAt, last_error: error.slice(0, 100), lease_until: 0, lease_owner: null }))
+    .set((eb) => ({
+      attempts: eb("attempts", "+", 1),
+      next_attempt_at: retryAt,
+      last_error: error.slice(0, 100),
+      lease_until: 0,
+      lease_owner: null,
+    }))
     .where("id", "=", id)
     .where("lease_owner", "=", owner)
     .execute();
@@ -150,5 +180,10 @@ export async function markMailFailed(db: Kysely<Database>, id: string, owner: st
 
 /** Hands a claimed message back untried (shutdown): due at once for any sender, no attempt counted. */
 export async function releaseMail(db: Kysely<Database>, id: string, owner: string): Promise<void> {
-  await db.updateTable("mail_outbox").set({ lease_until: 0, lease_owner: null }).where("id", "=", id).where("lease_owner", "=", owner).execute();
+  await db
+    .updateTable("mail_outbox")
+    .set({ lease_until: 0, lease_owner: null })
+    .where("id", "=", id)
+    .where("lease_owner", "=", owner)
+    .execute();
 }

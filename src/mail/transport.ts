@@ -42,7 +42,11 @@ export function smtpTransport(smtpUrl: string, from: string, timeouts: Transport
   const envelopeFrom = mailboxAddress(from);
   return {
     deliver: async (mail, signal) => {
-      const info = await transporter.sendMail({ ...message(mail, from), envelope: { from: envelopeFrom, to: [mail.to] }, signal });
+      const info = await transporter.sendMail({
+        ...message(mail, from),
+        envelope: { from: envelopeFrom, to: [mail.to] },
+        signal,
+      });
       return { messageId: info.messageId };
     },
   };

@@ -26,21 +26,27 @@ describe.each(DIALECTS)("mail without SMTP_URL (%s)", (dialect) => {
     rmSync(folder, { recursive: true, force: true });
   });
 
-  const row = (id: string) => app!.database.db.selectFrom("mail_outbox").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+  const row = (id: string) =>
+    app!.database.db.selectFrom("mail_outbox").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
 
-  it("development: writes each message as an .eml file, mode 0600 in a 0700 folder, logged by file name only", async () => {
+  it("development: an .eml file per message, 0600 in a 0700 folder, logged by file name only", async () => {
     const { logger, lines } = capturingLogger();
     const outbox = join(folder, "outbox");
-    app = await createApp(testConfig({ NODE_ENV: "development", DATABASE_URL: database.url, MAIL_FROM: "Accounts <accounts@example.org>" }), {
-      logger,
-      mail: { ...FAST, outboxDir: outbox },
-    });
+    app = await createApp(
+      testConfig({ NODE_ENV: "development", DATABASE_URL: database.url, MAIL_FROM: "Accounts <accounts@example.org>" }),
+      {
+        logger,
+        mail: { ...FAST, outboxDir: outbox },
+      },
+    );
     await app.databaseReady;
     expect(app.mail.configured).toBe(true);
     const token = randomBytes(32).toString("base64url");
     const to = `dev-${randomBytes(3).toString("hex")}@example.com`;
     const text = `Open http://127.0.0.1:4000/verify-email#token=${token}`;
-    const id = await app.database.db.transaction().execute((trx) => app!.mail.enqueueMail(trx, { to, subject: "Verify your email address", text }));
+    const id = await app.database.db
+      .transaction()
+      .execute((trx) => app!.mail.enqueueMail(trx, { to, subject: "Verify your email address", text }));
 
     await waitFor(async () => (await row(id)).status === "sent", "the message written");
     expect(statSync(outbox).mode & 0o777).toBe(0o700);
@@ -66,10 +72,17 @@ describe.each(DIALECTS)("mail without SMTP_URL (%s)", (dialect) => {
   it("production: reports mail unconfigured, writes nothing and sends nothing", async () => {
     const { logger, lines } = capturingLogger();
     const outbox = join(folder, "outbox");
-    app = await createApp(testConfig({ NODE_ENV: "production", DATABASE_URL: database.url }), { logger, mail: { ...FAST, outboxDir: outbox } });
+    app = await createApp(testConfig({ NODE_ENV: "production", DATABASE_URL: database.url }), {
+      logger,
+      mail: { ...FAST, outboxDir: outbox },
+    });
     await app.databaseReady;
     expect(app.mail.configured).toBe(false);
-    const id = await app.mail.enqueueMail(app.database.db, { to: "someone@example.com", subject: "Reset your password", text: "a link" });
+    const id = await app.mail.enqueueMail(app.database.db, {
+      to: "someone@example.com",
+      subject: "Reset your password",
+      text: "a link",
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(existsSync(outbox)).toBe(false);
     const state = await row(id);
@@ -79,7 +92,10 @@ describe.each(DIALECTS)("mail without SMTP_URL (%s)", (dialect) => {
   });
 
   it("production with SMTP_URL: configured", async () => {
-    app = await createApp(testConfig({ NODE_ENV: "production", DATABASE_URL: database.url, SMTP_URL: "smtp://127.0.0.1:1" }), { mail: { ...FAST, outboxDir: join(folder, "outbox") } });
+    app = await createApp(
+      testConfig({ NODE_ENV: "production", DATABASE_URL: database.url, SMTP_URL: "smtp://127.0.0.1:1" }),
+      { mail: { ...FAST, outboxDir: join(folder, "outbox") } },
+    );
     expect(app.mail.configured).toBe(true);
   });
 });

@@ -1,13 +1,26 @@
-/** The mail outbox against a real SMTP server: delivered once, retried through outages and restarts, never twice across instances. */
+/** The mail outbox against a real SMTP server: sent once, retried through outages and restarts, never twice. */
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:net";
 import { type AddressInfo } from "node:net";
 import { createApp, type App } from "../../src/app";
-import { capturingLogger, createTestDatabase, DIALECTS, movableClock, testConfig, type MovableClock, type TestDatabase } from "../harness";
+import {
+  capturingLogger,
+  createTestDatabase,
+  DIALECTS,
+  movableClock,
+  testConfig,
+  type MovableClock,
+  type TestDatabase,
+} from "../harness";
 import { startSmtpSink, waitFor, type SmtpSink } from "../smtp-sink";
 
 /** Fast polls; retries due after 1 s of the injected clock, which the tests move instead of sleeping. */
-const FAST = { pollIntervalMs: 20, retry: { initialDelayMs: 1_000, maxDelayMs: 60_000 }, retryForMs: 60 * 60_000, shutdownGraceMs: 300 };
+const FAST = {
+  pollIntervalMs: 20,
+  retry: { initialDelayMs: 1_000, maxDelayMs: 60_000 },
+  retryForMs: 60 * 60_000,
+  shutdownGraceMs: 300,
+};
 
 describe.each(DIALECTS)("mail outbox over SMTP (%s)", (dialect) => {
   let database: TestDatabase;
@@ -46,7 +59,8 @@ describe.each(DIALECTS)("mail outbox over SMTP (%s)", (dialect) => {
     await app.close();
   }
 
-  const row = (app: App, id: string) => app.database.db.selectFrom("mail_outbox").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+  const row = (app: App, id: string) =>
+    app.database.db.selectFrom("mail_outbox").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
   const copies = (subject: string) => sink.received.filter((r) => r.mail.subject === subject).length;
 
   function message() {
@@ -61,11 +75,13 @@ describe.each(DIALECTS)("mail outbox over SMTP (%s)", (dialect) => {
     };
   }
 
-  it("delivers a queued message once, with its From, To, Subject, text and html, then deletes its body from the table", async () => {
+  it("delivers a message once (From, To, Subject, text, html), then deletes its body from the table", async () => {
     const clock = movableClock();
     const { app, lines } = await start({ clock });
     const m = message();
-    const id = await app.database.db.transaction().execute((trx) => app.mail.enqueueMail(trx, { to: m.to, subject: m.subject, text: m.text, html: m.html }));
+    const id = await app.database.db
+      .transaction()
+      .execute((trx) => app.mail.enqueueMail(trx, { to: m.to, subject: m.subject, text: m.text, html: m.html }));
     expect(app.mail.configured).toBe(true);
 
     await waitFor(async () => (await row(app, id)).status === "sent", "the message sent");
@@ -79,7 +95,14 @@ describe.each(DIALECTS)("mail outbox over SMTP (%s)", (dialect) => {
     expect(got[0]!.mail.html).toContain(`#token=${m.token}`);
 
     const settled = await row(app, id);
-    expect(settled).toMatchObject({ status: "sent", text_body: null, html_body: null, recipient: m.to, subject: m.subject, lease_owner: null });
+    expect(settled).toMatchObject({
+      status: "sent",
+      text_body: null,
+      html_body: null,
+      recipient: m.to,
+      subject: m.subject,
+      lease_owner: null,
+    });
     expect(Number(settled.attempts)).toBe(1);
     expect(Number(settled.sent_at)).toBe(clock.now());
     expect(settled.message_id).toBe(got[0]!.mail.messageId);
@@ -106,11 +129,15 @@ describe.each(DIALECTS)("mail outbox over SMTP (%s)", (dialect) => {
     ).rejects.toThrow("the use case failed after queueing");
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(copies(m.subject)).toBe(0);
-    const queued = await app.database.db.selectFrom("mail_outbox").select("id").where("subject", "=", m.subject).execute();
+    const queued = await app.database.db
+      .selectFrom("mail_outbox")
+      .select("id")
+      .where("subject", "=", m.subject)
+      .execute();
     expect(queued).toEqual([]);
   });
 
-  it("retries a message the SMTP server refuses with 421, with backoff, and delivers it once after the server comes back", async () => {
+  it("retries a message refused with 421, with backoff, and delivers it once after the server is back", async () => {
     const clock = movableClock();
     const { app, lines } = await start({ clock });
     sink.setMode("down");
@@ -142,13 +169,16 @@ describe.each(DIALECTS)("mail outbox over SMTP (%s)", (dialect) => {
     expect(lines()).toContain("mail delivery failed; retrying");
   });
 
-  it("keeps a message through an SMTP server that is not listening and a server restart, and the next process delivers it once", async () => {
+  it("keeps a message through a closed SMTP port and a restart; the next process delivers it once", async () => {
     const clock = movableClock();
     const closedPort = await freePort();
     const first = await start({ clock, smtpUrl: `smtp://mailer:pw@127.0.0.1:${closedPort}` });
     const m = message();
     const id = await first.app.mail.enqueueMail(first.app.database.db, m);
-    await waitFor(async () => Number((await row(first.app, id)).attempts) === 1, "the failed attempt against a closed port");
+    await waitFor(
+      async () => Number((await row(first.app, id)).attempts) === 1,
+      "the failed attempt against a closed port",
+    );
     expect((await row(first.app, id)).last_error).toMatch(/^E(CONNECTION|SOCKET)$/);
     await stop(first.app);
 
@@ -167,13 +197,20 @@ describe.each(DIALECTS)("mail outbox over SMTP (%s)", (dialect) => {
     await app.mail.stop();
     const m = message();
     const id = await app.mail.enqueueMail(app.database.db, m);
-    await app.database.db.updateTable("mail_outbox").set({ lease_owner: "crashed-sender", lease_until: clock.now() + 60_000 }).where("id", "=", id).execute();
+    await app.database.db
+      .updateTable("mail_outbox")
+      .set({ lease_owner: "crashed-sender", lease_until: clock.now() + 60_000 })
+      .where("id", "=", id)
+      .execute();
 
     const { app: survivor } = await start({ clock, mail: { leaseMs: 60_000 } });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(copies(m.subject)).toBe(0);
     clock.advance(60_000);
-    await waitFor(async () => (await row(survivor, id)).status === "sent", "the message sent after the dead sender's lease");
+    await waitFor(
+      async () => (await row(survivor, id)).status === "sent",
+      "the message sent after the dead sender's lease",
+    );
     expect(copies(m.subject)).toBe(1);
   });
 
@@ -185,11 +222,19 @@ describe.each(DIALECTS)("mail outbox over SMTP (%s)", (dialect) => {
       for (const m of messages) await a.app.mail.enqueueMail(trx, m);
     });
     const subjects = new Set(messages.map((m) => m.subject));
-    await waitFor(() => sink.received.filter((r) => subjects.has(r.mail.subject ?? "")).length >= messages.length, "every message delivered", 20_000);
+    await waitFor(
+      () => sink.received.filter((r) => subjects.has(r.mail.subject ?? "")).length >= messages.length,
+      "every message delivered",
+      20_000,
+    );
     // Every poll of both senders has had time to find anything left.
     await new Promise((resolve) => setTimeout(resolve, 300));
     for (const m of messages) expect(copies(m.subject)).toBe(1);
-    const sent = await a.app.database.db.selectFrom("mail_outbox").select(["status", "text_body"]).where("subject", "in", [...subjects]).execute();
+    const sent = await a.app.database.db
+      .selectFrom("mail_outbox")
+      .select(["status", "text_body"])
+      .where("subject", "in", [...subjects])
+      .execute();
     expect(sent).toHaveLength(30);
     expect(sent.every((r) => r.status === "sent" && r.text_body === null)).toBe(true);
   });
@@ -220,14 +265,22 @@ describe.each(DIALECTS)("mail outbox over SMTP (%s)", (dialect) => {
     // A server that accepts connections and never says a word: nodemailer waits for its greeting.
     const silent = await silentServer();
     try {
-      const { app } = await start({ smtpUrl: `smtp://127.0.0.1:${silent.port}`, mail: { socketTimeoutMs: 30_000, sendTimeoutMs: 60_000 } });
+      const { app } = await start({
+        smtpUrl: `smtp://127.0.0.1:${silent.port}`,
+        mail: { socketTimeoutMs: 30_000, sendTimeoutMs: 60_000 },
+      });
       const m = message();
       const id = await app.mail.enqueueMail(app.database.db, m);
-      await waitFor(async () => (await row(app, id)).lease_owner !== null && silent.connections() > 0, "the message in hand");
+      await waitFor(
+        async () => (await row(app, id)).lease_owner !== null && silent.connections() > 0,
+        "the message in hand",
+      );
       const began = Date.now();
       await stop(app);
       expect(Date.now() - began).toBeLessThan(3_000);
-      const check = await createApp(testConfig({ DATABASE_URL: database.url }), { mail: { ...FAST, pollIntervalMs: 60_000 } });
+      const check = await createApp(testConfig({ DATABASE_URL: database.url }), {
+        mail: { ...FAST, pollIntervalMs: 60_000 },
+      });
       try {
         await check.databaseReady;
         await check.mail.stop();
