@@ -124,6 +124,11 @@ export class MailSender {
     const { db, transport, clock, logger, timing } = this.deps;
     const mail = await claimNextMail(db, this.owner, clock.now(), timing.leaseMs);
     if (!mail) return false;
+    // Stopped while claiming: hand it back rather than start a delivery nothing would cut short.
+    if (this.stopping.signal.aborted) {
+      await releaseMail(db, mail.id, this.owner);
+      return true;
+    }
     const controller = new AbortController();
     this.inHand = controller;
     const deadline = setTimeout(() => controller.abort(), timing.sendTimeoutMs);
