@@ -37,6 +37,11 @@ export async function startSmtpSink(options: { port?: number } = {}): Promise<Sm
       if (auth.username === user && auth.password === password) return callback(null, { user });
       callback(Object.assign(new Error("Invalid credentials"), { responseCode: 535 }));
     },
+    // A recipient whose address starts with "reject-" has no mailbox here: a permanent 550.
+    onRcptTo(address, _session, callback) {
+      if (!address.address.startsWith("reject-")) return callback();
+      callback(Object.assign(new Error(`<${address.address}>: Recipient address rejected`), { responseCode: 550 }));
+    },
     onData(stream, session, callback) {
       simpleParser(stream).then(
         (mail) => {

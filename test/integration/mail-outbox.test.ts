@@ -166,7 +166,23 @@ describe.each(DIALECTS)("mail outbox over SMTP (%s)", (dialect) => {
     clock.advance(60 * 60_000);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(copies(m.subject)).toBe(1);
-    expect(lines()).toContain("mail delivery failed; retrying");
+    const logs = lines();
+    expect(logs).toContain("mail delivery failed; retrying");
+    for (const secret of [m.token, m.to, sink.password, "reset-password"]) expect(logs).not.toContain(secret);
+  });
+
+  it("marks a message the server refuses with 550 failed at once, deletes its body, logs no address", async () => {
+    const { app, lines } = await start();
+    const m = { ...message(), to: `reject-${randomBytes(3).toString("hex")}@example.com` };
+    const id = await app.mail.enqueueMail(app.database.db, m);
+    await waitFor(async () => (await row(app, id)).status === "failed", "the message refused for good");
+    const state = await row(app, id);
+    expect(state).toMatchObject({ text_body: null, html_body: null, last_error: "EENVELOPE 550" });
+    expect(Number(state.attempts)).toBe(1);
+    expect(copies(m.subject)).toBe(0);
+    const logs = lines();
+    expect(logs).toContain("mail refused by the SMTP server; not retried");
+    for (const secret of [m.token, m.to, "Recipient address rejected"]) expect(logs).not.toContain(secret);
   });
 
   it("keeps a message through a closed SMTP port and a restart; the next process delivers it once", async () => {
