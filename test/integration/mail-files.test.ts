@@ -1,16 +1,23 @@
-/** Mail without SMTP_URL: `.eml` files (0600, in a 0700 folder) in development, nothing at all in production. */
+/** Where mail goes: `.eml` files (0600 in a 0700 folder) in development, SMTP only with SMTP_URL in production. */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { simpleParser } from "mailparser";
 import { createApp, type App } from "../../src/app";
-import { capturingLogger, createTestDatabase, DIALECTS, testConfig, type TestDatabase } from "../harness";
-import { waitFor } from "../smtp-sink";
+import {
+  capturingLogger,
+  createTestDatabase,
+  DIALECTS,
+  startTestServer,
+  testConfig,
+  type TestDatabase,
+} from "../harness";
+import { startSmtpSink, waitFor } from "../smtp-sink";
 
 const FAST = { pollIntervalMs: 20 };
 
-describe.each(DIALECTS)("mail without SMTP_URL (%s)", (dialect) => {
+describe.each(DIALECTS)("mail by environment (%s)", (dialect) => {
   let database: TestDatabase;
   let folder: string;
   let app: App | undefined;
@@ -91,11 +98,29 @@ describe.each(DIALECTS)("mail without SMTP_URL (%s)", (dialect) => {
     expect(lines()).toContain("mail is not configured");
   });
 
-  it("production with SMTP_URL: configured", async () => {
-    app = await createApp(
-      testConfig({ NODE_ENV: "production", DATABASE_URL: database.url, SMTP_URL: "smtp://127.0.0.1:1" }),
-      { mail: { ...FAST, outboxDir: join(folder, "outbox") } },
-    );
-    expect(app.mail.configured).toBe(true);
+  it("production with SMTP_URL: configured, and the message goes to the SMTP server, not to a file", async () => {
+    const sink = await startSmtpSink();
+    try {
+      const outbox = join(folder, "outbox");
+      const server = await startTestServer({
+        databaseUrl: database.url,
+        env: { NODE_ENV: "production", SMTP_URL: sink.url },
+        mail: { ...FAST, outboxDir: outbox },
+      });
+      app = server.app;
+      expect(app.mail.configured).toBe(true);
+      const id = await app.mail.enqueueMail(app.database.db, {
+        to: "p@example.com",
+        subject: "Reset your password",
+        text: "x",
+      });
+      await waitFor(async () => (await row(id)).status === "sent", "the message sent");
+      expect(sink.received.map((r) => r.mail.subject)).toEqual(["Reset your password"]);
+      expect(existsSync(outbox)).toBe(false);
+    } finally {
+      await app?.close();
+      app = undefined;
+      await sink.close();
+    }
   });
 });
