@@ -14,6 +14,7 @@ import { appResolvers, buildAppSchema } from "./graphql/schema";
 import { httpLimits, type HttpLimits } from "./http/limits";
 import { createHttpServer, type HttpServer } from "./http/server";
 import { createLogger, type Logger } from "./log";
+import { createMail, type Mail, type MailOverrides } from "./mail/mail";
 import { PasswordService } from "./passwords/passwords";
 import { CALIBRATION_SCAN_ROWS, calibrateFromStoredHashes } from "./passwords/timing-calibration";
 import { seedDemoUsers } from "./users/demo-users";
@@ -26,6 +27,8 @@ export interface AppOverrides {
   readonly databaseBackoff?: BackoffPolicy;
   /** The HTTP bounds in place of HTTP_LIMITS (tests shorten the timeouts and the connection cap). */
   readonly httpLimits?: Partial<HttpLimits>;
+  /** The outbox's timings and the development outbox folder (tests shorten and move them). */
+  readonly mail?: MailOverrides;
 }
 
 export interface App {
@@ -46,6 +49,8 @@ export interface App {
   readonly auth: LoginDeps;
   /** Failed-login counters; changePassword counts a wrong current password here too. */
   readonly limiter: LoginLimiter;
+  /** The outbox: `enqueueMail` inside a use case's transaction, and whether mail is configured. */
+  readonly mail: Mail;
   /** Starts listening; resolves to the base URL (`http://host:port`). */
   listen(): Promise<string>;
   /**
@@ -76,6 +81,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const users = new UserStore(database.db, clock, database.sqliteReader);
     const refreshTokens = new RefreshTokenStore(database.db);
     const limiter = new LoginLimiter(database.db, loginLimitPolicy(config.loginMaxFailures), clock);
+    const mail = createMail(config, { db: database.db, clock, logger }, overrides.mail);
     // In the background, so the HTTP server comes up (and /healthz answers) while PostgreSQL is
     // still starting or unreachable; the pool connects once it answers.
     const startup = new DatabaseStartup(
@@ -106,6 +112,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       createApollo: (plugins) => createApollo({ schema, config, logger, plugins }),
     });
     startup.start();
+    mail.start(startup.whenReady);
     return {
       config,
       logger,
@@ -118,6 +125,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       refreshTokens,
       auth,
       limiter,
+      mail,
       listen: async () => {
         await http.fastify.listen({ host: config.host, port: config.port });
         const address = http.fastify.server.address();
@@ -132,6 +140,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         passwords.stopAccepting();
         await http.fastify.close();
         await startup.stop();
+        await mail.stop();
         await passwords.close();
         await database.close();
       },

@@ -47,6 +47,7 @@ describe("loadConfig defaults", () => {
       trustProxy: 0,
       allowedHosts: ["localhost", "127.0.0.1", "[::1]"],
       corsOrigins: ["http://localhost:*", "http://127.0.0.1:*"],
+      mail: { smtpUrl: undefined, from: "graphql-auth-server <no-reply@localhost>", outboxDir: "data/outbox" },
     });
   });
 

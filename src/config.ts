@@ -1,8 +1,9 @@
 /** Configuration: the one reader of process.env; validates once and returns a frozen Config. */
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { parseEnv } from "node:util";
+import addressparser from "nodemailer/lib/addressparser";
 import { z } from "zod";
 
 /** The FastAPI tutorial's published example key: refused in production (CONTRACT section 2). */
@@ -57,6 +58,17 @@ export interface Config {
    * as the port; `["*"]` is any origin (refused in production); empty is none.
    */
   readonly corsOrigins: readonly string[];
+  readonly mail: MailConfig;
+}
+
+/** Mail (CONTRACT section 10): where messages go, and who they are from. */
+export interface MailConfig {
+  /** SMTP_URL, nodemailer's URL form; undefined: `.eml` files outside production, nothing in it. */
+  readonly smtpUrl: string | undefined;
+  /** MAIL_FROM as given, an RFC 5322 mailbox (`Name <address>` or `address`). */
+  readonly from: string;
+  /** The development outbox: `<data folder>/outbox`, `./data/outbox` by default. */
+  readonly outboxDir: string;
 }
 
 /** Thrown by loadConfig; the message is one line that names the key. */
@@ -140,6 +152,16 @@ const schema = z.object({
     .refine((hosts) => hosts.every((h) => h === "*" || HOST_NAME.test(h)), "must be host names without a port (IPv6 in brackets), comma-separated, or *")
     .optional(),
   CORS_ORIGINS: z.string().trim().transform((v, ctx) => parseCorsOrigins(v, ctx)).optional(),
+  // Mail (CONTRACT section 10).
+  SMTP_URL: nonEmpty
+    .superRefine((v, ctx) => {
+      const problem = smtpUrlProblem(v);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .optional(),
+  MAIL_FROM: nonEmpty
+    .refine((v) => isSingleMailbox(v), "must be one address, as `Name <address@example.com>` or `address@example.com`")
+    .default("graphql-auth-server <no-reply@localhost>"),
 });
 
 /** Development lets any local port call the API, so a front-end dev server works unconfigured. */
@@ -209,6 +231,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     trustProxy: e.TRUST_PROXY,
     allowedHosts: allowedHostsOf(e.ALLOWED_HOSTS, e.NODE_ENV, e.HOST),
     corsOrigins,
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, outboxDir: join(dataDirOf(e.DATABASE_URL), "outbox") },
   };
   return deepFreeze(config);
 }
@@ -260,6 +283,31 @@ function postgresUrlProblem(value: string): string | undefined {
   if (port !== "" && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) return "has a port that is not from 1 to 65535";
   if (url.pathname.replace(/^\//, "") === "") return "names no database (postgres://user:pass@host:port/db)";
   return undefined;
+}
+
+/**
+ * What is wrong with an SMTP_URL, or undefined when nodemailer can use it: `smtp://` or `smtps://`,
+ * a host, a port from 1 to 65535 if any. The text never repeats the URL, which may hold a password.
+ */
+function smtpUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "is not a valid URL (smtp://user:pass@host:port or smtps://…; percent-encode @ : / in the password)";
+  }
+  if (url.protocol !== "smtp:" && url.protocol !== "smtps:") return "must start with smtp:// or smtps://";
+  if (url.hostname === "") return "names no host (smtp://user:pass@host:port)";
+  if (url.port !== "" && Number(url.port) < 1) return "has a port that is not from 1 to 65535";
+  return undefined;
+}
+
+/** Exactly one address with a local part and a domain, no group, no line break (a header injection). */
+function isSingleMailbox(value: string): boolean {
+  if (/[\r\n\0]/.test(value)) return false;
+  const parsed = addressparser(value);
+  const [only] = parsed;
+  return parsed.length === 1 && !only!.group && /^[^@\s]+@[^@\s]+$/.test(only!.address ?? "");
 }
 
 /**

@@ -13,6 +13,7 @@ import { loadConfig, type Config } from "../src/config";
 import { type BackoffPolicy } from "../src/db/startup";
 import { type HttpLimits } from "../src/http/limits";
 import { createLogger, type Logger } from "../src/log";
+import { type MailOverrides } from "../src/mail/mail";
 import { type User } from "../src/users/user.entity";
 
 export type TestDialect = "sqlite" | "postgres";
@@ -172,6 +173,8 @@ export interface TestServerOptions {
   readonly databaseBackoff?: BackoffPolicy;
   /** HTTP bounds in place of the production ones (short timeouts, a small connection cap). */
   readonly httpLimits?: Partial<HttpLimits>;
+  /** The outbox's timings (a short poll, a short backoff) and the development outbox folder. */
+  readonly mail?: MailOverrides;
 }
 
 /** Starts the real app on an ephemeral port. Register `close` in afterAll beside the setup. */
@@ -185,6 +188,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logger: options.logger,
     databaseBackoff: options.databaseBackoff ?? { initialDelayMs: 50, maxDelayMs: 500 },
     httpLimits: options.httpLimits,
+    mail: options.mail,
   });
   const url = await app.listen();
   if (options.waitForDatabase ?? true) await app.databaseReady;

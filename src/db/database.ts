@@ -64,10 +64,29 @@ export interface LoginAttemptsTable {
   pending_until: Generated<number | string>;
 }
 
+/** One message of the mail outbox (src/mail/outbox.store.ts); the body is null once it is settled. */
+export interface MailOutboxTable {
+  id: string;
+  recipient: string;
+  subject: string;
+  text_body: string | null;
+  html_body: string | null;
+  status: "pending" | "sent" | "failed";
+  attempts: Generated<number>;
+  created_at: EpochMillis;
+  next_attempt_at: EpochMillis;
+  lease_until: ColumnType<number | string, number | undefined, number>;
+  lease_owner: string | null;
+  sent_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+  message_id: string | null;
+  last_error: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   login_attempts: LoginAttemptsTable;
   refresh_tokens: RefreshTokensTable;
+  mail_outbox: MailOutboxTable;
 }
 
 export type Dialect = "sqlite" | "postgres";
