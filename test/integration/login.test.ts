@@ -1,6 +1,6 @@
 /** Login and what a token grants over its life: scopes, stale headers, disabled users, lost scopes. */
-import { DIALECTS, TEST_SECRET, capturingLogger, movableClock, startTestServer, type TestServer } from "../harness";
-import { forgeToken } from "../jwt-forge";
+import { DIALECTS, TEST_SECRET, capturingLogger, startTestServer, type TestServer } from "../harness";
+import { forgeToken, movableClock } from "../support";
 
 const LOGIN = "mutation Login($u: String!, $p: String!, $s: [String!]) { login(username: $u, password: $p, scopes: $s) { accessToken tokenType expiresIn scope } }";
 

@@ -1,4 +1,4 @@
-import { createHmac, createPrivateKey, createPublicKey, sign as cryptoSign, randomUUID } from "node:crypto";
+import { createPublicKey } from "node:crypto";
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { generateSigningKey, type GeneratedKey } from "../../src/auth/keys";
 import { createApp } from "../../src/app";
-import { decodeJwt, loginPair, whoAmI } from "../auth-helpers";
+import { b64url, decodeJwt, loginPair, signJws, standardClaims, whoAmI } from "../support";
 import { createTestDatabase, startTestServer, TEST_SECRET, testConfig, type TestServer } from "../harness";
 
 // Keys touch no database: these suites run on SQLite only.
@@ -15,23 +15,9 @@ const ALGORITHMS = ["RS256", "ES256", "EdDSA"] as const;
 const INVALID_TOKEN = { code: "UNAUTHENTICATED", message: "Could not validate credentials" };
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k"];
 
-const b64 = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
-
-/** A token of our shape signed by hand: HS256 with any key bytes, or with an asymmetric private key. */
-function forge(header: Record<string, unknown>, claims: Record<string, unknown>, key: Buffer | { pem: string; alg: string }): string {
-  const input = `${b64(header)}.${b64(claims)}`;
-  if (Buffer.isBuffer(key)) return `${input}.${createHmac("sha256", key).update(input).digest("base64url")}`;
-  const privateKey = createPrivateKey(key.pem);
-  const signature =
-    key.alg === "EdDSA"
-      ? cryptoSign(null, Buffer.from(input), privateKey)
-      : cryptoSign("sha256", Buffer.from(input), key.alg === "ES256" ? { key: privateKey, dsaEncoding: "ieee-p1363" } : privateKey);
-  return `${input}.${signature.toString("base64url")}`;
-}
-
+/** The claims the server issues, at the system clock's time (these servers run on it). */
 function claimsFor(sub: string): Record<string, unknown> {
-  const now = Math.floor(Date.now() / 1000);
-  return { iss: "graphql-auth-server", sub, aud: "graphql-api", exp: now + 600, iat: now, jti: randomUUID(), scope: "me items" };
+  return standardClaims(sub, Math.floor(Date.now() / 1000));
 }
 
 describe.each(ALGORITHMS)("asymmetric signing with %s", (algorithm) => {
@@ -85,15 +71,15 @@ describe.each(ALGORITHMS)("asymmetric signing with %s", (algorithm) => {
     const jwk = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: unknown[] }).keys[0];
     for (const secret of [Buffer.from(publicPem), Buffer.from(publicPem.trim()), Buffer.from(JSON.stringify(jwk))]) {
       for (const header of [{ alg: "HS256", typ: "at+jwt", kid: key.kid }, { alg: "HS256", typ: "at+jwt" }]) {
-        expect(await whoAmI(server, forge(header, claimsFor(id), secret))).toEqual(INVALID_TOKEN);
+        expect(await whoAmI(server, signJws(header, claimsFor(id), { key: secret }))).toEqual(INVALID_TOKEN);
       }
     }
   });
 
   it("refuses an HS256 token made with the configured SECRET_KEY, and alg none", async () => {
     const { id } = await server.createUser();
-    expect(await whoAmI(server, forge({ alg: "HS256", typ: "at+jwt" }, claimsFor(id), Buffer.from(TEST_SECRET)))).toEqual(INVALID_TOKEN);
-    const unsigned = `${b64({ alg: "none", typ: "at+jwt", kid: key.kid })}.${b64(claimsFor(id))}.`;
+    expect(await whoAmI(server, signJws({ alg: "HS256", typ: "at+jwt" }, claimsFor(id), { key: Buffer.from(TEST_SECRET) }))).toEqual(INVALID_TOKEN);
+    const unsigned = `${b64url({ alg: "none", typ: "at+jwt", kid: key.kid })}.${b64url(claimsFor(id))}.`;
     expect(await whoAmI(server, unsigned)).toEqual(INVALID_TOKEN);
   });
 
@@ -101,13 +87,13 @@ describe.each(ALGORITHMS)("asymmetric signing with %s", (algorithm) => {
     const { id, username } = await server.createUser();
     const pem = readFileSync(key.file, "utf8");
     // The control: the same forging, with the right kid, is accepted (a token minted elsewhere).
-    const genuine = forge({ alg: algorithm, typ: "at+jwt", kid: key.kid }, claimsFor(id), { pem, alg: algorithm });
+    const genuine = signJws({ alg: algorithm, typ: "at+jwt", kid: key.kid }, claimsFor(id), { signer: { privateKey: pem, alg: algorithm } });
     expect(await whoAmI(server, genuine)).toBe(username);
     for (const kid of ["../../../dev/null", "' OR 1=1--", "k".repeat(10_000), "unknown", 42, ""]) {
-      const token = forge({ alg: algorithm, typ: "at+jwt", kid }, claimsFor(id), { pem, alg: algorithm });
+      const token = signJws({ alg: algorithm, typ: "at+jwt", kid }, claimsFor(id), { signer: { privateKey: pem, alg: algorithm } });
       expect(await whoAmI(server, token)).toEqual(INVALID_TOKEN);
     }
-    const noKid = forge({ alg: algorithm, typ: "at+jwt" }, claimsFor(id), { pem, alg: algorithm });
+    const noKid = signJws({ alg: algorithm, typ: "at+jwt" }, claimsFor(id), { signer: { privateKey: pem, alg: algorithm } });
     expect(await whoAmI(server, noKid)).toEqual(INVALID_TOKEN);
   });
 
@@ -127,8 +113,8 @@ describe.each(ALGORITHMS)("asymmetric signing with %s", (algorithm) => {
       [header, { ...claimsFor(id), nbf: now + 3600 }],
       [header, { ...claimsFor(id), jti: undefined }],
     ];
-    for (const [h, c] of bad) expect(await whoAmI(server, forge(h, c, { pem, alg: algorithm }))).toEqual(INVALID_TOKEN);
-    expect(await whoAmI(server, forge(header, { ...claimsFor(id), aud: ["x", "graphql-api"] }, { pem, alg: algorithm }))).toBe(username);
+    for (const [h, c] of bad) expect(await whoAmI(server, signJws(h, c, { signer: { privateKey: pem, alg: algorithm } }))).toEqual(INVALID_TOKEN);
+    expect(await whoAmI(server, signJws(header, { ...claimsFor(id), aud: ["x", "graphql-api"] }, { signer: { privateKey: pem, alg: algorithm } }))).toBe(username);
   });
 });
 
@@ -150,13 +136,13 @@ describe("HS256 refuses asymmetric tokens", () => {
     const { id, username } = await server.createUser();
     for (const algorithm of ALGORITHMS) {
       const made = await generateSigningKey(keysDir, algorithm);
-      const token = forge({ alg: algorithm, typ: "at+jwt", kid: made.kid }, claimsFor(id), { pem: readFileSync(made.file, "utf8"), alg: algorithm });
+      const token = signJws({ alg: algorithm, typ: "at+jwt", kid: made.kid }, claimsFor(id), { signer: { privateKey: readFileSync(made.file, "utf8"), alg: algorithm } });
       expect(await whoAmI(server, token)).toEqual(INVALID_TOKEN);
     }
-    const hs = forge({ alg: "HS256", typ: "at+jwt" }, claimsFor(id), Buffer.from(TEST_SECRET));
+    const hs = signJws({ alg: "HS256", typ: "at+jwt" }, claimsFor(id), { key: Buffer.from(TEST_SECRET) });
     expect(await whoAmI(server, hs)).toBe(username);
     for (const kid of ["../../../dev/null", "' OR 1=1--", "x".repeat(5000)]) {
-      expect(await whoAmI(server, forge({ alg: "HS256", typ: "at+jwt", kid }, claimsFor(id), Buffer.from(TEST_SECRET)))).toEqual(INVALID_TOKEN);
+      expect(await whoAmI(server, signJws({ alg: "HS256", typ: "at+jwt", kid }, claimsFor(id), { key: Buffer.from(TEST_SECRET) }))).toEqual(INVALID_TOKEN);
     }
   });
 });

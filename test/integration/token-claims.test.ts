@@ -2,8 +2,7 @@
 import jwt from "jsonwebtoken";
 import { randomUUID } from "node:crypto";
 import { DIALECTS, TEST_SECRET } from "../harness";
-import { useTokenFixture } from "../token-fixture";
-import { TEST_AUDIENCE, TEST_ISSUER, forgeToken, signJws, standardClaims, STANDARD_HEADER } from "../jwt-forge";
+import { TEST_AUDIENCE, TEST_ISSUER, forgeToken, signJws, standardClaims, STANDARD_HEADER, useTokenFixture } from "../support";
 
 describe.each(DIALECTS)("access token claims (%s)", (dialect) => {
   const fixture = useTokenFixture(dialect);

@@ -1,4 +1,4 @@
-import { loginPair, postToken, refreshMutation, whoAmI } from "../auth-helpers";
+import { loginPair, postToken, refreshMutation, whoAmI } from "../support";
 import { capturingLogger, DIALECTS, startTestServer, type TestServer } from "../harness";
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();

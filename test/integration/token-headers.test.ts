@@ -1,8 +1,7 @@
 /** CONTRACT section 4, the envelope: algorithm, key, typ, forbidden header members, encoding, size. */
 import { randomBytes } from "node:crypto";
 import { DIALECTS } from "../harness";
-import { useTokenFixture } from "../token-fixture";
-import { b64url, forgeToken, signJws, standardClaims, STANDARD_HEADER } from "../jwt-forge";
+import { b64url, forgeToken, signJws, standardClaims, STANDARD_HEADER, useTokenFixture } from "../support";
 
 /** The FastAPI tutorial's published example key (CONTRACT section 2), written out, not imported. */
 const FASTAPI_TUTORIAL_KEY = "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";

@@ -1,5 +1,5 @@
 /** Two app instances on one database, as behind a load balancer: whatever one decides, the other honours. */
-import { loginPair, logoutMutation, postToken, refreshMutation, whoAmI } from "../auth-helpers";
+import { loginPair, logoutMutation, postToken, refreshMutation, whoAmI } from "../support";
 import { cliEnv, runCli } from "../cli/run-cli";
 import { DIALECTS, startTestServer, type TestServer } from "../harness";
 

@@ -4,7 +4,8 @@ import { generateKeyPairSync, randomUUID } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { FASTAPI_TUTORIAL_KEY, loadConfig } from "../../src/config";
 import { DIALECTS, startTestServer, TEST_SECRET, type TestServer } from "../harness";
-import { b64url, claims, expectInvalidToken, forge, HEADER, ME, movableClock, rawGraphQL } from "./support";
+import { epochSeconds } from "../../src/clock";
+import { b64url, expectInvalidToken, expectMe, ME, movableClock, rawGraphQL, signJws, standardClaims, STANDARD_HEADER } from "../support";
 
 describe.each(DIALECTS)("JWT attacks (%s)", (dialect) => {
   let server: TestServer;
@@ -12,11 +13,9 @@ describe.each(DIALECTS)("JWT attacks (%s)", (dialect) => {
   const clock = movableClock();
   const me = (token: string) => server.gql(ME, {}, { token });
   const withHeader = (authorization: string) => server.gql(ME, {}, { headers: { authorization } });
-  const accepted = async (token: string) => {
-    const response = await me(token);
-    expect(response.body.errors).toBeUndefined();
-    expect(response.body.data.me.id).toBe(user.id);
-  };
+  const accepted = async (token: string) => expectMe(await me(token), user.id);
+  /** The claims the server issues, at the suite clock's time. */
+  const claims = (sub: string, extra?: Record<string, unknown>) => standardClaims(sub, epochSeconds(clock), extra);
 
   beforeAll(async () => {
     server = await startTestServer({ dialect, clock });
@@ -53,26 +52,26 @@ describe.each(DIALECTS)("JWT attacks (%s)", (dialect) => {
 
   it("J4 alg none in any case, with an empty signature: invalid_token", async () => {
     for (const alg of ["none", "None", "NONE", "nOnE"]) {
-      const token = `${b64url(JSON.stringify({ alg, typ: "at+jwt" }))}.${b64url(JSON.stringify(claims(user.id, clock)))}.`;
+      const token = `${b64url(JSON.stringify({ alg, typ: "at+jwt" }))}.${b64url(JSON.stringify(claims(user.id)))}.`;
       expectInvalidToken(await me(token));
     }
   });
 
   it("J6 HS384 and HS512 with the same secret, and RS256, against the pinned HS256: invalid_token", async () => {
-    expectInvalidToken(await me(forge({ alg: "HS384", typ: "at+jwt" }, claims(user.id, clock), TEST_SECRET, 384)));
-    expectInvalidToken(await me(forge({ alg: "HS512", typ: "at+jwt" }, claims(user.id, clock), TEST_SECRET, 512)));
+    expectInvalidToken(await me(signJws({ alg: "HS384", typ: "at+jwt" }, claims(user.id), { hash: "sha384" })));
+    expectInvalidToken(await me(signJws({ alg: "HS512", typ: "at+jwt" }, claims(user.id), { hash: "sha512" })));
     const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    const rs = jwt.sign(claims(user.id, clock), privateKey, { algorithm: "RS256", header: { alg: "RS256", typ: "at+jwt" } });
+    const rs = jwt.sign(claims(user.id), privateKey, { algorithm: "RS256", header: { alg: "RS256", typ: "at+jwt" } });
     expectInvalidToken(await me(rs));
   });
 
   it("J7 hostile kid values: invalid_token, no file read, no SQL, no 5xx", async () => {
     for (const kid of ["../../../dev/null", "' OR 1=1--", "unknown-kid"]) {
       // Signed with what a naive server would derive from such a kid: an empty key, the kid itself.
-      expectInvalidToken(await me(forge({ ...HEADER, kid }, claims(user.id, clock), "")));
-      expectInvalidToken(await me(forge({ ...HEADER, kid }, claims(user.id, clock), kid)));
+      expectInvalidToken(await me(signJws({ ...STANDARD_HEADER, kid }, claims(user.id), { key: "" })));
+      expectInvalidToken(await me(signJws({ ...STANDARD_HEADER, kid }, claims(user.id), { key: kid })));
     }
-    expectInvalidToken(await me(forge({ ...HEADER, kid: "k".repeat(10_000) }, claims(user.id, clock))));
+    expectInvalidToken(await me(signJws({ ...STANDARD_HEADER, kid: "k".repeat(10_000) }, claims(user.id))));
   });
 
   describe("J8 jku, x5u, jwk, x5c", () => {
@@ -93,7 +92,7 @@ describe.each(DIALECTS)("JWT attacks (%s)", (dialect) => {
       const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
       const jwk = publicKey.export({ format: "jwk" });
       for (const extra of [{ jku: url }, { x5u: url }, { jwk }, { x5c: ["MIIB"] }]) {
-        expectInvalidToken(await me(forge({ ...HEADER, ...extra }, claims(user.id, clock))));
+        expectInvalidToken(await me(signJws({ ...STANDARD_HEADER, ...extra }, claims(user.id))));
       }
       expect(hits).toBe(0);
     });
@@ -101,51 +100,51 @@ describe.each(DIALECTS)("JWT attacks (%s)", (dialect) => {
 
   it("J9 exp just past the 5 s leeway refused, just inside accepted; malformed exp refused", async () => {
     const now = Math.floor(clock.now() / 1000);
-    expectInvalidToken(await me(forge(HEADER, claims(user.id, clock, { iat: now - 100, exp: now - 6 }))));
-    await accepted(forge(HEADER, claims(user.id, clock, { iat: now - 100, exp: now - 3 })));
+    expectInvalidToken(await me(signJws(STANDARD_HEADER, claims(user.id, { iat: now - 100, exp: now - 6 }))));
+    await accepted(signJws(STANDARD_HEADER, claims(user.id, { iat: now - 100, exp: now - 3 })));
     for (const exp of ["abc", 1e309, -1, String(now + 100), now + 100.5]) {
-      const payload = JSON.stringify(claims(user.id, clock)).replace(/"exp":\d+/, `"exp":${typeof exp === "string" ? JSON.stringify(exp) : exp === 1e309 ? "1e309" : exp}`);
-      expectInvalidToken(await me(forge(HEADER, payload)));
+      const payload = JSON.stringify(claims(user.id)).replace(/"exp":\d+/, `"exp":${typeof exp === "string" ? JSON.stringify(exp) : exp === 1e309 ? "1e309" : exp}`);
+      expectInvalidToken(await me(signJws(STANDARD_HEADER, payload)));
     }
   });
 
   it("J10 nbf in the future, or iat far in the future: invalid_token", async () => {
     const now = Math.floor(clock.now() / 1000);
-    expectInvalidToken(await me(forge(HEADER, claims(user.id, clock, { nbf: now + 60 }))));
-    expectInvalidToken(await me(forge(HEADER, claims(user.id, clock, { iat: now + 3600, exp: now + 7200 }))));
+    expectInvalidToken(await me(signJws(STANDARD_HEADER, claims(user.id, { nbf: now + 60 }))));
+    expectInvalidToken(await me(signJws(STANDARD_HEADER, claims(user.id, { iat: now + 3600, exp: now + 7200 }))));
   });
 
   it("J11 each required claim missing in turn: invalid_token", async () => {
-    await accepted(forge(HEADER, claims(user.id, clock)));
+    await accepted(signJws(STANDARD_HEADER, claims(user.id)));
     for (const name of ["sub", "iss", "aud", "exp", "iat", "jti", "scope"]) {
-      const payload = claims(user.id, clock);
+      const payload = claims(user.id);
       delete payload[name];
-      expectInvalidToken(await me(forge(HEADER, payload)));
+      expectInvalidToken(await me(signJws(STANDARD_HEADER, payload)));
     }
   });
 
   it("J12 wrong iss, wrong aud, aud array without ours: invalid_token; aud array with ours: accepted", async () => {
-    expectInvalidToken(await me(forge(HEADER, claims(user.id, clock, { iss: "someone-else" }))));
-    expectInvalidToken(await me(forge(HEADER, claims(user.id, clock, { aud: "other-api" }))));
-    expectInvalidToken(await me(forge(HEADER, claims(user.id, clock, { aud: ["a", "b"] }))));
-    await accepted(forge(HEADER, claims(user.id, clock, { aud: ["other-api", "graphql-api"] })));
+    expectInvalidToken(await me(signJws(STANDARD_HEADER, claims(user.id, { iss: "someone-else" }))));
+    expectInvalidToken(await me(signJws(STANDARD_HEADER, claims(user.id, { aud: "other-api" }))));
+    expectInvalidToken(await me(signJws(STANDARD_HEADER, claims(user.id, { aud: ["a", "b"] }))));
+    await accepted(signJws(STANDARD_HEADER, claims(user.id, { aud: ["other-api", "graphql-api"] })));
   });
 
   it("J13 typ JWT, missing or application/jwt refused; at+jwt and application/at+jwt accepted", async () => {
-    for (const typ of ["JWT", undefined, "application/jwt"]) expectInvalidToken(await me(forge({ alg: "HS256", typ }, claims(user.id, clock))));
-    await accepted(forge({ alg: "HS256", typ: "at+jwt" }, claims(user.id, clock)));
-    await accepted(forge({ alg: "HS256", typ: "application/at+jwt" }, claims(user.id, clock)));
+    for (const typ of ["JWT", undefined, "application/jwt"]) expectInvalidToken(await me(signJws({ alg: "HS256", typ }, claims(user.id))));
+    await accepted(signJws({ alg: "HS256", typ: "at+jwt" }, claims(user.id)));
+    await accepted(signJws({ alg: "HS256", typ: "application/at+jwt" }, claims(user.id)));
   });
 
   it("J14 another secret, the FastAPI tutorial's key included: invalid_token; production refuses that key", async () => {
-    expectInvalidToken(await me(forge(HEADER, claims(user.id, clock), "another-secret-that-is-long-enough-32b")));
-    expectInvalidToken(await me(forge(HEADER, claims(user.id, clock), FASTAPI_TUTORIAL_KEY)));
+    expectInvalidToken(await me(signJws(STANDARD_HEADER, claims(user.id), { key: "another-secret-that-is-long-enough-32b" })));
+    expectInvalidToken(await me(signJws(STANDARD_HEADER, claims(user.id), { key: FASTAPI_TUTORIAL_KEY })));
     expect(() => loadConfig({ NODE_ENV: "production", SECRET_KEY: FASTAPI_TUTORIAL_KEY })).toThrow(/SECRET_KEY/);
   });
 
   it("J15 a JWT of another kind (no typ, typ JWT, an ID-token shape) presented as an access token: invalid_token", async () => {
-    expectInvalidToken(await me(jwt.sign(claims(user.id, clock), TEST_SECRET, { algorithm: "HS256" })));
-    expectInvalidToken(await me(forge({ alg: "HS256", typ: "JWT" }, { ...claims(user.id, clock), nonce: "n", azp: "client" })));
+    expectInvalidToken(await me(jwt.sign(claims(user.id), TEST_SECRET, { algorithm: "HS256" })));
+    expectInvalidToken(await me(signJws({ alg: "HS256", typ: "JWT" }, { ...claims(user.id), nonce: "n", azp: "client" })));
   });
 
   it("J16 sub of a deleted user, a non-UUID sub, a numeric sub: invalid_token", async () => {
@@ -153,9 +152,9 @@ describe.each(DIALECTS)("JWT attacks (%s)", (dialect) => {
     const token = await server.login(doomed.username, doomed.password);
     await server.app.database.db.deleteFrom("users").where("id", "=", doomed.id).execute();
     expectInvalidToken(await me(token));
-    expectInvalidToken(await me(forge(HEADER, claims("not-a-uuid", clock))));
-    expectInvalidToken(await me(forge(HEADER, claims(user.id, clock, { sub: 12345 }))));
-    expectInvalidToken(await me(forge(HEADER, claims(randomUUID(), clock))));
+    expectInvalidToken(await me(signJws(STANDARD_HEADER, claims("not-a-uuid"))));
+    expectInvalidToken(await me(signJws(STANDARD_HEADER, claims(user.id, { sub: 12345 }))));
+    expectInvalidToken(await me(signJws(STANDARD_HEADER, claims(randomUUID()))));
   });
 
   it("J17 a user disabled after issue: Inactive user on me, status still ok", async () => {
@@ -174,11 +173,11 @@ describe.each(DIALECTS)("JWT attacks (%s)", (dialect) => {
     expect(response.body.errors?.[0]).toMatchObject({ message: "Not enough permissions", extensions: { code: "FORBIDDEN" } });
     expect(response.headers.get("www-authenticate")).toBe('Bearer error="insufficient_scope", scope="me items"');
     for (let i = 0; i < 2; i++) {
-      await accepted(forge(HEADER, claims(user.id, clock, { scope: "me  items" })));
-      const items = await server.gql("{ myItems { itemId } }", {}, { token: forge(HEADER, claims(user.id, clock, { scope: " items\tme " })) });
+      await accepted(signJws(STANDARD_HEADER, claims(user.id, { scope: "me  items" })));
+      const items = await server.gql("{ myItems { itemId } }", {}, { token: signJws(STANDARD_HEADER, claims(user.id, { scope: " items\tme " })) });
       expect(items.body.data?.myItems).toEqual([{ itemId: "Foo" }]);
-      expectInvalidToken(await me(forge(HEADER, claims(user.id, clock, { scope: ["me"] }))));
-      const empty = await me(forge(HEADER, claims(user.id, clock, { scope: "" })));
+      expectInvalidToken(await me(signJws(STANDARD_HEADER, claims(user.id, { scope: ["me"] }))));
+      const empty = await me(signJws(STANDARD_HEADER, claims(user.id, { scope: "" })));
       expect(empty.body.errors?.[0]).toMatchObject({ message: "Not enough permissions", extensions: { code: "FORBIDDEN" } });
     }
   });
@@ -194,15 +193,15 @@ describe.each(DIALECTS)("JWT attacks (%s)", (dialect) => {
     const claimsWall = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`c${i}`, i]));
     const wall = await fetch(`${server.url}/graphql`, {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${forge(HEADER, { ...claims(user.id, clock), ...claimsWall })}` },
+      headers: { "content-type": "application/json", authorization: `Bearer ${signJws(STANDARD_HEADER, { ...claims(user.id), ...claimsWall })}` },
       body: JSON.stringify({ query: ME }),
     }).catch(() => undefined);
     if (wall) expect(wall.status).toBe(431);
-    expectInvalidToken(await me(forge(HEADER, claims(user.id, clock, { pad: "x".repeat(9000) }))));
+    expectInvalidToken(await me(signJws(STANDARD_HEADER, claims(user.id, { pad: "x".repeat(9000) }))));
   });
 
   it("J21 malformed base64url and shapes: invalid_token", async () => {
-    const good = forge(HEADER, claims(user.id, clock));
+    const good = signJws(STANDARD_HEADER, claims(user.id));
     const [h, p, s] = good.split(".") as [string, string, string];
     const variants = [
       `${h}=.${p}.${s}`,
@@ -212,10 +211,10 @@ describe.each(DIALECTS)("JWT attacks (%s)", (dialect) => {
       `${h}.${p}.${s}.extra`,
       `${good}.`,
       `${h}. ${p}.${s}`,
-      forge("[1,2,3]", claims(user.id, clock)),
-      forge("not json", claims(user.id, clock)),
-      forge(HEADER, "[]"),
-      forge(HEADER, "null"),
+      signJws("[1,2,3]", claims(user.id)),
+      signJws("not json", claims(user.id)),
+      signJws(STANDARD_HEADER, "[]"),
+      signJws(STANDARD_HEADER, "null"),
     ];
     for (const token of variants) {
       const response = await withHeader(`Bearer ${token}`);
@@ -224,16 +223,16 @@ describe.each(DIALECTS)("JWT attacks (%s)", (dialect) => {
   });
 
   it("J22 duplicate claim names: the last value wins, every time", async () => {
-    const base = JSON.stringify(claims(user.id, clock, { sub: undefined })).slice(0, -1);
+    const base = JSON.stringify(claims(user.id, { sub: undefined })).slice(0, -1);
     const lastIsUser = `${base},"sub":"${randomUUID()}","sub":"${user.id}"}`;
     const lastIsStranger = `${base},"sub":"${user.id}","sub":"${randomUUID()}"}`;
     for (let i = 0; i < 2; i++) {
-      await accepted(forge(HEADER, lastIsUser));
-      expectInvalidToken(await me(forge(HEADER, lastIsStranger)));
+      await accepted(signJws(STANDARD_HEADER, lastIsUser));
+      expectInvalidToken(await me(signJws(STANDARD_HEADER, lastIsStranger)));
     }
   });
 
   it("J23 crit: invalid_token", async () => {
-    expectInvalidToken(await me(forge({ ...HEADER, crit: ["x-unknown"], "x-unknown": 1 }, claims(user.id, clock))));
+    expectInvalidToken(await me(signJws({ ...STANDARD_HEADER, crit: ["x-unknown"], "x-unknown": 1 }, claims(user.id))));
   });
 });

@@ -1,5 +1,5 @@
 /** ATTACKS.md J5, J6 (reverse), J25 under asymmetric keys; P14 and P16 through users import and login. */
-import { createHmac, createPrivateKey, createPublicKey } from "node:crypto";
+import { createPrivateKey, createPublicKey } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,11 +7,14 @@ import { generateSigningKey } from "../../src/auth/keys";
 import { cliEnv, runCli } from "../cli/run-cli";
 import { DIALECTS, startTestServer, TEST_SECRET, uniqueName, type TestServer } from "../harness";
 import { LEGACY_VECTORS } from "../legacy-vectors";
-import { b64url, claims, expectInvalidToken, forge, HEADER, ME, movableClock } from "./support";
+import { epochSeconds } from "../../src/clock";
+import { expectInvalidToken, ME, movableClock, signJws, standardClaims, STANDARD_HEADER } from "../support";
 
 describe("asymmetric keys (RS256)", () => {
   const dir = mkdtempSync(join(tmpdir(), "graphql-auth-keys-"));
   const clock = movableClock();
+  /** The claims the server issues, at the suite clock's time. */
+  const claims = (sub: string, extra?: Record<string, unknown>) => standardClaims(sub, epochSeconds(clock), extra);
   let server: TestServer;
   let user: { id: string; username: string; password: string };
   beforeAll(async () => {
@@ -23,11 +26,7 @@ describe("asymmetric keys (RS256)", () => {
     await server?.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const hmacToken = (key: string | Buffer, kid?: string) => {
-    const h = b64url(JSON.stringify({ alg: "HS256", typ: "at+jwt", ...(kid && { kid }) }));
-    const p = b64url(JSON.stringify(claims(user.id, clock)));
-    return `${h}.${p}.${createHmac("sha256", key).update(`${h}.${p}`).digest("base64url")}`;
-  };
+  const hmacToken = (key: string | Buffer, kid?: string) => signJws({ ...STANDARD_HEADER, ...(kid && { kid }) }, claims(user.id), { key });
 
   it("J5 algorithm confusion: HS256 keyed with the server's public key (PEM and JWK bytes) is refused", async () => {
     const file = readdirSync(dir).find((f) => f.endsWith(".pem"))!;
@@ -42,7 +41,7 @@ describe("asymmetric keys (RS256)", () => {
   });
 
   it("J6 an HS256 token against an RS256 deployment is refused; its own RS256 token accepted", async () => {
-    expectInvalidToken(await server.gql(ME, {}, { token: forge(HEADER, claims(user.id, clock), TEST_SECRET) }));
+    expectInvalidToken(await server.gql(ME, {}, { token: signJws(STANDARD_HEADER, claims(user.id), { key: TEST_SECRET }) }));
     const token = await server.login(user.username, user.password);
     expect((await server.gql(ME, {}, { token })).body.data?.me.id).toBe(user.id);
   });

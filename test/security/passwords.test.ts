@@ -7,7 +7,7 @@ import { PasswordService } from "../../src/auth/passwords";
 import { DIALECTS, startTestServer, uniqueName, type GraphQLResponse, type TestServer } from "../harness";
 import { LEGACY_VECTORS } from "../legacy-vectors";
 import { requestOnNewConnection, spawnServer } from "../spawned-server";
-import { movableClock } from "./support";
+import { movableClock } from "../support";
 
 const LOGIN = "mutation ($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }";
 const QUEUE_MAX = 8;

@@ -1,7 +1,7 @@
 /** ATTACKS.md, rate-limit lines (P3, M1-M4, G12): failed logins counted in the shared database. */
 import { randomBytes } from "node:crypto";
 import { DIALECTS, startTestServer, uniqueName, type GraphQLResponse, type TestServer } from "../harness";
-import { movableClock } from "./support";
+import { movableClock } from "../support";
 
 const LOGIN = "mutation ($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }";
 
