@@ -170,7 +170,9 @@ describe("key rotation across a restart", () => {
         expect(jwks.keys.map((k) => k.kid).sort()).toEqual([first.kid, second.kid].sort());
         const remote = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
         for (const token of [before.accessToken, after.accessToken]) {
-          await expect(jwtVerify(token, remote, { issuer: "graphql-auth-server", audience: "graphql-api" })).resolves.toBeDefined();
+          const { header, payload } = decodeJwt(token);
+          const verified = jwtVerify(token, remote, { issuer: "graphql-auth-server", audience: "graphql-api" });
+          await expect(verified).resolves.toMatchObject({ protectedHeader: header, payload });
         }
       } finally {
         await server.close();
