@@ -106,7 +106,7 @@ describe.each(DIALECTS)("login and the life of a token (%s)", (dialect) => {
     expect(me.body).toEqual({ data: { me: { id: user.id } } });
   });
 
-  it("answers a user disabled while holding a token with Inactive user on me and myItems, and ok on status", async () => {
+  it("J17 answers a user disabled while holding a token with Inactive user on me and myItems, and ok on status", async () => {
     const user = await newUser();
     const token = (await login(user.username, user.password)).body.data.login.accessToken as string;
     await server.app.users.setDisabled(user.username, true);
