@@ -1,7 +1,7 @@
-/** ATTACKS.md, rate-limit lines (P3, M1-M4, G12): failed logins counted in the shared database. */
+/** ATTACKS.md, rate-limit lines (P3, M2-M4, G12): failed logins counted in the shared database. */
 import { randomBytes } from "node:crypto";
 import { DIALECTS, startTestServer, uniqueName, type GraphQLResponse, type TestServer } from "../harness";
-import { expectIncorrectCredentials, movableClock } from "../support";
+import { expectIncorrectCredentials, expectRateLimited, movableClock } from "../support";
 
 const LOGIN = "mutation ($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }";
 
@@ -10,17 +10,6 @@ function attempt(server: TestServer, username: string, password: string, forward
 }
 
 const wrong = () => `wrong-${randomBytes(4).toString("hex")}`;
-
-function expectRateLimited(response: GraphQLResponse): number {
-  expect(response.status).toBeLessThan(500);
-  const error = response.body.errors?.[0];
-  expect(error?.extensions?.code).toBe("RATE_LIMITED");
-  const retryAfter = error?.extensions?.retryAfter as number;
-  expect(Number.isInteger(retryAfter)).toBe(true);
-  expect(error?.message).toBe(`Too many failed login attempts; retry in ${retryAfter} seconds`);
-  expect(response.body.data ?? null).toBeNull();
-  return retryAfter;
-}
 
 async function counter(server: TestServer, key: string): Promise<number | undefined> {
   const row = await server.app.database.db.selectFrom("login_attempts").select("attempts").where("key", "=", key).executeTakeFirst();
@@ -130,22 +119,4 @@ describe.each(DIALECTS)("per-address budget (%s)", (dialect) => {
   });
 });
 
-describe.each(DIALECTS)("two instances on one database (%s)", (dialect) => {
-  let a: TestServer;
-  let b: TestServer;
-  beforeAll(async () => {
-    a = await startTestServer({ dialect });
-    b = await startTestServer({ dialect, databaseUrl: a.database.url });
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
-
-  it("M1 failures spread over two instances trip the shared counter at LOGIN_MAX_FAILURES", async () => {
-    const user = await a.createUser();
-    for (const server of [a, b, a, b, a]) expectIncorrectCredentials(await attempt(server, user.username, wrong()));
-    expectRateLimited(await attempt(b, user.username, user.password));
-    expectRateLimited(await attempt(a, user.username, user.password));
-  });
-});
+// M1 (failures over two instances and both doors share one counter): test/integration/two-instances.test.ts.

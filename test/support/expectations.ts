@@ -26,3 +26,18 @@ export function expectMe(response: GraphQLResponse, userId: string): void {
   expect(response.body).toEqual({ data: { me: { id: userId } } });
   expect(response.headers.get("www-authenticate")).toBeNull();
 }
+
+/** 200, no data, exactly one RATE_LIMITED error whose message states its integral retryAfter; returns retryAfter. */
+export function expectRateLimited(response: GraphQLResponse): number {
+  expect(response.status).toBe(200);
+  const retryAfter = response.body.errors?.[0]?.extensions?.retryAfter as number;
+  expect(Number.isInteger(retryAfter) && retryAfter > 0).toBe(true);
+  expect(response.body.errors).toEqual([
+    expect.objectContaining({
+      message: `Too many failed login attempts; retry in ${retryAfter} seconds`,
+      extensions: { code: "RATE_LIMITED", retryAfter },
+    }),
+  ]);
+  expect(response.body.data ?? null).toBeNull();
+  return retryAfter;
+}
