@@ -1,4 +1,7 @@
-/** CONTRACT section 3's error table for login, me, myItems and status, with WWW-Authenticate and header shapes (J1-J3). */
+/**
+ * CONTRACT section 3's error table for login, me, myItems and status, with WWW-Authenticate and header
+ * shapes (ATTACKS J1-J3, J19's challenge).
+ */
 import { DIALECTS, startTestServer, type TestServer } from "../harness";
 import { expectInvalidToken, ME, rawGraphQL } from "../support";
 
@@ -48,7 +51,9 @@ describe.each(DIALECTS)("error table (%s)", (dialect) => {
       expect(response.status).toBe(200);
       expect(response.body).toEqual({
         data: null,
-        errors: [expect.objectContaining({ message: "Could not validate credentials", extensions: { code: "UNAUTHENTICATED" } })],
+        errors: [
+          expect.objectContaining({ message: "Could not validate credentials", extensions: { code: "UNAUTHENTICATED" } }),
+        ],
       });
       expect(response.headers["www-authenticate"]).toBe('Bearer error="invalid_token"');
     });

@@ -4,7 +4,9 @@ import { HOSTILE_HASHES, LEGACY_VECTORS } from "../legacy-vectors";
 
 const LOGIN = "mutation L($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken scope } }";
 const LOGGED_IN = { data: { login: { accessToken: expect.any(String), scope: "me items" } } };
-const INCORRECT = [expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } })];
+const INCORRECT = [
+  expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } }),
+];
 const CURRENT_POLICY = /^\$argon2id\$v=19\$m=1024,t=1,p=1\$/;
 
 describe.each(DIALECTS)("logins with hashes from other systems (%s)", (dialect) => {

@@ -1,7 +1,8 @@
 /** Two app instances on one database, as behind a load balancer: whatever one decides, the other honours. */
 import { cliEnv, runCli } from "../cli/run-cli";
 import { DIALECTS, startTestServer, type TestServer } from "../harness";
-import { expectIncorrectCredentials, expectRateLimited, loginPair, logoutMutation, postToken, refreshMutation, whoAmI } from "../support";
+import { expectIncorrectCredentials, expectRateLimited, loginPair, logoutMutation } from "../support";
+import { postToken, refreshMutation, whoAmI } from "../support";
 
 describe.each(DIALECTS)("two instances on one database (%s)", (dialect) => {
   let a: TestServer;

@@ -155,7 +155,8 @@ describe.each(DIALECTS)("token lifecycle attacks (%s)", (dialect) => {
     await server.gql(LOGOUT, { t: pair.refreshToken, e: true });
     const [h, p] = pair.accessToken.split(".") as [string, string];
     // Re-signed with the key (as someone holding it might), and with base64 padding variants.
-    const resigned = signJws(Buffer.from(h, "base64url").toString("utf8"), Buffer.from(p, "base64url").toString("utf8"));
+    const text = (segment: string) => Buffer.from(segment, "base64url").toString("utf8");
+    const resigned = signJws(text(h), text(p));
     expect(resigned.startsWith(`${h}.${p}.`)).toBe(true);
     expectInvalidToken(await server.gql(ME, {}, { token: resigned }));
     const padded = `${h}.${Buffer.from(p, "base64url").toString("base64")}.${resigned.split(".")[2]}`;
