@@ -221,16 +221,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
 }
 
-/** A clock that stands still until a test moves it, so expiry needs no sleeping. */
-export interface MovableClock extends Clock {
-  /** Moves time forward by `ms` milliseconds. */
-  advance(ms: number): void;
-}
-
-export function movableClock(startMs = Date.now()): MovableClock {
-  let now = startMs;
-  return { now: () => now, advance: (ms) => void (now += ms) };
-}
+/** The one movable clock lives in test/support; re-exported here for the suites that import it from the harness. */
+export { movableClock, type MovableClock } from "./support/clock";
 
 /** The real app over a fresh SQLite file, built but not listening: for tests that need no HTTP. */
 export interface TestApp {

@@ -100,7 +100,7 @@ describe("loadSigningKeys with a key folder", () => {
       const other = await generateSigningKey(t.dir, "ES256", Date.UTC(2027, 0, 1));
       const keys = await loadSigningKeys(t.config({ JWT_ALGORITHM: "EdDSA" }), t.logger);
       expect(keys.signing.kid).toBe(newest.kid);
-      expect(keys.verificationKey(old.kid)).toBeDefined();
+      expect(keys.verificationKey(old.kid)?.equals(createPublicKey(readFileSync(old.file, "utf8")))).toBe(true);
       expect(keys.verificationKey(other.kid)).toBeUndefined();
       expect(keys.jwks.keys.map((k) => k.kid)).toEqual([old.kid, newest.kid]);
       expect(t.lines.join("")).toContain("not a EdDSA key");
@@ -129,7 +129,8 @@ describe("loadSigningKeys with a key folder", () => {
     try {
       await expect(loadSigningKeys(t.config({ NODE_ENV: "production", JWT_ALGORITHM: "RS256" }), t.logger)).rejects.toThrow(/^Invalid configuration: JWT_KEYS_DIR/);
       const keys = await loadSigningKeys(t.config({ JWT_ALGORITHM: "RS256" }), t.logger);
-      expect(keys.signing.kid).toBeDefined();
+      expect(keys.signing.kid).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(keys.jwks.keys.map((k) => k.kid)).toEqual([keys.signing.kid]);
       expect(createPublicKey(keys.signing.key).asymmetricKeyType).toBe("rsa");
     } finally {
       t.cleanup();
@@ -151,7 +152,7 @@ describe("loadSigningKeys with a key folder", () => {
     try {
       const keys = await loadSigningKeys(t.config({ JWT_ALGORITHM: "HS256" }), t.logger);
       expect(keys.jwks).toEqual({ keys: [] });
-      expect(keys.verificationKey(undefined)).toBeDefined();
+      expect(keys.verificationKey(undefined)).toBe(keys.signing.key);
       expect(keys.verificationKey("../../../dev/null")).toBeUndefined();
     } finally {
       t.cleanup();

@@ -3,6 +3,7 @@ import { createSecretKey } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { InvalidToken } from "../errors";
 import { type SigningKeys } from "./keys";
+import { movableClock, type MovableClock } from "../../test/support/clock";
 import { TokenService } from "./tokens";
 
 const SECRET = "unit-test-secret-key-of-at-least-32-bytes";
@@ -12,11 +13,6 @@ const USER_ID = "6f1c1f8e-2f43-4a4e-9d1e-0c7f3c1b5a10";
 function hsKeys(secret: string): SigningKeys {
   const key = createSecretKey(Buffer.from(secret, "utf8"));
   return { algorithm: "HS256", signing: { key }, verificationKey: () => key, jwks: { keys: [] } };
-}
-
-function movingClock(startSeconds: number) {
-  let now = startSeconds * 1000;
-  return { now: () => now, advanceSeconds: (s: number) => void (now += s * 1000) };
 }
 
 /** The reason verifyAccessToken gives (kept in `cause`, never sent), or "accepted". */
@@ -35,10 +31,10 @@ const decode = (token: string) => jwt.decode(token, { complete: true })!;
 
 describe("TokenService", () => {
   const start = 1_900_000_000;
-  let clock: ReturnType<typeof movingClock>;
+  let clock: MovableClock;
   let service: TokenService;
   beforeEach(() => {
-    clock = movingClock(start);
+    clock = movableClock(start * 1000);
     service = new TokenService(hsKeys(SECRET), SETTINGS, clock);
   });
 
@@ -72,9 +68,9 @@ describe("TokenService", () => {
 
   it("allows exactly 5 s of clock skew past exp", async () => {
     const { accessToken } = await service.issueAccessToken(USER_ID, ["me"]);
-    clock.advanceSeconds(1800 + 4);
+    clock.advance((1800 + 4) * 1000);
     expect(await refusal(service, accessToken)).toBe("accepted");
-    clock.advanceSeconds(1);
+    clock.advance(1_000);
     expect(await refusal(service, accessToken)).toBe("jwt expired");
   });
 
@@ -94,7 +90,7 @@ describe("TokenService", () => {
       header: { alg: "HS256", typ: "at+jwt" },
     });
     expect(await refusal(service, token)).toBe("accepted");
-    clock.advanceSeconds(-10);
+    clock.advance(-10_000);
     expect(await refusal(service, token)).toBe("jwt not active");
   });
 

@@ -2,7 +2,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeJwt, loginPair, refreshMutation, whoAmI } from "../auth-helpers";
+import { decodeJwt, loginPair, refreshMutation, whoAmI } from "../support";
 import { createTestDatabase, DIALECTS, startTestServer, type TestDatabase } from "../harness";
 import { cliEnv, runCli } from "./run-cli";
 

@@ -1,4 +1,4 @@
-import { loginPair, refreshMutation, whoAmI } from "../auth-helpers";
+import { loginPair, refreshMutation, whoAmI } from "../support";
 import { DIALECTS, startTestServer, type TestServer } from "../harness";
 
 const CHANGE = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken refreshToken tokenType expiresIn scope } }";

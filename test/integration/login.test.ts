@@ -1,12 +1,8 @@
 /** Login and what a token grants over its life: scopes, stale headers, disabled users, lost scopes. */
-import { DIALECTS, TEST_SECRET, capturingLogger, movableClock, startTestServer, type TestServer } from "../harness";
-import { forgeToken } from "../jwt-forge";
+import { DIALECTS, TEST_SECRET, capturingLogger, startTestServer, type TestServer } from "../harness";
+import { decodeJwt, forgeToken, movableClock } from "../support";
 
 const LOGIN = "mutation Login($u: String!, $p: String!, $s: [String!]) { login(username: $u, password: $p, scopes: $s) { accessToken tokenType expiresIn scope } }";
-
-function claimsOf(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
-}
 
 describe.each(DIALECTS)("login and the life of a token (%s)", (dialect) => {
   const clock = movableClock(Date.UTC(2031, 4, 1, 12, 0, 0));
@@ -37,7 +33,7 @@ describe.each(DIALECTS)("login and the life of a token (%s)", (dialect) => {
     const response = await login(user.username, user.password);
     expect(response.body.errors).toBeUndefined();
     expect(response.body.data.login).toEqual({ accessToken: expect.any(String), tokenType: "bearer", expiresIn: 1800, scope: "me items" });
-    const claims = claimsOf(response.body.data.login.accessToken);
+    const claims = decodeJwt(response.body.data.login.accessToken).payload;
     expect(claims).toMatchObject({ sub: user.id, scope: "me items", iss: "graphql-auth-server", aud: "graphql-api" });
     expect(claims.exp).toBe((claims.iat as number) + 1800);
   });
@@ -75,7 +71,7 @@ describe.each(DIALECTS)("login and the life of a token (%s)", (dialect) => {
       const response = await login(user.username, user.password, scopes);
       expect(response.body.errors).toBeUndefined();
       expect(response.body.data.login.scope).toBe(granted);
-      expect(claimsOf(response.body.data.login.accessToken).scope).toBe(granted);
+      expect(decodeJwt(response.body.data.login.accessToken).payload.scope).toBe(granted);
     });
 
     it("refuses a scope the account does not hold, naming it, and issues nothing", async () => {
@@ -106,7 +102,7 @@ describe.each(DIALECTS)("login and the life of a token (%s)", (dialect) => {
     expect(me.body).toEqual({ data: { me: { id: user.id } } });
   });
 
-  it("answers a user disabled while holding a token with Inactive user on me and myItems, and ok on status", async () => {
+  it("J17 answers a user disabled while holding a token with Inactive user on me and myItems, and ok on status", async () => {
     const user = await newUser();
     const token = (await login(user.username, user.password)).body.data.login.accessToken as string;
     await server.app.users.setDisabled(user.username, true);

@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { refresh, type SessionDeps } from "../../src/auth/refresh-tokens";
 import { setUserDisabled } from "../../src/auth/user-revocation";
 import { createLogger } from "../../src/log";
-import { DAY_MS, loginPair, logoutMutation, movableClock, refreshMutation, whoAmI } from "../auth-helpers";
+import { DAY_MS, loginPair, logoutMutation, movableClock, refreshMutation, whoAmI } from "../support";
 import { DIALECTS, startTestServer, type TestServer } from "../harness";
 
 const INVALID_REFRESH = { message: "Invalid refresh token", extensions: { code: "UNAUTHENTICATED" } };
@@ -116,7 +116,7 @@ describe.each(DIALECTS)("refresh tokens (%s)", (dialect) => {
       refreshTokens: app.refreshTokens,
       users: app.users,
       tokens: app.tokens,
-      clock: { now: () => Date.now() },
+      clock: movableClock(),
       logger: createLogger({ level: "silent" }),
       refreshTokenExpireDays: 14,
     };
@@ -200,7 +200,7 @@ describe.each(DIALECTS)("refresh tokens (%s)", (dialect) => {
 });
 
 describe.each(DIALECTS)("refresh-token lifetime on an injected clock (%s)", (dialect) => {
-  const clock = movableClock();
+  const clock = movableClock(Date.UTC(2030, 0, 1));
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer({ dialect, clock });

@@ -1,4 +1,4 @@
-import { createHmac, createPrivateKey, createPublicKey, sign as cryptoSign, randomUUID } from "node:crypto";
+import { createPublicKey } from "node:crypto";
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { generateSigningKey, type GeneratedKey } from "../../src/auth/keys";
 import { createApp } from "../../src/app";
-import { decodeJwt, loginPair, whoAmI } from "../auth-helpers";
+import { b64url, decodeJwt, expectInvalidToken, loginPair, ME, signJws, standardClaims, whoAmI } from "../support";
 import { createTestDatabase, startTestServer, TEST_SECRET, testConfig, type TestServer } from "../harness";
 
 // Keys touch no database: these suites run on SQLite only.
@@ -15,23 +15,9 @@ const ALGORITHMS = ["RS256", "ES256", "EdDSA"] as const;
 const INVALID_TOKEN = { code: "UNAUTHENTICATED", message: "Could not validate credentials" };
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k"];
 
-const b64 = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
-
-/** A token of our shape signed by hand: HS256 with any key bytes, or with an asymmetric private key. */
-function forge(header: Record<string, unknown>, claims: Record<string, unknown>, key: Buffer | { pem: string; alg: string }): string {
-  const input = `${b64(header)}.${b64(claims)}`;
-  if (Buffer.isBuffer(key)) return `${input}.${createHmac("sha256", key).update(input).digest("base64url")}`;
-  const privateKey = createPrivateKey(key.pem);
-  const signature =
-    key.alg === "EdDSA"
-      ? cryptoSign(null, Buffer.from(input), privateKey)
-      : cryptoSign("sha256", Buffer.from(input), key.alg === "ES256" ? { key: privateKey, dsaEncoding: "ieee-p1363" } : privateKey);
-  return `${input}.${signature.toString("base64url")}`;
-}
-
+/** The claims the server issues, at the system clock's time (these servers run on it). */
 function claimsFor(sub: string): Record<string, unknown> {
-  const now = Math.floor(Date.now() / 1000);
-  return { iss: "graphql-auth-server", sub, aud: "graphql-api", exp: now + 600, iat: now, jti: randomUUID(), scope: "me items" };
+  return standardClaims(sub, Math.floor(Date.now() / 1000));
 }
 
 describe.each(ALGORITHMS)("asymmetric signing with %s", (algorithm) => {
@@ -55,7 +41,7 @@ describe.each(ALGORITHMS)("asymmetric signing with %s", (algorithm) => {
     expect(await whoAmI(server, pair.accessToken)).toBe(username);
   });
 
-  it("serves the public key as a JWKS with public members only and a cache lifetime", async () => {
+  it("J25 serves the public key as a JWKS with public members only and a cache lifetime", async () => {
     const response = await fetch(`${server.url}/.well-known/jwks.json`);
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toBe("public, max-age=300");
@@ -79,41 +65,47 @@ describe.each(ALGORITHMS)("asymmetric signing with %s", (algorithm) => {
     expect(protectedHeader.kid).toBe(key.kid);
   });
 
-  it("refuses algorithm confusion: HS256 keyed with the public key's PEM or JWK bytes", async () => {
+  it("J5 refuses algorithm confusion: HS256 keyed with the public key's PEM or JWK bytes", async () => {
     const { id } = await server.createUser();
-    const publicPem = createPublicKey(readFileSync(key.file, "utf8")).export({ type: "spki", format: "pem" }) as string;
+    const publicKey = createPublicKey(readFileSync(key.file, "utf8"));
+    const publicPem = publicKey.export({ type: "spki", format: "pem" }) as string;
     const jwk = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: unknown[] }).keys[0];
-    for (const secret of [Buffer.from(publicPem), Buffer.from(publicPem.trim()), Buffer.from(JSON.stringify(jwk))]) {
+    const nodeJwk = JSON.stringify(publicKey.export({ format: "jwk" }));
+    const secrets = [publicPem, publicPem.trim(), JSON.stringify(jwk), nodeJwk];
+    for (const secret of secrets.flatMap((text) => [text, Buffer.from(text)])) {
       for (const header of [{ alg: "HS256", typ: "at+jwt", kid: key.kid }, { alg: "HS256", typ: "at+jwt" }]) {
-        expect(await whoAmI(server, forge(header, claimsFor(id), secret))).toEqual(INVALID_TOKEN);
+        expectInvalidToken(await server.gql(ME, {}, { token: signJws(header, claimsFor(id), { key: secret }) }));
       }
     }
   });
 
-  it("refuses an HS256 token made with the configured SECRET_KEY, and alg none", async () => {
+  it("J6 (reverse) refuses an HS256 token made with the configured SECRET_KEY, and alg none", async () => {
     const { id } = await server.createUser();
-    expect(await whoAmI(server, forge({ alg: "HS256", typ: "at+jwt" }, claimsFor(id), Buffer.from(TEST_SECRET)))).toEqual(INVALID_TOKEN);
-    const unsigned = `${b64({ alg: "none", typ: "at+jwt", kid: key.kid })}.${b64(claimsFor(id))}.`;
-    expect(await whoAmI(server, unsigned)).toEqual(INVALID_TOKEN);
+    for (const key of [TEST_SECRET, Buffer.from(TEST_SECRET)]) {
+      const hs = signJws({ alg: "HS256", typ: "at+jwt" }, claimsFor(id), { key });
+      expectInvalidToken(await server.gql(ME, {}, { token: hs }));
+    }
+    const unsigned = `${b64url({ alg: "none", typ: "at+jwt", kid: key.kid })}.${b64url(claimsFor(id))}.`;
+    expectInvalidToken(await server.gql(ME, {}, { token: unsigned }));
   });
 
   it("refuses an unknown or hostile kid, even on a token signed with the real key", async () => {
     const { id, username } = await server.createUser();
-    const pem = readFileSync(key.file, "utf8");
+    const signer = { privateKey: readFileSync(key.file, "utf8"), alg: algorithm };
     // The control: the same forging, with the right kid, is accepted (a token minted elsewhere).
-    const genuine = forge({ alg: algorithm, typ: "at+jwt", kid: key.kid }, claimsFor(id), { pem, alg: algorithm });
+    const genuine = signJws({ alg: algorithm, typ: "at+jwt", kid: key.kid }, claimsFor(id), { signer });
     expect(await whoAmI(server, genuine)).toBe(username);
     for (const kid of ["../../../dev/null", "' OR 1=1--", "k".repeat(10_000), "unknown", 42, ""]) {
-      const token = forge({ alg: algorithm, typ: "at+jwt", kid }, claimsFor(id), { pem, alg: algorithm });
+      const token = signJws({ alg: algorithm, typ: "at+jwt", kid }, claimsFor(id), { signer });
       expect(await whoAmI(server, token)).toEqual(INVALID_TOKEN);
     }
-    const noKid = forge({ alg: algorithm, typ: "at+jwt" }, claimsFor(id), { pem, alg: algorithm });
+    const noKid = signJws({ alg: algorithm, typ: "at+jwt" }, claimsFor(id), { signer });
     expect(await whoAmI(server, noKid)).toEqual(INVALID_TOKEN);
   });
 
   it("keeps the header and claim checks: typ, crit, embedded keys, iss, aud, exp", async () => {
     const { id, username } = await server.createUser();
-    const pem = readFileSync(key.file, "utf8");
+    const signer = { privateKey: readFileSync(key.file, "utf8"), alg: algorithm };
     const header = { alg: algorithm, typ: "at+jwt", kid: key.kid };
     const now = Math.floor(Date.now() / 1000);
     const bad: Array<[Record<string, unknown>, Record<string, unknown>]> = [
@@ -127,8 +119,9 @@ describe.each(ALGORITHMS)("asymmetric signing with %s", (algorithm) => {
       [header, { ...claimsFor(id), nbf: now + 3600 }],
       [header, { ...claimsFor(id), jti: undefined }],
     ];
-    for (const [h, c] of bad) expect(await whoAmI(server, forge(h, c, { pem, alg: algorithm }))).toEqual(INVALID_TOKEN);
-    expect(await whoAmI(server, forge(header, { ...claimsFor(id), aud: ["x", "graphql-api"] }, { pem, alg: algorithm }))).toBe(username);
+    for (const [h, c] of bad) expect(await whoAmI(server, signJws(h, c, { signer }))).toEqual(INVALID_TOKEN);
+    const ours = signJws(header, { ...claimsFor(id), aud: ["x", "graphql-api"] }, { signer });
+    expect(await whoAmI(server, ours)).toBe(username);
   });
 });
 
@@ -144,19 +137,21 @@ describe("HS256 refuses asymmetric tokens", () => {
     rmSync(keysDir, { recursive: true, force: true });
   });
 
-  it("publishes an empty JWKS and refuses RS256, ES256 and EdDSA tokens, and any kid", async () => {
+  it("J25 publishes an empty JWKS and refuses RS256, ES256 and EdDSA tokens, and any kid", async () => {
     const response = await fetch(`${server.url}/.well-known/jwks.json`);
     expect(await response.json()).toEqual({ keys: [] });
     const { id, username } = await server.createUser();
     for (const algorithm of ALGORITHMS) {
       const made = await generateSigningKey(keysDir, algorithm);
-      const token = forge({ alg: algorithm, typ: "at+jwt", kid: made.kid }, claimsFor(id), { pem: readFileSync(made.file, "utf8"), alg: algorithm });
+      const signer = { privateKey: readFileSync(made.file, "utf8"), alg: algorithm };
+      const token = signJws({ alg: algorithm, typ: "at+jwt", kid: made.kid }, claimsFor(id), { signer });
       expect(await whoAmI(server, token)).toEqual(INVALID_TOKEN);
     }
-    const hs = forge({ alg: "HS256", typ: "at+jwt" }, claimsFor(id), Buffer.from(TEST_SECRET));
+    const hs = signJws({ alg: "HS256", typ: "at+jwt" }, claimsFor(id), { key: Buffer.from(TEST_SECRET) });
     expect(await whoAmI(server, hs)).toBe(username);
     for (const kid of ["../../../dev/null", "' OR 1=1--", "x".repeat(5000)]) {
-      expect(await whoAmI(server, forge({ alg: "HS256", typ: "at+jwt", kid }, claimsFor(id), Buffer.from(TEST_SECRET)))).toEqual(INVALID_TOKEN);
+      const named = signJws({ alg: "HS256", typ: "at+jwt", kid }, claimsFor(id), { key: Buffer.from(TEST_SECRET) });
+      expect(await whoAmI(server, named)).toEqual(INVALID_TOKEN);
     }
   });
 });
@@ -184,7 +179,9 @@ describe("key rotation across a restart", () => {
         expect(jwks.keys.map((k) => k.kid).sort()).toEqual([first.kid, second.kid].sort());
         const remote = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
         for (const token of [before.accessToken, after.accessToken]) {
-          await expect(jwtVerify(token, remote, { issuer: "graphql-auth-server", audience: "graphql-api" })).resolves.toBeDefined();
+          const { header, payload } = decodeJwt(token);
+          const verified = jwtVerify(token, remote, { issuer: "graphql-auth-server", audience: "graphql-api" });
+          await expect(verified).resolves.toMatchObject({ protectedHeader: header, payload });
         }
       } finally {
         await server.close();

@@ -6,6 +6,7 @@ import { usernameKey } from "../../src/users/user-fields";
 import { UserImportStore } from "../../src/users/user-import.store";
 import { UserStore } from "../../src/users/user.store";
 import { createTestDatabase, DIALECTS, uniqueName, type TestDatabase } from "../harness";
+import { movableClock } from "../support";
 
 const CREATED = Date.UTC(2001, 2, 3, 4, 5, 6);
 const UPDATED = Date.UTC(2002, 3, 4, 5, 6, 7);
@@ -13,8 +14,7 @@ const UPDATED = Date.UTC(2002, 3, 4, 5, 6, 7);
 describe.each(DIALECTS)("stores and the clock (%s)", (dialect) => {
   let database: TestDatabase;
   let handle: DatabaseHandle;
-  let now = CREATED;
-  const clock = { now: () => now };
+  const clock = movableClock(CREATED);
   beforeAll(async () => {
     database = await createTestDatabase(dialect);
     handle = createDb(database.url);
@@ -33,17 +33,17 @@ describe.each(DIALECTS)("stores and the clock (%s)", (dialect) => {
   });
 
   it("UserStore: createUser and replacePasswordHash", async () => {
-    now = CREATED;
+    clock.set(CREATED);
     const store = new UserStore(handle.db, clock);
     const user = await store.createUser({ username: uniqueName("clock"), passwordHash: "$argon2id$old", scopes: ["me"] });
     expect(await stamps(user.id)).toEqual(at(CREATED));
-    now = UPDATED;
+    clock.set(UPDATED);
     expect(await store.replacePasswordHash(user.id, "$argon2id$old", "$argon2id$new")).toBe(true);
     expect(await stamps(user.id)).toEqual(at(CREATED, UPDATED));
   });
 
   it("UserImportStore: importBatch", async () => {
-    now = CREATED;
+    clock.set(CREATED);
     const username = uniqueName("clockimport");
     const store = new UserImportStore(handle.db, ["me"], clock);
     const line = { username, usernameKey: usernameKey(username), skeletonKey: skeletonKey(username), passwordHash: null };

@@ -1,5 +1,6 @@
-import { loginPair, postToken, refreshMutation, whoAmI } from "../auth-helpers";
+/** CONTRACT section 8's POST /token (ATTACKS T1-T4, R7; T4's shared rate limit: security/lifecycle.test.ts). */
 import { capturingLogger, DIALECTS, startTestServer, type TestServer } from "../harness";
+import { loginPair, postToken, refreshMutation, whoAmI } from "../support";
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 
@@ -18,7 +19,7 @@ describe.each(DIALECTS)("POST /token (%s)", (dialect) => {
     expect(response.headers.get("pragma")).toBe("no-cache");
   };
 
-  it("password grant: the body an off-the-shelf OAuth2 client sends, answered per RFC 6749 section 5.1", async () => {
+  it("T3 password grant: the body an off-the-shelf OAuth2 client sends, answered per RFC 6749 section 5.1", async () => {
     const { username } = await server.createUser({ password: "s3cret pass+&=" });
     // Byte for byte what requests-oauthlib's LegacyApplicationClient (and the FastAPI tutorial's
     // Swagger UI) send: urlencode with `+` for spaces, plus client_id and HTTP Basic, which a
@@ -36,7 +37,7 @@ describe.each(DIALECTS)("POST /token (%s)", (dialect) => {
     expect((await refreshMutation(server, response.body.refresh_token)).body.data?.refresh.scope).toBe("me items");
   });
 
-  it("password grant with a charset parameter and without scope grants every scope", async () => {
+  it("T3 password grant with a charset parameter and without scope grants every scope", async () => {
     const { username, password } = await server.createUser();
     const response = await postToken(server, form({ grant_type: "password", username, password }), {
       contentType: "application/x-www-form-urlencoded; charset=UTF-8",
@@ -45,7 +46,7 @@ describe.each(DIALECTS)("POST /token (%s)", (dialect) => {
     expect(response.body.scope).toBe("me items");
   });
 
-  it("refresh_token grant rotates; a scope may narrow the access token, never widen it", async () => {
+  it("R7 refresh_token grant rotates; a scope may narrow the access token, never widen it", async () => {
     const { username, password } = await server.createUser();
     const pair = await loginPair(server, username, password);
 
@@ -69,7 +70,7 @@ describe.each(DIALECTS)("POST /token (%s)", (dialect) => {
     expect(retried.body.scope).toBe("me");
   });
 
-  it("invalid_grant: wrong password, unknown user, disabled user, spent, unknown refresh token", async () => {
+  it("T2 invalid_grant: wrong password, unknown user, disabled user, spent, unknown refresh token", async () => {
     const { username, password } = await server.createUser();
     const disabled = await server.createUser({ disabled: true });
     const pair = await loginPair(server, username, password);
@@ -88,21 +89,23 @@ describe.each(DIALECTS)("POST /token (%s)", (dialect) => {
     expect(wrong.body.error_description).toBe("Incorrect username or password");
   });
 
-  it("invalid_scope: a scope the account does not hold", async () => {
+  it("T2 invalid_scope: a scope the account does not hold", async () => {
     const { username, password } = await server.createUser();
-    const response = await postToken(server, form({ grant_type: "password", username, password, scope: "me admin" }));
-    expectError(response, 400, "invalid_scope");
-    // A fixed text: an OAuth description never carries the client's scope (finding 11).
-    expect(response.body.error_description).toBe("Scope not available to this account");
+    for (const scope of ["me admin", "admin"]) {
+      const response = await postToken(server, form({ grant_type: "password", username, password, scope }));
+      expectError(response, 400, "invalid_scope");
+      // A fixed text: an OAuth description never carries the client's scope (finding 11).
+      expect(response.body.error_description).toBe("Scope not available to this account");
+    }
   });
 
-  it("unsupported_grant_type", async () => {
+  it("T2 unsupported_grant_type", async () => {
     for (const grant of ["client_credentials", "authorization_code", "PASSWORD"]) {
       expectError(await postToken(server, form({ grant_type: grant, username: "a", password: "b" })), 400, "unsupported_grant_type");
     }
   });
 
-  it("invalid_request: JSON, another content type, no body, missing or repeated parameters", async () => {
+  it("T1 invalid_request: JSON, another content type, no body, missing or repeated parameters", async () => {
     const { username, password } = await server.createUser();
     const cases: Array<[string, { contentType?: string }]> = [
       [JSON.stringify({ grant_type: "password", username, password }), { contentType: "application/json" }],
@@ -115,6 +118,7 @@ describe.each(DIALECTS)("POST /token (%s)", (dialect) => {
       [form({ grant_type: "password", username, password: "" }), {}],
       [form({ grant_type: "refresh_token" }), {}],
       [`grant_type=password&username=${username}&username=${username}&password=${password}`, {}],
+      [`grant_type=password&username=${username}&username=someone&password=${password}`, {}],
       [`grant_type=password&grant_type=password&username=${username}&password=${password}`, {}],
     ];
     for (const [body, options] of cases) {
@@ -125,7 +129,7 @@ describe.each(DIALECTS)("POST /token (%s)", (dialect) => {
     expect(extra.status).toBe(200);
   });
 
-  it("405 with Allow: POST for any other method", async () => {
+  it("T4 405 with Allow: POST for any other method", async () => {
     for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
       const response = await postToken(server, "", { method });
       expectError(response, 405, "invalid_request");

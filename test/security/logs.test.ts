@@ -1,7 +1,8 @@
 /** ATTACKS.md L1: a run at LOG_LEVEL=debug through every path, then the whole log searched for secrets. */
 import bcrypt from "bcryptjs";
 import { capturingLogger, startTestServer, TEST_SECRET, uniqueName, type TestServer } from "../harness";
-import { claims, forge, HEADER, movableClock } from "./support";
+import { epochSeconds } from "../../src/clock";
+import { movableClock, signJws, standardClaims, STANDARD_HEADER } from "../support";
 
 const LOGIN = "mutation ($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }";
 
@@ -59,7 +60,7 @@ describe("logs", () => {
       secrets.push(pair.refreshToken, rotated.refreshToken, granted.refresh_token, granted.access_token);
 
       // Tokens: valid, forged, in the header, in a cookie, in the query string.
-      const forged = forge(HEADER, claims(legacy.id, clock, { aud: "elsewhere" }));
+      const forged = signJws(STANDARD_HEADER, standardClaims(legacy.id, epochSeconds(clock), { aud: "elsewhere" }));
       secrets.push(forged);
       await server.gql("{ me { id } }", {}, { token });
       await server.gql("{ me { id } }", {}, { headers: { authorization: `Bearer ${forged}`, cookie: `session=${token}` } });

@@ -1,6 +1,6 @@
 /** ATTACKS H5: one password policy on every door, so no account gets a password it can never log in with. */
 import { existsSync } from "node:fs";
-import { loginPair, postToken, whoAmI } from "../auth-helpers";
+import { loginPair, postToken, whoAmI } from "../support";
 import { createTestDatabase, DIALECTS, startTestServer, uniqueName, type TestDatabase, type TestServer } from "../harness";
 import { cliEnv, runCli, runOnTerminal } from "../cli/run-cli";
 

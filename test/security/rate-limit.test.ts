@@ -1,7 +1,7 @@
-/** ATTACKS.md, rate-limit lines (P3, M1-M4, G12): failed logins counted in the shared database. */
+/** ATTACKS.md, rate-limit lines (P3, M2-M4, G12): failed logins counted in the shared database. */
 import { randomBytes } from "node:crypto";
 import { DIALECTS, startTestServer, uniqueName, type GraphQLResponse, type TestServer } from "../harness";
-import { movableClock } from "./support";
+import { expectIncorrectCredentials, expectRateLimited, movableClock } from "../support";
 
 const LOGIN = "mutation ($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }";
 
@@ -10,21 +10,6 @@ function attempt(server: TestServer, username: string, password: string, forward
 }
 
 const wrong = () => `wrong-${randomBytes(4).toString("hex")}`;
-
-function expectIncorrect(response: GraphQLResponse): void {
-  expect(response.body.errors?.[0]).toMatchObject({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } });
-}
-
-function expectRateLimited(response: GraphQLResponse): number {
-  expect(response.status).toBeLessThan(500);
-  const error = response.body.errors?.[0];
-  expect(error?.extensions?.code).toBe("RATE_LIMITED");
-  const retryAfter = error?.extensions?.retryAfter as number;
-  expect(Number.isInteger(retryAfter)).toBe(true);
-  expect(error?.message).toBe(`Too many failed login attempts; retry in ${retryAfter} seconds`);
-  expect(response.body.data ?? null).toBeNull();
-  return retryAfter;
-}
 
 async function counter(server: TestServer, key: string): Promise<number | undefined> {
   const row = await server.app.database.db.selectFrom("login_attempts").select("attempts").where("key", "=", key).executeTakeFirst();
@@ -43,8 +28,8 @@ describe.each(DIALECTS)("login rate limits (%s)", (dialect) => {
     const user = await server.createUser();
     const stranger = uniqueName("nobody");
     for (let i = 0; i < 5; i++) {
-      expectIncorrect(await attempt(server, user.username, wrong()));
-      expectIncorrect(await attempt(server, stranger, wrong()));
+      expectIncorrectCredentials(await attempt(server, user.username, wrong()));
+      expectIncorrectCredentials(await attempt(server, stranger, wrong()));
     }
     const known = await attempt(server, user.username, user.password);
     const unknown = await attempt(server, stranger, wrong());
@@ -61,7 +46,7 @@ describe.each(DIALECTS)("login rate limits (%s)", (dialect) => {
 
   it("M3 the lock is bounded, retryAfter is honest, and a success resets the count", async () => {
     const user = await server.createUser();
-    for (let i = 0; i < 5; i++) expectIncorrect(await attempt(server, user.username, wrong()));
+    for (let i = 0; i < 5; i++) expectIncorrectCredentials(await attempt(server, user.username, wrong()));
     expectRateLimited(await attempt(server, user.username, user.password));
     clock.advance(5 * 60 * 1000);
     const retryAfter = expectRateLimited(await attempt(server, user.username, user.password));
@@ -71,9 +56,10 @@ describe.each(DIALECTS)("login rate limits (%s)", (dialect) => {
     clock.advance(retryAfter * 1000);
     expect((await attempt(server, user.username, user.password)).body.data?.login.accessToken).toEqual(expect.any(String));
 
-    for (let i = 0; i < 4; i++) expectIncorrect(await attempt(server, user.username, wrong()));
-    expect((await attempt(server, user.username, user.password)).body.data?.login).toBeDefined();
-    for (let i = 0; i < 5; i++) expectIncorrect(await attempt(server, user.username, wrong()));
+    for (let i = 0; i < 4; i++) expectIncorrectCredentials(await attempt(server, user.username, wrong()));
+    const reset = await attempt(server, user.username, user.password);
+    expect(reset.body).toEqual({ data: { login: { accessToken: expect.any(String) } } });
+    for (let i = 0; i < 5; i++) expectIncorrectCredentials(await attempt(server, user.username, wrong()));
     expectRateLimited(await attempt(server, user.username, wrong()));
   });
 
@@ -88,10 +74,10 @@ describe.each(DIALECTS)("login rate limits (%s)", (dialect) => {
 
   it("expired windows are swept without an operator's job", async () => {
     const stranger = uniqueName("sweep");
-    expectIncorrect(await attempt(server, stranger, wrong()));
+    expectIncorrectCredentials(await attempt(server, stranger, wrong()));
     expect(await counter(server, `user:${stranger}`)).toBe(1);
     clock.advance(16 * 60 * 1000);
-    expectIncorrect(await attempt(server, uniqueName("other"), wrong()));
+    expectIncorrectCredentials(await attempt(server, uniqueName("other"), wrong()));
     expect(await counter(server, `user:${stranger}`)).toBeUndefined();
   });
 });
@@ -110,14 +96,14 @@ describe.each(DIALECTS)("per-address budget (%s)", (dialect) => {
   });
 
   it("M2 one password against many usernames from one address trips the address budget", async () => {
-    for (let i = 0; i < 20; i++) expectIncorrect(await attempt(direct, uniqueName("spray"), "Summer2024!"));
+    for (let i = 0; i < 20; i++) expectIncorrectCredentials(await attempt(direct, uniqueName("spray"), "Summer2024!"));
     expectRateLimited(await attempt(direct, uniqueName("spray"), "Summer2024!"));
   });
 
   it("M2 one username tried from many addresses trips the username budget", async () => {
     const user = await proxied.createUser();
-    expectIncorrect(await attempt(proxied, user.username, wrong(), "203.0.113.1"));
-    expectIncorrect(await attempt(proxied, user.username, wrong(), "203.0.113.2"));
+    expectIncorrectCredentials(await attempt(proxied, user.username, wrong(), "203.0.113.1"));
+    expectIncorrectCredentials(await attempt(proxied, user.username, wrong(), "203.0.113.2"));
     expectRateLimited(await attempt(proxied, user.username, user.password, "203.0.113.3"));
   });
 
@@ -126,29 +112,11 @@ describe.each(DIALECTS)("per-address budget (%s)", (dialect) => {
     expectRateLimited(await attempt(direct, uniqueName("spoof"), wrong(), "198.51.100.7"));
     // Behind a trusted proxy each client address has its own budget, and only the proxy's own
     // entry counts: a client-written entry to its left is not believed.
-    for (let i = 0; i < 20; i++) expectIncorrect(await attempt(proxied, uniqueName("spray"), wrong(), `198.51.100.9`));
+    for (let i = 0; i < 20; i++) expectIncorrectCredentials(await attempt(proxied, uniqueName("spray"), wrong(), `198.51.100.9`));
     expectRateLimited(await attempt(proxied, uniqueName("spray"), wrong(), "198.51.100.9"));
     expectRateLimited(await attempt(proxied, uniqueName("spray"), wrong(), "10.9.9.9, 198.51.100.9"));
-    expectIncorrect(await attempt(proxied, uniqueName("spray"), wrong(), "198.51.100.10"));
+    expectIncorrectCredentials(await attempt(proxied, uniqueName("spray"), wrong(), "198.51.100.10"));
   });
 });
 
-describe.each(DIALECTS)("two instances on one database (%s)", (dialect) => {
-  let a: TestServer;
-  let b: TestServer;
-  beforeAll(async () => {
-    a = await startTestServer({ dialect });
-    b = await startTestServer({ dialect, databaseUrl: a.database.url });
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
-
-  it("M1 failures spread over two instances trip the shared counter at LOGIN_MAX_FAILURES", async () => {
-    const user = await a.createUser();
-    for (const server of [a, b, a, b, a]) expectIncorrect(await attempt(server, user.username, wrong()));
-    expectRateLimited(await attempt(b, user.username, user.password));
-    expectRateLimited(await attempt(a, user.username, user.password));
-  });
-});
+// M1 (failures over two instances and both doors share one counter): test/integration/two-instances.test.ts.

@@ -1,5 +1,5 @@
 /** ATTACKS H10: a scope outside RFC 6749 section 3.3 is refused with a fixed message on every door, and nothing of it is echoed. */
-import { loginPair, postToken } from "../auth-helpers";
+import { loginPair, postToken } from "../support";
 import { capturingLogger, DIALECTS, startTestServer, type TestServer } from "../harness";
 
 const LOGIN = "mutation ($u: String!, $p: String!, $s: [String!]) { login(username: $u, password: $p, scopes: $s) { scope } }";
