@@ -19,7 +19,7 @@ function movingClock(startSeconds: number) {
   return { now: () => now, advanceSeconds: (s: number) => void (now += s * 1000) };
 }
 
-/** The reason verifyAccessToken gives (kept in `cause`, never sent), or "accepted". */
+/** The reason verifyAccessToken gives (kept in `reason`, never sent), or "accepted". */
 async function refusal(service: TokenService, token: string): Promise<string> {
   try {
     await service.verifyAccessToken(token);
@@ -27,7 +27,7 @@ async function refusal(service: TokenService, token: string): Promise<string> {
   } catch (error) {
     expect(error).toBeInstanceOf(InvalidToken);
     expect((error as InvalidToken).message).toBe("Could not validate credentials");
-    return String((error as InvalidToken).cause);
+    return String((error as InvalidToken).reason);
   }
 }
 

@@ -5,6 +5,7 @@ import { sql, type Kysely, type Selectable } from "kysely";
 import { revokeRefreshTokensOfUser } from "../auth/refresh-token.store";
 import { systemClock, type Clock } from "../clock";
 import { type Database, type UsersTable } from "../db/database";
+import { withOutages } from "../db/outages";
 import { preparedQuery } from "../db/prepared-query";
 import { InvalidUsername, UserNotFound, UsernameTaken } from "../errors";
 import { checkUserFields, LOOKS_LIKE_EXISTING, skeletonKey, usernameKey } from "./user-fields";
@@ -49,12 +50,13 @@ export class UserStore {
     private readonly clock: Clock = systemClock,
     sqliteReader?: SqliteDatabase.Database,
   ) {
-    this.selectTokenSubject = preparedQuery(
+    // Outages translated as Kysely's driver does (db/outages.ts): the SQLite reader runs beside it.
+    this.selectTokenSubject = withOutages(preparedQuery(
       db,
       (id: string) => db.selectFrom("users").select([...PUBLIC_COLUMNS, "token_version"]).where("id", "=", id),
       ["(id)"],
       sqliteReader,
-    );
+    ));
   }
 
   /**
