@@ -41,7 +41,14 @@ export const INTERNAL_ERROR: PublicError = { code: "INTERNAL_SERVER_ERROR", mess
 
 /** A fault of ours: 500, logged at `error`, answered `Internal server error`. */
 export function unexpected(error: unknown): ErrorClass {
-  return { status: 500, logLevel: "error", publicError: INTERNAL_ERROR, extensions: {}, closeConnection: false, err: error };
+  return {
+    status: 500,
+    logLevel: "error",
+    publicError: INTERNAL_ERROR,
+    extensions: {},
+    closeConnection: false,
+    err: error,
+  };
 }
 
 export function classify(error: unknown): ErrorClass {
@@ -50,7 +57,13 @@ export function classify(error: unknown): ErrorClass {
     const base = { publicError, extensions: error.publicExtensions(), closeConnection: false, err: logSummary(error) };
     if (error instanceof ServiceUnavailable) return { ...base, status: 503, logLevel: "warn" };
     if (error instanceof HashingUnavailable) {
-      return { ...base, status: 503, logLevel: "silent", retryAfter: error.retryAfter, closeConnection: error.closeConnection };
+      return {
+        ...base,
+        status: 503,
+        logLevel: "silent",
+        retryAfter: error.retryAfter,
+        closeConnection: error.closeConnection,
+      };
     }
     if (error instanceof RateLimited) return { ...base, status: 429, logLevel: "silent", retryAfter: error.retryAfter };
     return { ...base, status: 400, logLevel: "silent" };
@@ -59,8 +72,18 @@ export function classify(error: unknown): ErrorClass {
   // a 4xx with a fixed message that echoes nothing the client sent.
   const { statusCode, code, message } = (error ?? {}) as { statusCode?: unknown; code?: unknown; message?: unknown };
   if (typeof statusCode === "number" && statusCode >= 400 && statusCode < 500) {
-    const publicError = { code: typeof code === "string" ? code : "bad_request", message: typeof message === "string" ? message : "Bad request" };
-    return { status: statusCode, logLevel: "info", publicError, extensions: {}, closeConnection: false, err: logSummary(error) };
+    const publicError = {
+      code: typeof code === "string" ? code : "bad_request",
+      message: typeof message === "string" ? message : "Bad request",
+    };
+    return {
+      status: statusCode,
+      logLevel: "info",
+      publicError,
+      extensions: {},
+      closeConnection: false,
+      err: logSummary(error),
+    };
   }
   return unexpected(error);
 }

@@ -24,7 +24,8 @@ export interface ServerProcess {
 export const SERVER_NODE_FLAGS: readonly string[] = startFlags();
 
 function startFlags(): string[] {
-  const { scripts } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  const manifest = readFileSync(join(ROOT, "package.json"), "utf8");
+  const { scripts } = JSON.parse(manifest) as { scripts: Record<string, string> };
   const flags = /\bnode((?: --\S+)*) dist\/main\.js/.exec(scripts.start ?? "")?.[1];
   if (flags === undefined) throw new Error("package.json: the start script does not run `node [flags] dist/main.js`");
   return flags.split(" ").filter(Boolean);

@@ -66,7 +66,9 @@ function reportError(error: unknown, runtime: CliRuntime): number {
   // Commander has already printed its own one-line message (or the help, whose exit code is 0).
   if (error instanceof CommanderError) return error.exitCode;
   // A database outage (db/outages.ts): the operator reads the driver's own error, as before it was translated.
-  if (error instanceof ServiceUnavailable && typeof error.cause === "object" && error.cause !== null) return reportError(error.cause, runtime);
+  if (error instanceof ServiceUnavailable && typeof error.cause === "object" && error.cause !== null) {
+    return reportError(error.cause, runtime);
+  }
   const line = (text: string) => runtime.io.stderr.write(`error: ${oneLine(text)}\n`);
   // User errors: their messages are written for the operator.
   if (error instanceof AppError || error instanceof ConfigError) {

@@ -96,15 +96,17 @@ export interface DbOptions {
 /**
  * Opens the database that a `DATABASE_URL` names (`sqlite:<path>`, `sqlite::memory:`, `postgres://…`).
  * Nothing connects yet on PostgreSQL: the pool connects on first use, so a database that is down
- * makes queries fail with ServiceUnavailable (see withOutageTranslation) instead of this call, and the pool reconnects by
- * itself when it returns. A connection lost in the middle of a query fails that query, never the
+ * makes queries fail with ServiceUnavailable (see withOutageTranslation) instead of this call, and
+ * the pool reconnects by itself when it returns. A connection lost in the middle of a query fails that query, never the
  * process (see openPool).
  */
 export function createDb(url: string, options: DbOptions = {}): DatabaseHandle {
   const sqlitePath = /^sqlite:(.+)$/.exec(url)?.[1];
   const sqlite = sqlitePath !== undefined ? openSqlite(sqlitePath, options.logger) : undefined;
   const { dialect, closeDriver } = withOutageTranslation(
-    sqlite ? new SqliteDialect({ database: withStatementCache(sqlite) }) : new PostgresDialect({ pool: openPool(url, options.logger) }),
+    sqlite
+      ? new SqliteDialect({ database: withStatementCache(sqlite) })
+      : new PostgresDialect({ pool: openPool(url, options.logger) }),
   );
   const db = new Kysely<Database>({ dialect });
   const sqliteReader = sqlitePath !== undefined && sqlitePath !== ":memory:" ? openSqliteReader(sqlitePath) : undefined;
@@ -149,7 +151,8 @@ function openPool(url: string, logger: Logger | undefined): Pool {
       // one line per broken connection. Only code and message: never the URL, which holds the password.
       if (reported) return;
       reported = true;
-      logger?.warn({ err: logSummary(error) }, "a database connection failed; it is dropped and the next query opens a fresh one");
+      const line = "a database connection failed; it is dropped and the next query opens a fresh one";
+      logger?.warn({ err: logSummary(error) }, line);
     });
   });
   // pg-pool re-emits an idle client's 'error' on the pool once it has dropped the client, and would

@@ -70,7 +70,8 @@ export class DatabaseStartup {
         const delayMs = backoffDelay(this.backoff, failures);
         // An outage at warn, anything else at error (classify); one short line each, however many attempts.
         const level = classify(error).logLevel === "warn" ? "warn" : "error";
-        this.logger[level]({ err: logSummary(error), attempt: failures, retryInMs: delayMs }, "database not ready: migrating failed; retrying");
+        const fields = { err: logSummary(error), attempt: failures, retryInMs: delayMs };
+        this.logger[level](fields, "database not ready: migrating failed; retrying");
         try {
           await sleep(delayMs, undefined, { signal: this.abort.signal });
         } catch {

@@ -72,7 +72,10 @@ function errorResponsePlugin(logger: Logger): ApolloServerPlugin<Context> {
             // An outage fails every request alike: one short line each (warn), not a stack trace each.
             const { logLevel, err } = classifyGraphQLError(error);
             if (logLevel === "silent") continue;
-            const message = logLevel === "warn" ? "database unavailable: answered Service unavailable" : "unexpected error in a GraphQL request";
+            const message =
+              logLevel === "warn"
+                ? "database unavailable: answered Service unavailable"
+                : "unexpected error in a GraphQL request";
             logger[logLevel]({ err, requestId: contextValue.requestId }, message);
           }
         },

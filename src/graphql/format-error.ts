@@ -4,7 +4,6 @@ import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { classify, unexpected, type ErrorClass } from "../error-classes";
 import { AppError, InsufficientScope, InvalidToken } from "../errors";
 
-
 /** Codes Apollo itself gives to request problems (parse, validation, variables): passed through. */
 const APOLLO_REQUEST_CODES = new Set([
   "GRAPHQL_PARSE_FAILED",
@@ -45,7 +44,8 @@ export function classifyGraphQLError(error: unknown): ErrorClass & { readonly pa
   if (original instanceof AppError) return { ...classify(original), passThrough: false };
   if (isRequestError(original)) {
     const publicError = { code: String(original.extensions.code), message: original.message };
-    return { status: 400, logLevel: "silent", publicError, extensions: {}, closeConnection: false, err: undefined, passThrough: true };
+    const silent = { logLevel: "silent", extensions: {}, closeConnection: false, err: undefined } as const;
+    return { ...silent, status: 400, publicError, passThrough: true };
   }
   return { ...unexpected(error), passThrough: false };
 }
@@ -65,7 +65,8 @@ export function createFormatError(options: { exposeUnexpected: boolean }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const { passThrough, status, publicError, extensions } = classifyGraphQLError(error);
     if (passThrough || (options.exposeUnexpected && status === 500)) return formatted;
-    return { message: publicError.message, locations: formatted.locations, path: formatted.path, extensions: { code: publicError.code, ...extensions } };
+    const { locations, path } = formatted;
+    return { message: publicError.message, locations, path, extensions: { code: publicError.code, ...extensions } };
   };
 }
 
@@ -88,7 +89,8 @@ export function wwwAuthenticateFor(errors: readonly unknown[]): string | undefin
  * `Retry-After` (CONTRACT section 15), and `Connection: close` while the server stops.
  */
 export function httpAnswerFor(errors: readonly unknown[]): { status: number; headers: Record<string, string> } | undefined {
-  const unavailable = errors.map((e) => classifyGraphQLError(e)).filter((c) => c.publicError.code === "SERVICE_UNAVAILABLE");
+  const classes = errors.map((e) => classifyGraphQLError(e));
+  const unavailable = classes.filter((c) => c.publicError.code === "SERVICE_UNAVAILABLE");
   if (unavailable.length === 0) return undefined;
   const retryAfter = Math.max(...unavailable.map((c) => c.retryAfter ?? 1));
   const headers: Record<string, string> = { "retry-after": String(retryAfter) };

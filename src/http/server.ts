@@ -106,7 +106,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const { status, logLevel, publicError, err } = classify(error);
     if (status >= 500) {
       request.log[logLevel]({ err }, "unexpected error in an HTTP request");
-      return reply.code(status).send({ error: publicError.code.toLowerCase(), message: publicError.message, requestId: request.id });
+      const body = { error: publicError.code.toLowerCase(), message: publicError.message, requestId: request.id };
+      return reply.code(status).send(body);
     }
     request.log[logLevel]({ err }, "request refused");
     return reply.code(status).send({ error: publicError.code, message: publicError.message });

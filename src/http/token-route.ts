@@ -61,9 +61,13 @@ export function oauthErrorFor(error: unknown): OAuthAnswer | undefined {
   if (error instanceof TokenRequestError) return { status: 400, body: { error: error.error, error_description: error.description } };
   const { status, publicError, retryAfter, closeConnection } = classify(error);
   if (status === 500) return undefined;
-  const body = { error: oauthCodeFor(error, status), error_description: oauthDescriptionFor(error, publicError.message) };
+  const body = {
+    error: oauthCodeFor(error, status),
+    error_description: oauthDescriptionFor(error, publicError.message),
+  };
   if (retryAfter === undefined) return { status, body };
-  return { status, body, headers: { "retry-after": String(retryAfter), ...(closeConnection && { connection: "close" }) } };
+  const headers = { "retry-after": String(retryAfter), ...(closeConnection && { connection: "close" }) };
+  return { status, body, headers };
 }
 
 function oauthCodeFor(error: unknown, status: number): OAuthErrorCode {
@@ -72,8 +76,10 @@ function oauthCodeFor(error: unknown, status: number): OAuthErrorCode {
   // endpoint (RFC 6749 section 4.1.2.1); the token endpoint borrows it, with HTTP's own 503.
   if (status === 503) return "temporarily_unavailable";
   if (error instanceof RateLimited) return "rate_limited";
-  if (error instanceof InvalidCredentials || error instanceof InactiveUser || error instanceof InvalidRefreshToken) return "invalid_grant";
-  if (error instanceof InvalidScope || error instanceof UnknownScope || error instanceof ScopeNotGranted) return "invalid_scope";
+  if (error instanceof InvalidCredentials || error instanceof InactiveUser) return "invalid_grant";
+  if (error instanceof InvalidRefreshToken) return "invalid_grant";
+  const scope = error instanceof InvalidScope || error instanceof UnknownScope || error instanceof ScopeNotGranted;
+  if (scope) return "invalid_scope";
   return "invalid_request";
 }
 
@@ -133,7 +139,8 @@ export async function registerTokenRoute(app: FastifyInstance, deps: LoginDeps, 
         const answer = oauthErrorFor(error);
         if (!answer) throw error;
         const { logLevel, err } = classify(error);
-        request.log[logLevel]({ err }, logLevel === "warn" ? "database unavailable at the token endpoint" : "request refused");
+        const line = logLevel === "warn" ? "database unavailable at the token endpoint" : "request refused";
+        request.log[logLevel]({ err }, line);
         return sendOAuth(reply, answer);
       }
     });

@@ -1,4 +1,4 @@
-/** isDatabaseUnavailable against errors thrown by the real drivers (outages recognised, bugs not), and the translation at createDb. */
+/** isDatabaseUnavailable on the real drivers' errors (outages recognised, bugs not), and createDb's translation. */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,7 +60,7 @@ describe("isDatabaseUnavailable with better-sqlite3", () => {
     expect(isDatabaseUnavailable(error)).toBe(true);
   });
 
-  it("translates an outage once, at the database: Kysely's queries and transactions throw ServiceUnavailable", async () => {
+  it("translates an outage once, at the database: Kysely's queries and transactions throw it", async () => {
     const file = join(dir, "locked.db");
     const handle = createDb(`sqlite:${file}`);
     const holder = new SqliteDatabase(file);
@@ -73,7 +73,8 @@ describe("isDatabaseUnavailable with better-sqlite3", () => {
       expect((unique as { code?: string }).code).toBe("SQLITE_CONSTRAINT_UNIQUE");
       holder.pragma("busy_timeout = 0");
       holder.exec("BEGIN EXCLUSIVE");
-      const busy = await caught(() => handle.db.transaction().execute((trx) => sql`insert into t values (2)`.execute(trx)));
+      const insert = () => handle.db.transaction().execute((trx) => sql`insert into t values (2)`.execute(trx));
+      const busy = await caught(insert);
       expect(busy).toBeInstanceOf(ServiceUnavailable);
       expect(((busy as ServiceUnavailable).cause as { code?: string }).code).toMatch(/^SQLITE_BUSY/);
     } finally {
