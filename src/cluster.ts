@@ -2,7 +2,6 @@
 import cluster, { type Worker } from "node:cluster";
 import { type Config } from "./config";
 import { backoffDelay, type BackoffPolicy } from "./db/startup";
-import { withServerNodeFlags } from "./heap";
 import { createLogger, type Logger } from "./log";
 
 export interface ClusterOptions {
@@ -113,8 +112,6 @@ export function runPrimary(options: ClusterOptions): Promise<number> {
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
 
-    // Workers get the server's V8 flags (see heap.ts) even when the primary was started without them.
-    cluster.setupPrimary({ execArgv: withServerNodeFlags(process.execArgv) });
     logger.info({ workers }, `primary (pid ${process.pid}) starting ${workers} workers`);
     for (let index = 0; index < workers; index += 1) fork(index);
   });

@@ -25,11 +25,17 @@ export class NotAuthenticated extends AppError {
   }
 }
 
-/** The bearer token was sent but cannot be trusted: the reason stays in `cause`, never sent. */
+/**
+ * The bearer token was sent but cannot be trusted. `reason` says why, and `cause` keeps the error
+ * that said so (a library's), or the reason when there is none: neither is ever sent.
+ */
 export class InvalidToken extends AppError {
   readonly code = "UNAUTHENTICATED";
-  constructor(reason?: string, cause?: unknown) {
-    super("Could not validate credentials", { cause: reason ?? cause });
+  constructor(
+    readonly reason?: string,
+    cause?: unknown,
+  ) {
+    super("Could not validate credentials", { cause: cause ?? reason });
   }
 }
 

@@ -4,7 +4,6 @@ import { createApp } from "./app";
 import { loadSigningKeys } from "./auth/keys";
 import { isClusterPrimary, runPrimary, workerLogger } from "./cluster";
 import { ConfigError, loadConfig, readEnvironment } from "./config";
-import { limitHeapGrowth } from "./heap";
 import { createLogger } from "./log";
 
 async function main(): Promise<void> {
@@ -29,7 +28,6 @@ async function main(): Promise<void> {
     }
     process.exit(await runPrimary({ workers: config.webConcurrency, logger }));
   }
-  limitHeapGrowth();
   // A setting only start-up can check (the key folder) fails with the same one line as loadConfig's.
   const app = await createApp(config, { logger: workerLogger(config) }).catch(exitOnConfigError);
   await app.listen();

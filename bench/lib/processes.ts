@@ -5,7 +5,6 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type * as HeapModule from "../../src/heap";
 
 /** The repository root: dist-bench/bench/lib → three levels up. */
 export const ROOT = join(__dirname, "..", "..", "..");
@@ -18,8 +17,19 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** The V8 flags `npm start` gives the server (src/heap.ts), from the build the bench measures. */
-export const SERVER_NODE_FLAGS = (require(join(ROOT, "dist", "heap.js")) as typeof HeapModule).SERVER_NODE_FLAGS;
+/**
+ * The node flags `npm start` puts before `dist/main.js` (none today: V8's defaults, see
+ * bench/README.md), read from package.json so that the bench starts the server as `npm start` does.
+ */
+export const SERVER_NODE_FLAGS: readonly string[] = startFlags();
+
+function startFlags(): string[] {
+  const manifest = readFileSync(join(ROOT, "package.json"), "utf8");
+  const { scripts } = JSON.parse(manifest) as { scripts: Record<string, string> };
+  const flags = /\bnode((?: --\S+)*) dist\/main\.js/.exec(scripts.start ?? "")?.[1];
+  if (flags === undefined) throw new Error("package.json: the start script does not run `node [flags] dist/main.js`");
+  return flags.split(" ").filter(Boolean);
+}
 
 /**
  * Forks a compiled bench child (`dist-bench/bench/servers/<file>.js`) and waits for its `{ url }`

@@ -3,7 +3,6 @@ import "reflect-metadata";
 import { join } from "node:path";
 import type * as AppModule from "../../src/app";
 import type * as ConfigModule from "../../src/config";
-import type * as HeapModule from "../../src/heap";
 
 /** What the runner passes as the one argument (JSON). */
 export interface AuthServerOptions {
@@ -26,11 +25,8 @@ export interface AuthServerOptions {
 const DIST = join(__dirname, "..", "..", "..", "dist");
 const { createApp } = require(join(DIST, "app.js")) as typeof AppModule;
 const { loadConfig } = require(join(DIST, "config.js")) as typeof ConfigModule;
-const { limitHeapGrowth } = require(join(DIST, "heap.js")) as typeof HeapModule;
 
 async function main(): Promise<void> {
-  // What src/main.ts does before it creates the app.
-  limitHeapGrowth();
   const options = JSON.parse(process.argv[2]!) as AuthServerOptions;
   const config = loadConfig({
     NODE_ENV: "production",

@@ -15,7 +15,7 @@ function hsKeys(secret: string): SigningKeys {
   return { algorithm: "HS256", signing: { key }, verificationKey: () => key, jwks: { keys: [] } };
 }
 
-/** The reason verifyAccessToken gives (kept in `cause`, never sent), or "accepted". */
+/** The reason verifyAccessToken gives (kept in `reason`, never sent), or "accepted". */
 async function refusal(service: TokenService, token: string): Promise<string> {
   try {
     await service.verifyAccessToken(token);
@@ -23,7 +23,7 @@ async function refusal(service: TokenService, token: string): Promise<string> {
   } catch (error) {
     expect(error).toBeInstanceOf(InvalidToken);
     expect((error as InvalidToken).message).toBe("Could not validate credentials");
-    return String((error as InvalidToken).cause);
+    return String((error as InvalidToken).reason);
   }
 }
 

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config";
-import { AppError } from "../errors";
+import { AppError, ServiceUnavailable } from "../errors";
 import { type RegisterCommand } from "./command";
 import { registerHashCommand } from "./hash-command";
 import { registerKeysCommand } from "./keys-command";
@@ -65,6 +65,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
 function reportError(error: unknown, runtime: CliRuntime): number {
   // Commander has already printed its own one-line message (or the help, whose exit code is 0).
   if (error instanceof CommanderError) return error.exitCode;
+  // A database outage (db/outages.ts): the operator reads the driver's own error, as before it was translated.
+  if (error instanceof ServiceUnavailable && typeof error.cause === "object" && error.cause !== null) {
+    return reportError(error.cause, runtime);
+  }
   const line = (text: string) => runtime.io.stderr.write(`error: ${oneLine(text)}\n`);
   // User errors: their messages are written for the operator.
   if (error instanceof AppError || error instanceof ConfigError) {

@@ -3,6 +3,8 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql, type ColumnType, type Generated } from "kysely";
 import { Pool } from "pg";
 import { type Logger } from "../log";
+import { logSummary } from "../error-classes";
+import { withOutageTranslation } from "./outages";
 import { createPrivateDatabaseFile, warnAboutOpenModes } from "./private-files";
 import { withStatementCache } from "./statement-cache";
 
@@ -113,16 +115,19 @@ export interface DbOptions {
 /**
  * Opens the database that a `DATABASE_URL` names (`sqlite:<path>`, `sqlite::memory:`, `postgres://…`).
  * Nothing connects yet on PostgreSQL: the pool connects on first use, so a database that is down
- * makes queries fail (see isDatabaseUnavailable) instead of this call, and the pool reconnects by
- * itself when it returns. A connection lost in the middle of a query fails that query, never the
+ * makes queries fail with ServiceUnavailable (see withOutageTranslation) instead of this call, and
+ * the pool reconnects by itself when it returns. A connection lost in the middle of a query fails that query, never the
  * process (see openPool).
  */
 export function createDb(url: string, options: DbOptions = {}): DatabaseHandle {
   const sqlitePath = /^sqlite:(.+)$/.exec(url)?.[1];
   const sqlite = sqlitePath !== undefined ? openSqlite(sqlitePath, options.logger) : undefined;
-  const db = sqlite
-    ? new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
-    : new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPool(url, options.logger) }) });
+  const { dialect, closeDriver } = withOutageTranslation(
+    sqlite
+      ? new SqliteDialect({ database: withStatementCache(sqlite) })
+      : new PostgresDialect({ pool: openPool(url, options.logger) }),
+  );
+  const db = new Kysely<Database>({ dialect });
   const sqliteReader = sqlitePath !== undefined && sqlitePath !== ":memory:" ? openSqliteReader(sqlitePath) : undefined;
   return {
     db,
@@ -132,8 +137,9 @@ export function createDb(url: string, options: DbOptions = {}): DatabaseHandle {
       await sql`select 1`.execute(db);
     },
     close: async () => {
-      await db.destroy();
-      // Kysely closes only a driver it has used: a file opened but never queried stays open otherwise.
+      // Below Kysely, so that a query still in flight fails as an outage (see withOutageTranslation).
+      await closeDriver();
+      // Kysely's SQLite driver closes only a file it has used: one opened but never queried stays open otherwise.
       sqlite?.close();
       sqliteReader?.close();
     },
@@ -155,16 +161,17 @@ function openPool(url: string, logger: Logger | undefined): Pool {
   // Kysely, for one query or a whole transaction, has no listener of its own. So every client gets
   // one for its whole life: the pool emits 'connect' once per client, in the same tick as it
   // connected and before anyone can use it. Nothing else needs doing here: pg has already failed
-  // the query in flight (and fails any later one) with an error isDatabaseUnavailable knows, and
-  // marked the client unqueryable, which makes pg-pool end it on release instead of pooling it.
+  // the query in flight (and fails any later one) with an error withOutageTranslation turns into
+  // ServiceUnavailable, and marked the client unqueryable, which makes pg-pool end it on release.
   pool.on("connect", (client) => {
     let reported = false;
-    client.on("error", (error: Error & { code?: string }) => {
+    client.on("error", (error: Error) => {
       // A cut socket can emit twice (ECONNRESET, then "Connection terminated unexpectedly"):
       // one line per broken connection. Only code and message: never the URL, which holds the password.
       if (reported) return;
       reported = true;
-      logger?.warn({ err: { code: error.code, message: error.message } }, "a database connection failed; it is dropped and the next query opens a fresh one");
+      const line = "a database connection failed; it is dropped and the next query opens a fresh one";
+      logger?.warn({ err: logSummary(error) }, line);
     });
   });
   // pg-pool re-emits an idle client's 'error' on the pool once it has dropped the client, and would

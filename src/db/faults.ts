@@ -1,4 +1,4 @@
-/** Recognises driver errors that mean "the database cannot answer now", as opposed to a bug of ours. */
+/** Recognises driver errors that mean "the database cannot answer now", not a bug of ours (for db/outages.ts). */
 
 /**
  * SQLSTATE codes (PostgreSQL appendix A) that say the server or the connection is gone or

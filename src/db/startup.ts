@@ -1,7 +1,7 @@
 /** Database start-up in the background: migrate and seed, retried with capped backoff until it works. */
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Logger } from "../log";
-import { isDatabaseUnavailable } from "./faults";
+import { classify, logSummary } from "../error-classes";
 
 export interface BackoffPolicy {
   /** The wait after the first failure; each further failure doubles it. */
@@ -68,8 +68,10 @@ export class DatabaseStartup {
         if (this.abort.signal.aborted) return;
         failures += 1;
         const delayMs = backoffDelay(this.backoff, failures);
-        const err = { code: (error as { code?: unknown }).code, message: error instanceof Error ? error.message : String(error) };
-        this.logger[isDatabaseUnavailable(error) ? "warn" : "error"]({ err, attempt: failures, retryInMs: delayMs }, "database not ready: migrating failed; retrying");
+        // An outage at warn, anything else at error (classify); one short line each, however many attempts.
+        const level = classify(error).logLevel === "warn" ? "warn" : "error";
+        const fields = { err: logSummary(error), attempt: failures, retryInMs: delayMs };
+        this.logger[level](fields, "database not ready: migrating failed; retrying");
         try {
           await sleep(delayMs, undefined, { signal: this.abort.signal });
         } catch {

@@ -5,9 +5,8 @@ import { type GraphQLSchema } from "graphql";
 import { type Context } from "../users/viewer";
 import { type Config } from "../config";
 import { type Logger } from "../log";
-import { ServiceUnavailable } from "../errors";
 import { createDocumentStore, createPersistedQueryCache } from "./document-cache";
-import { createFormatError, httpAnswerFor, isExpectedError, originalError, wwwAuthenticateFor } from "./format-error";
+import { classifyGraphQLError, createFormatError, httpAnswerFor, wwwAuthenticateFor } from "./format-error";
 import { sandboxWithOfflineExplorer } from "./landing-page";
 import { MAX_DIRECTIVES, MAX_TOKENS, queryLimitsRule } from "./limits";
 
@@ -70,11 +69,14 @@ function errorResponsePlugin(logger: Logger): ApolloServerPlugin<Context> {
             for (const [name, value] of Object.entries(answer.headers)) response.http.headers.set(name, value);
           }
           for (const error of errors) {
-            if (isExpectedError(error)) continue;
-            const original = originalError(error);
-            // An outage fails every request alike: one short line each, not a stack trace each.
-            if (original instanceof ServiceUnavailable) logger.warn({ err: causeOf(original), requestId: contextValue.requestId }, "database unavailable: answered Service unavailable");
-            else logger.error({ err: error, requestId: contextValue.requestId }, "unexpected error in a GraphQL request");
+            // An outage fails every request alike: one short line each (warn), not a stack trace each.
+            const { logLevel, err } = classifyGraphQLError(error);
+            if (logLevel === "silent") continue;
+            const message =
+              logLevel === "warn"
+                ? "database unavailable: answered Service unavailable"
+                : "unexpected error in a GraphQL request";
+            logger[logLevel]({ err, requestId: contextValue.requestId }, message);
           }
         },
         async willSendResponse({ response, contextValue }) {
@@ -88,10 +90,4 @@ function errorResponsePlugin(logger: Logger): ApolloServerPlugin<Context> {
       };
     },
   };
-}
-
-function causeOf(error: ServiceUnavailable): { code?: unknown; message: string } {
-  const cause = error.cause as { code?: unknown; message?: unknown } | string | undefined;
-  if (typeof cause === "object" && cause !== null) return { code: cause.code, message: String(cause.message) };
-  return { message: String(cause ?? error.message) };
 }

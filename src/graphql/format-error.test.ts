@@ -91,12 +91,20 @@ describe("createFormatError", () => {
     ["a terminated backend", Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" })],
     ["a socket closed under the client", new Error("Connection terminated unexpectedly")],
     ["a locked SQLite file", Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" })],
-  ])("answers %s as Service unavailable, even where unexpected errors are exposed, and counts it as a fault of ours", (_label, cause) => {
-    const error = thrownBy("me", cause);
+  ])("answers %s (ServiceUnavailable from the database) as Service unavailable, even exposed", (_, cause) => {
+    const error = thrownBy("me", new ServiceUnavailable(cause));
     for (const formatError of [masked, exposed]) {
       expect(format(error, formatError)).toEqual({ message: "Service unavailable", path: ["me"], extensions: { code: "INTERNAL_SERVER_ERROR" } });
     }
     expect(isExpectedError(error)).toBe(false);
+  });
+
+  it("masks a raw driver error like any other fault: outages are recognised at the database boundary only", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    const raw = thrownBy("me", refused);
+    const masked = { message: "Internal server error", path: ["me"], extensions: { code: "INTERNAL_SERVER_ERROR" } };
+    expect(format(raw)).toEqual(masked);
+    expect(isExpectedError(raw)).toBe(false);
   });
 
   it("answers a ServiceUnavailable thrown by a plugin (wrapped without a path) the same way", () => {

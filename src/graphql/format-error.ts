@@ -1,10 +1,8 @@
 /** The one mapping from thrown errors to `{ message, extensions.code }` and WWW-Authenticate. */
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
-import { isDatabaseUnavailable } from "../db/faults";
-import { AppError, HashingUnavailable, InsufficientScope, InvalidToken, ServiceUnavailable } from "../errors";
-
-export const INTERNAL_ERROR_MESSAGE = "Internal server error";
+import { classify, unexpected, type ErrorClass } from "../error-classes";
+import { AppError, InsufficientScope, InvalidToken } from "../errors";
 
 /** Codes Apollo itself gives to request problems (parse, validation, variables): passed through. */
 const APOLLO_REQUEST_CODES = new Set([
@@ -18,32 +16,43 @@ const APOLLO_REQUEST_CODES = new Set([
 ]);
 
 /**
- * The error a resolver or plugin threw, with a database outage recognised: a driver error that
- * says the database cannot answer becomes ServiceUnavailable (its detail kept as `cause`).
- * Resolver errors arrive wrapped with a path; a plugin's arrive wrapped without one.
+ * The error a resolver or plugin threw. Resolver errors arrive wrapped with a path; a plugin's
+ * arrive wrapped without one. (A database outage is already ServiceUnavailable: db/outages.ts.)
  */
 export function originalError(error: unknown): unknown {
-  let original = unwrapResolverError(error);
-  if (original instanceof GraphQLError && original.originalError instanceof AppError) original = original.originalError;
-  if (original instanceof AppError) return original;
-  // graphql-js wraps a thrown value that is no Error of its realm (as Node's own socket errors
-  // are under jest) in a NonErrorThrown that keeps it as `thrownValue`.
-  const thrown = (original as { thrownValue?: unknown } | null)?.thrownValue ?? original;
-  if (isDatabaseUnavailable(original) || isDatabaseUnavailable(thrown)) return new ServiceUnavailable(thrown);
+  const original = unwrapResolverError(error);
+  if (original instanceof GraphQLError && original.originalError instanceof AppError) return original.originalError;
   return original;
 }
 
-/** Whether an error is one the client caused or the contract names, rather than a fault of ours. */
-export function isExpectedError(error: unknown): boolean {
-  const original = originalError(error);
-  if (original instanceof ServiceUnavailable) return false;
-  if (original instanceof AppError) return true;
+/** Apollo's request errors (parse, validation, variables): the client's, passed through as Apollo wrote them. */
+function isRequestError(original: unknown): original is GraphQLError {
   if (!(original instanceof GraphQLError)) return false;
   const code = original.extensions.code;
   // Apollo's request errors wrap graphql-js's own parse, validation and coercion errors (always
   // GraphQLErrors); one wrapped around any other error came from code of ours, not from the client.
   const inner = original.originalError;
   return typeof code === "string" && APOLLO_REQUEST_CODES.has(code) && (inner == null || inner instanceof GraphQLError);
+}
+
+/**
+ * classify for the GraphQL door: an AppError as everywhere, an Apollo request error as the
+ * client's (400, not logged), and anything else a fault of ours, whatever status it claims.
+ */
+export function classifyGraphQLError(error: unknown): ErrorClass & { readonly passThrough: boolean } {
+  const original = originalError(error);
+  if (original instanceof AppError) return { ...classify(original), passThrough: false };
+  if (isRequestError(original)) {
+    const publicError = { code: String(original.extensions.code), message: original.message };
+    const silent = { logLevel: "silent", extensions: {}, closeConnection: false, err: undefined } as const;
+    return { ...silent, status: 400, publicError, passThrough: true };
+  }
+  return { ...unexpected(error), passThrough: false };
+}
+
+/** Whether an error is one the client caused or the contract names, rather than a fault of ours. */
+export function isExpectedError(error: unknown): boolean {
+  return classifyGraphQLError(error).logLevel === "silent";
 }
 
 /**
@@ -54,22 +63,10 @@ export function isExpectedError(error: unknown): boolean {
  */
 export function createFormatError(options: { exposeUnexpected: boolean }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = originalError(error);
-    if (original instanceof AppError) {
-      return {
-        message: original.message,
-        locations: formatted.locations,
-        path: formatted.path,
-        extensions: { code: original.code, ...original.publicExtensions() },
-      };
-    }
-    if (isExpectedError(error) || options.exposeUnexpected) return formatted;
-    return {
-      message: INTERNAL_ERROR_MESSAGE,
-      locations: formatted.locations,
-      path: formatted.path,
-      extensions: { code: "INTERNAL_SERVER_ERROR" },
-    };
+    const { passThrough, status, publicError, extensions } = classifyGraphQLError(error);
+    if (passThrough || (options.exposeUnexpected && status === 500)) return formatted;
+    const { locations, path } = formatted;
+    return { message: publicError.message, locations, path, extensions: { code: publicError.code, ...extensions } };
   };
 }
 
@@ -92,10 +89,11 @@ export function wwwAuthenticateFor(errors: readonly unknown[]): string | undefin
  * `Retry-After` (CONTRACT section 15), and `Connection: close` while the server stops.
  */
 export function httpAnswerFor(errors: readonly unknown[]): { status: number; headers: Record<string, string> } | undefined {
-  const unavailable = errors.map((e) => originalError(e)).filter((e): e is HashingUnavailable => e instanceof HashingUnavailable);
+  const classes = errors.map((e) => classifyGraphQLError(e));
+  const unavailable = classes.filter((c) => c.publicError.code === "SERVICE_UNAVAILABLE");
   if (unavailable.length === 0) return undefined;
-  const retryAfter = Math.max(...unavailable.map((e) => e.retryAfter));
+  const retryAfter = Math.max(...unavailable.map((c) => c.retryAfter ?? 1));
   const headers: Record<string, string> = { "retry-after": String(retryAfter) };
-  if (unavailable.some((e) => e.closeConnection)) headers.connection = "close";
-  return { status: 503, headers };
+  if (unavailable.some((c) => c.closeConnection)) headers.connection = "close";
+  return { status: Math.max(...unavailable.map((c) => c.status)), headers };
 }

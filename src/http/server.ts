@@ -7,6 +7,7 @@ import { buildContext, type ContextDeps } from "../auth/context";
 import { type LoginDeps } from "../auth/login";
 import { type SigningKeys } from "../auth/keys";
 import { type Config } from "../config";
+import { classify } from "../error-classes";
 import { readinessPlugin } from "../graphql/readiness-plugin";
 import { type Logger } from "../log";
 import { type Context } from "../users/viewer";
@@ -101,15 +102,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   // Fastify's own errors (malformed JSON, wrong content type, body too large) as 4xx JSON; any
-  // other failure becomes a 500 without its message or stack.
+  // other failure becomes a 500 without its message or stack (classify).
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    const { status, logLevel, publicError, err } = classify(error);
     if (status >= 500) {
-      request.log.error({ err: error }, "unexpected error in an HTTP request");
-      return reply.code(500).send({ error: "internal_server_error", message: "Internal server error", requestId: request.id });
+      request.log[logLevel]({ err }, "unexpected error in an HTTP request");
+      const body = { error: publicError.code.toLowerCase(), message: publicError.message, requestId: request.id };
+      return reply.code(status).send(body);
     }
-    request.log.info({ err: { code: error.code, message: error.message } }, "request refused");
-    return reply.code(status).send({ error: error.code ?? "bad_request", message: error.message });
+    request.log[logLevel]({ err }, "request refused");
+    return reply.code(status).send({ error: publicError.code, message: publicError.message });
   });
   fastify.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "not_found", message: "Not found" }));
 

@@ -1,5 +1,20 @@
-import { InactiveUser, InvalidCredentials, InvalidRefreshToken, InvalidInput, InvalidScope, RateLimited, ScopeNotGranted, ServiceUnavailable, UnknownScope } from "../errors";
+import {
+  InactiveUser,
+  InvalidCredentials,
+  InvalidRefreshToken,
+  InvalidInput,
+  InvalidScope,
+  RateLimited,
+  ScopeNotGranted,
+  ServerBusy,
+  ServiceUnavailable,
+  ShuttingDown,
+  UnknownScope,
+} from "../errors";
 import { oauthErrorFor } from "./token-route";
+
+/** A driver's own error, as pg throws it when nothing listens. */
+const REFUSED = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
 
 describe("oauthErrorFor", () => {
   it.each([
@@ -29,13 +44,25 @@ describe("oauthErrorFor", () => {
 
   it.each([
     ["ServiceUnavailable", new ServiceUnavailable("start-up")],
-    ["a refused connection", Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" })],
-    ["a terminated backend", Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" })],
+    ["a refused connection", new ServiceUnavailable(REFUSED)],
+    ["a terminated backend", new ServiceUnavailable(Object.assign(new Error("terminating"), { code: "57P01" }))],
   ])("answers %s with 503 temporarily_unavailable, naming no driver detail", (_label, error) => {
     expect(oauthErrorFor(error)).toEqual({ status: 503, body: { error: "temporarily_unavailable", error_description: "Service unavailable" } });
   });
 
   it("leaves unexpected errors alone, to become a 500 without detail", () => {
     expect(oauthErrorFor(new Error("database is on fire"))).toBeUndefined();
+    // A driver's error that did not pass the database boundary is no outage here either.
+    expect(oauthErrorFor(REFUSED)).toBeUndefined();
+  });
+
+  it("answers a full hash queue with 503, its Retry-After, and Connection: close while stopping", () => {
+    expect(oauthErrorFor(new ServerBusy(3))).toEqual({
+      status: 503,
+      body: { error: "temporarily_unavailable", error_description: "Server busy; retry in 3 seconds" },
+      headers: { "retry-after": "3" },
+    });
+    const stopping = oauthErrorFor(new ShuttingDown());
+    expect(stopping).toMatchObject({ status: 503, headers: { "retry-after": "1", connection: "close" } });
   });
 });

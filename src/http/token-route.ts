@@ -2,12 +2,10 @@
 import { type FastifyInstance, type FastifyReply } from "fastify";
 import { login, type LoginDeps } from "../auth/login";
 import { refresh, type TokenPair } from "../auth/refresh-tokens";
-import { isDatabaseUnavailable } from "../db/faults";
+import { classify } from "../error-classes";
 import { bodyText, formPairs } from "./body-text";
 import { clientGoneSignal } from "./client-gone";
 import {
-  AppError,
-  HashingUnavailable,
   InactiveUser,
   InvalidCredentials,
   InvalidRefreshToken,
@@ -55,46 +53,45 @@ const NOT_A_FORM = { kind: "other" } as const;
 const KNOWN_PARAMETERS = new Set(["grant_type", "username", "password", "scope", "refresh_token", "client_id", "client_secret"]);
 
 /**
- * The one mapping from our errors to OAuth error answers (RFC 6749 section 5.2). Returns undefined
- * for an error that is not the client's (it then becomes a 500 without detail).
+ * The one mapping from our errors to OAuth error answers (RFC 6749 section 5.2): status,
+ * Retry-After and the description come from classify; this names the OAuth code. Returns
+ * undefined for an error that is not the client's (it then becomes a 500 without detail).
  */
 export function oauthErrorFor(error: unknown): OAuthAnswer | undefined {
   if (error instanceof TokenRequestError) return { status: 400, body: { error: error.error, error_description: error.description } };
-  if (error instanceof RateLimited) {
-    return {
-      status: 429,
-      body: { error: "rate_limited", error_description: error.message },
-      headers: { "retry-after": String(error.retryAfter) },
-    };
-  }
-  if (error instanceof InvalidCredentials || error instanceof InactiveUser || error instanceof InvalidRefreshToken) {
-    return { status: 400, body: { error: "invalid_grant", error_description: error.message } };
-  }
-  // Fixed texts: GraphQL names a scope the account lacks, but an OAuth description is read by
-  // client software and logs, so none carries the client's scope text (RFC 6749 section 5.2).
-  if (error instanceof InvalidScope) return { status: 400, body: { error: "invalid_scope", error_description: "Invalid scope" } };
-  if (error instanceof UnknownScope) {
-    return { status: 400, body: { error: "invalid_scope", error_description: "Scope not available to this account" } };
-  }
-  if (error instanceof ScopeNotGranted) {
-    return { status: 400, body: { error: "invalid_scope", error_description: "Scope not granted to this refresh token" } };
-  }
-  // The database cannot answer: not the client's fault, and worth retrying. OAuth names
-  // temporarily_unavailable for its authorization endpoint (RFC 6749 section 4.1.2.1); the token
-  // endpoint borrows it, with HTTP's own 503.
-  if (error instanceof ServiceUnavailable || isDatabaseUnavailable(error)) {
-    return { status: 503, body: { error: "temporarily_unavailable", error_description: "Service unavailable" } };
-  }
-  // The hash queue is full, or the server is stopping: retry later (or on another connection).
-  if (error instanceof HashingUnavailable) {
-    return {
-      status: 503,
-      body: { error: "temporarily_unavailable", error_description: error.message },
-      headers: { "retry-after": String(error.retryAfter), ...(error.closeConnection && { connection: "close" }) },
-    };
-  }
-  if (error instanceof AppError) return { status: 400, body: { error: "invalid_request", error_description: error.message } };
-  return undefined;
+  const { status, publicError, retryAfter, closeConnection } = classify(error);
+  if (status === 500) return undefined;
+  const body = {
+    error: oauthCodeFor(error, status),
+    error_description: oauthDescriptionFor(error, publicError.message),
+  };
+  if (retryAfter === undefined) return { status, body };
+  const headers = { "retry-after": String(retryAfter), ...(closeConnection && { connection: "close" }) };
+  return { status, body, headers };
+}
+
+function oauthCodeFor(error: unknown, status: number): OAuthErrorCode {
+  // The database cannot answer, the hash queue is full, or the server is stopping: not the
+  // client's fault, and worth retrying. OAuth names temporarily_unavailable for its authorization
+  // endpoint (RFC 6749 section 4.1.2.1); the token endpoint borrows it, with HTTP's own 503.
+  if (status === 503) return "temporarily_unavailable";
+  if (error instanceof RateLimited) return "rate_limited";
+  if (error instanceof InvalidCredentials || error instanceof InactiveUser) return "invalid_grant";
+  if (error instanceof InvalidRefreshToken) return "invalid_grant";
+  const scope = error instanceof InvalidScope || error instanceof UnknownScope || error instanceof ScopeNotGranted;
+  if (scope) return "invalid_scope";
+  return "invalid_request";
+}
+
+/**
+ * Fixed texts for scopes: GraphQL names a scope the account lacks, but an OAuth description is
+ * read by client software and logs, so none carries the client's scope text (RFC 6749 section 5.2).
+ */
+function oauthDescriptionFor(error: unknown, message: string): string {
+  if (error instanceof InvalidScope) return "Invalid scope";
+  if (error instanceof UnknownScope) return "Scope not available to this account";
+  if (error instanceof ScopeNotGranted) return "Scope not granted to this refresh token";
+  return message;
 }
 
 /** Registers `/token` in a scope of its own, so its form parser and error shape touch no other route. */
@@ -114,13 +111,15 @@ export async function registerTokenRoute(app: FastifyInstance, deps: LoginDeps, 
     });
     scope.addContentTypeParser("*", { parseAs: "buffer" }, (_request, _body, done) => done(null, NOT_A_FORM));
 
-    scope.setErrorHandler((error: { statusCode?: number; message?: string }, request, reply) => {
-      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    // Errors before the handler (the body's parser) and those the handler leaves (faults of ours).
+    scope.setErrorHandler((error: unknown, request, reply) => {
+      const { status, logLevel, publicError, err } = classify(error);
       if (status >= 500) {
-        request.log.error({ err: error }, "unexpected error at the token endpoint");
-        return sendOAuth(reply, { status: 500, body: { error: "server_error", error_description: "Internal server error" } });
+        request.log[logLevel]({ err }, "unexpected error at the token endpoint");
+        return sendOAuth(reply, { status, body: { error: "server_error", error_description: publicError.message } });
       }
-      return sendOAuth(reply, { status, body: { error: "invalid_request", error_description: error.message ?? "Bad request" } });
+      request.log[logLevel]({ err }, "request refused");
+      return sendOAuth(reply, { status, body: { error: "invalid_request", error_description: publicError.message } });
     });
 
     scope.post("/token", async (request, reply) => {
@@ -139,7 +138,9 @@ export async function registerTokenRoute(app: FastifyInstance, deps: LoginDeps, 
       } catch (error) {
         const answer = oauthErrorFor(error);
         if (!answer) throw error;
-        if (answer.status === 503 && !(error instanceof HashingUnavailable)) request.log.warn({ err: { code: (error as { code?: unknown }).code, message: String((error as Error).message) } }, "database unavailable at the token endpoint");
+        const { logLevel, err } = classify(error);
+        const line = logLevel === "warn" ? "database unavailable at the token endpoint" : "request refused";
+        request.log[logLevel]({ err }, line);
         return sendOAuth(reply, answer);
       }
     });

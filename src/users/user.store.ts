@@ -4,6 +4,7 @@ import type SqliteDatabase from "better-sqlite3";
 import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import { systemClock, type Clock } from "../clock";
 import { type Database, type UsersTable } from "../db/database";
+import { withOutages } from "../db/outages";
 import { preparedQuery } from "../db/prepared-query";
 import { InvalidUsername, UserNotFound, UsernameTaken } from "../errors";
 import { checkUserFields, LOOKS_LIKE_EXISTING, skeletonKey, usernameKey } from "./user-fields";
@@ -50,12 +51,13 @@ export class UserStore {
     private readonly clock: Clock = systemClock,
     sqliteReader?: SqliteDatabase.Database,
   ) {
-    this.selectTokenSubject = preparedQuery(
+    // Outages translated as Kysely's driver does (db/outages.ts): the SQLite reader runs beside it.
+    this.selectTokenSubject = withOutages(preparedQuery(
       db,
       (id: string) => db.selectFrom("users").select([...PUBLIC_COLUMNS, "token_version"]).where("id", "=", id),
       ["(id)"],
       sqliteReader,
-    );
+    ));
   }
 
   /**

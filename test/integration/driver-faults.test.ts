@@ -1,4 +1,4 @@
-/** isDatabaseUnavailable against errors thrown by the real drivers: outages recognised, bugs not. */
+/** isDatabaseUnavailable on the real drivers' errors (outages recognised, bugs not), and createDb's translation. */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import { Client } from "pg";
 import { DIALECTS, PG_ADMIN_URL } from "../harness";
 import { createDb } from "../../src/db/database";
 import { isDatabaseUnavailable } from "../../src/db/faults";
+import { ServiceUnavailable } from "../../src/errors";
 
 /** The error a call really throws, from the real driver. */
 async function caught(work: () => unknown): Promise<unknown> {
@@ -54,7 +55,32 @@ describe("isDatabaseUnavailable with better-sqlite3", () => {
     const handle = createDb(`sqlite:${join(dir, "closed.db")}`);
     await sql`select 1`.execute(handle.db);
     await handle.close();
-    expect(isDatabaseUnavailable(await caught(() => sql`select 1`.execute(handle.db)))).toBe(true);
+    const error = await caught(() => sql`select 1`.execute(handle.db));
+    expect(error).toBeInstanceOf(ServiceUnavailable);
+    expect(isDatabaseUnavailable(error)).toBe(true);
+  });
+
+  it("translates an outage once, at the database: Kysely's queries and transactions throw it", async () => {
+    const file = join(dir, "locked.db");
+    const handle = createDb(`sqlite:${file}`);
+    const holder = new SqliteDatabase(file);
+    try {
+      await sql`create table t (x integer unique)`.execute(handle.db);
+      await sql`insert into t values (1)`.execute(handle.db);
+      // A unique violation stays the driver's error, for the stores to map.
+      const unique = await caught(() => sql`insert into t values (1)`.execute(handle.db));
+      expect(unique).not.toBeInstanceOf(ServiceUnavailable);
+      expect((unique as { code?: string }).code).toBe("SQLITE_CONSTRAINT_UNIQUE");
+      holder.pragma("busy_timeout = 0");
+      holder.exec("BEGIN EXCLUSIVE");
+      const insert = () => handle.db.transaction().execute((trx) => sql`insert into t values (2)`.execute(trx));
+      const busy = await caught(insert);
+      expect(busy).toBeInstanceOf(ServiceUnavailable);
+      expect(((busy as ServiceUnavailable).cause as { code?: string }).code).toMatch(/^SQLITE_BUSY/);
+    } finally {
+      holder.close();
+      await handle.close();
+    }
   });
 });
 
@@ -63,7 +89,8 @@ describe("isDatabaseUnavailable with better-sqlite3", () => {
     const handle = createDb("postgres://postgres@127.0.0.1:1/postgres");
     try {
       const refused = await caught(() => sql`select 1`.execute(handle.db));
-      expect(isDatabaseUnavailable(refused)).toBe(true);
+      expect(refused).toBeInstanceOf(ServiceUnavailable);
+      expect(((refused as ServiceUnavailable).cause as { code?: string }).code).toBe("ECONNREFUSED");
     } finally {
       await handle.close();
     }
