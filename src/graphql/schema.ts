@@ -37,17 +37,20 @@ export function schemaOnlyDeps(): ResolverDeps {
  * Builds the schema from resolver instances: type-graphql reads the decorators of their classes
  * and asks `container.get` for the instance of a class (a map, no DI framework).
  */
+/** A resolver's class, as type-graphql's container is asked for it. */
+type ResolverClass = abstract new (...args: never[]) => object;
+
 export async function buildAppSchema(resolvers: readonly object[]): Promise<GraphQLSchema> {
-  const byClass = new Map<Function, object>(resolvers.map((instance) => [instance.constructor, instance]));
+  const byClass = new Map<ResolverClass, object>(resolvers.map((instance) => [instance.constructor as ResolverClass, instance]));
   invariant(byClass.size === resolvers.length, "one instance per resolver class");
   const classes = [...byClass.keys()];
   invariant(classes.length > 0, "at least one resolver");
   return buildSchema({
-    resolvers: classes as NonEmptyArray<Function>,
+    resolvers: classes as unknown as NonEmptyArray<ResolverClass>,
     authChecker,
     validate: false,
     container: {
-      get: (someClass: Function, _data: ResolverData<object>) => {
+      get: (someClass: ResolverClass, _data: ResolverData<object>) => {
         const instance = byClass.get(someClass);
         invariant(instance, `an instance registered for resolver ${someClass.name}`);
         return instance;

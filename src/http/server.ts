@@ -77,7 +77,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     } catch (error) {
       return done(error as Error, undefined);
     }
-    parseJson(request, text, done);
+    void parseJson(request, text, done);
   });
 
   // During shutdown, answers to requests still in flight end their connection: a keep-alive

@@ -28,7 +28,7 @@ export interface ClaimedMail {
 const CLAIM_CANDIDATES = 5;
 
 // Control characters in a header value are how a header (or a recipient) gets injected.
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /\p{Cc}/u;
 
 /**
  * Inserts a pending message, due at once. Pass the caller's transaction, so the message is

@@ -26,7 +26,7 @@ const SCRIPT_GROUPS = Array.from({ length: Math.ceil(SCRIPTS.length / 12) }, (_,
   test: scriptTest(names),
   members: names.map((name) => [name, scriptTest([name])] as const),
 }));
-const ASCII = /^[\x00-\x7F]*$/;
+const ASCII = /^[\p{ASCII}]*$/u;
 /** Common and Inherited characters (digits, `. _ @ + -`, combining marks) go with any script. */
 const ANY_SCRIPT = /^[\p{Script_Extensions=Zyyy}\p{Script_Extensions=Zinh}]$/u;
 

@@ -1,5 +1,5 @@
 /** WEB_CONCURRENCY=2 on the built server: one port, both workers serving and sharing limits, restarts with backoff, SIGTERM drains. */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
