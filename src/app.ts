@@ -3,7 +3,7 @@ import { loadSigningKeys } from "./auth/keys";
 import { type LoginDeps } from "./auth/login";
 import { PasswordService } from "./auth/passwords";
 import { LoginLimiter, loginLimitPolicy } from "./auth/rate-limit";
-import { RefreshTokenStore } from "./auth/refresh-token.store";
+import { refreshTokenKey } from "./auth/refresh-tokens";
 import { calibrateFromDatabase } from "./auth/timing-calibration";
 import { TokenService } from "./auth/tokens";
 import { systemClock, type Clock } from "./clock";
@@ -16,6 +16,7 @@ import { appResolvers, buildAppSchema } from "./graphql/schema";
 import { httpLimits, type HttpLimits } from "./http/limits";
 import { createHttpServer, type HttpServer } from "./http/server";
 import { createLogger, type Logger } from "./log";
+import { SessionStore } from "./sessions/session.store";
 import { seedDemoUsers } from "./users/demo-users";
 import { UserStore } from "./users/user.store";
 
@@ -41,7 +42,7 @@ export interface App {
    * answers probes before that: GraphQL says "Service unavailable" and /readyz 503 meanwhile.
    */
   readonly databaseReady: Promise<void>;
-  readonly refreshTokens: RefreshTokenStore;
+  readonly sessions: SessionStore;
   /** The use cases' dependencies, shared by the GraphQL mutations and POST /token. */
   readonly auth: LoginDeps;
   /** Failed-login counters; changePassword counts a wrong current password here too. */
@@ -73,8 +74,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       { issuer: config.jwtIssuer, audience: config.jwtAudience, lifetimeSeconds: config.accessTokenExpireMinutes * 60 },
       clock,
     );
-    const users = new UserStore(database.db, clock, database.sqliteReader);
-    const refreshTokens = new RefreshTokenStore(database.db);
+    const users = new UserStore(database.db, clock, database.tokenSubjects);
+    const sessions = new SessionStore(database.db);
     const limiter = new LoginLimiter(database.db, loginLimitPolicy(config.loginMaxFailures), clock);
     // In the background, so the HTTP server comes up (and /healthz answers) while PostgreSQL is
     // still starting or unreachable; the pool connects once it answers.
@@ -92,8 +93,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     );
 
     // The use cases behind both doors: the GraphQL mutations and POST /token.
-    const auth: LoginDeps = { users, passwords, tokens, refreshTokens, limiter, clock, logger, refreshTokenExpireDays: config.refreshTokenExpireDays };
-    const schema = await buildAppSchema(appResolvers({ auth }));
+    const auth: LoginDeps = {
+      users,
+      passwords,
+      tokens,
+      sessions,
+      limiter,
+      clock,
+      logger,
+      refreshTokenExpireDays: config.refreshTokenExpireDays,
+      refreshTokenReuseInterval: config.refreshTokenReuseInterval,
+      refreshTokenKey: refreshTokenKey(keys),
+    };
+    const schema = await buildAppSchema(appResolvers({ auth, sessions: { sessions, clock } }));
     const http = await createHttpServer({
       config,
       logger,
@@ -115,7 +127,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       passwords,
       tokens,
       databaseReady: startup.whenReady,
-      refreshTokens,
+      sessions,
       auth,
       limiter,
       listen: async () => {

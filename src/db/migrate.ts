@@ -5,6 +5,7 @@ import * as tokenLifecycle from "./migrations/2026-11-29-04-token-lifecycle";
 import * as loginAttempts from "./migrations/2026-11-30-01-login-attempts";
 import * as pendingLoginAttempts from "./migrations/2026-12-01-01-pending-login-attempts";
 import * as usernameSkeleton from "./migrations/2026-12-01-05-username-skeleton";
+import * as sessions from "./migrations/2026-12-02-01-sessions";
 
 const MIGRATIONS: Record<string, Migration> = {
   "2026-11-29-01-users": users,
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "2026-11-30-01-login-attempts": loginAttempts,
   "2026-12-01-01-pending-login-attempts": pendingLoginAttempts,
   "2026-12-01-05-username-skeleton": usernameSkeleton,
+  "2026-12-02-01-sessions": sessions,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -127,7 +127,7 @@ export async function registerTokenRoute(app: FastifyInstance, deps: LoginDeps, 
       try {
         // Until the schema is migrated every query would fail; say so before trying.
         if (!databaseReady()) throw new ServiceUnavailable("database start-up has not finished");
-        const pair = await grant(deps, readForm(request.body), request.ip, clientGoneSignal(reply.raw));
+        const pair = await grant(deps, readForm(request.body), { clientAddress: request.ip, userAgent: request.headers["user-agent"] }, clientGoneSignal(reply.raw));
         noStore(reply);
         return reply.code(200).send({
           access_token: pair.accessToken,
@@ -155,7 +155,7 @@ export async function registerTokenRoute(app: FastifyInstance, deps: LoginDeps, 
 }
 
 /** Hands a well-formed request to the same use cases the GraphQL mutations call. */
-async function grant(deps: LoginDeps, form: Form, clientAddress: string, signal: AbortSignal): Promise<TokenPair> {
+async function grant(deps: LoginDeps, form: Form, client: { clientAddress: string; userAgent?: string }, signal: AbortSignal): Promise<TokenPair> {
   const grantType = parameter(form, "grant_type");
   if (grantType === undefined) throw new TokenRequestError("invalid_request", "Missing parameter: grant_type");
   const scope = parameter(form, "scope");
@@ -163,7 +163,7 @@ async function grant(deps: LoginDeps, form: Form, clientAddress: string, signal:
   const scopes = scope === undefined ? undefined : [scope];
   switch (grantType) {
     case "password":
-      return login(deps, { username: required(form, "username"), password: required(form, "password"), scopes, clientAddress, signal });
+      return login(deps, { username: required(form, "username"), password: required(form, "password"), scopes, ...client, signal });
     case "refresh_token":
       return refresh(deps, required(form, "refresh_token"), scopes);
     default:

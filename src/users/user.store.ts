@@ -1,12 +1,11 @@
 /** The users store: every query on the users table, and the row-to-User conversion. */
 import { randomUUID } from "node:crypto";
-import type SqliteDatabase from "better-sqlite3";
 import { sql, type Kysely, type Selectable } from "kysely";
-import { revokeRefreshTokensOfUser } from "../auth/refresh-token.store";
 import { systemClock, type Clock } from "../clock";
 import { type Database, type UsersTable } from "../db/database";
-import { preparedQuery } from "../db/prepared-query";
+import { KyselyTokenSubjectReader, type TokenSubjectReader } from "../db/token-subjects";
 import { InvalidUsername, UserNotFound, UsernameTaken } from "../errors";
+import { revokeSessionsOfUser } from "../sessions/session.store";
 import { checkUserFields, LOOKS_LIKE_EXISTING, skeletonKey, usernameKey } from "./user-fields";
 import { User, type TokenSubject, type UserCredentials } from "./user.entity";
 
@@ -36,26 +35,17 @@ export function toUser(row: Pick<UserRow, (typeof PUBLIC_COLUMNS)[number]>): Use
 }
 
 export class UserStore {
-  /** The query behind every authenticated request, compiled once (see preparedQuery). */
-  private readonly selectTokenSubject;
-
   /**
    * `db` may be a Transaction: a store made inside `transaction` runs its queries there.
-   * `sqliteReader`: the read-only connection of a SQLite file (DatabaseHandle.sqliteReader), for
-   * the per-request lookup; never given inside a transaction, whose own writes it would not see.
+   * `subjects`: the per-request lookup of the database (DatabaseHandle.tokenSubjects); never given
+   * inside a transaction, whose own writes a reader on another connection would not see. Without
+   * it the lookup runs through `db`.
    */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock = systemClock,
-    sqliteReader?: SqliteDatabase.Database,
-  ) {
-    this.selectTokenSubject = preparedQuery(
-      db,
-      (id: string) => db.selectFrom("users").select([...PUBLIC_COLUMNS, "token_version"]).where("id", "=", id),
-      ["(id)"],
-      sqliteReader,
-    );
-  }
+    private readonly subjects: TokenSubjectReader = new KyselyTokenSubjectReader(db),
+  ) {}
 
   /**
    * Runs `work` in one database transaction, with a store bound to it: everything it writes is
@@ -70,10 +60,17 @@ export class UserStore {
     return row && toUser(row);
   }
 
-  /** The user with its token version, in the one query each authenticated request makes. */
-  async findTokenSubject(id: string): Promise<TokenSubject | undefined> {
-    const [row] = await this.selectTokenSubject(id);
-    return row && { user: toUser(row), tokenVersion: Number(row.token_version) };
+  /**
+   * The user with its token version and, given `sessionId`, whether that session of the user is
+   * live (exists, not ended, not expired): the one query each authenticated request makes.
+   */
+  async findTokenSubject(id: string, sessionId?: string): Promise<TokenSubject | undefined> {
+    const row = await this.subjects.read(id, sessionId ?? null);
+    if (!row) return undefined;
+    const subject = { user: toUser(row), tokenVersion: Number(row.token_version) };
+    if (sessionId === undefined) return subject;
+    const live = row.session_id !== null && row.session_revoked_at === null && Number(row.session_expires_at) > this.clock.now();
+    return { ...subject, sessionLive: live };
   }
 
   /** Looks a user up by username, compared case-insensitively (see usernameKey). */
@@ -175,7 +172,7 @@ export class UserStore {
   }
 
   /**
-   * Disables or enables an account. Disabling also revokes its refresh tokens in the same
+   * Disables or enables an account. Disabling also ends its sessions in the same
    * transaction (CONTRACT section 4), so no caller can forget to; its access tokens then meet
    * `Inactive user` on every field that needs an active account.
    * @throws UserNotFound
@@ -191,14 +188,14 @@ export class UserStore {
         .returning("id")
         .executeTakeFirst();
       if (!row) throw new UserNotFound(username);
-      if (disabled) await revokeRefreshTokensOfUser(trx, row.id, this.clock.now());
+      if (disabled) await revokeSessionsOfUser(trx, row.id, this.clock.now());
     });
     return this.requireUserByUsername(username);
   }
 
   /**
    * Revokes every token of a user: moves the token version past every access token issued so
-   * far and revokes every refresh token, in one transaction.
+   * far and ends every session, in one transaction.
    * @returns the new token version, or undefined for an unknown user.
    */
   revokeAllTokens(id: string): Promise<number | undefined> {
@@ -207,14 +204,14 @@ export class UserStore {
 
   /**
    * Replaces the password hash, if it is still `expected`, and revokes every earlier token of the
-   * user (token version and refresh tokens) in the same transaction.
+   * user (token version and sessions) in the same transaction.
    * @returns the new token version, or undefined when the hash changed meanwhile (nothing written).
    */
   changePassword(id: string, expected: string, replacement: string): Promise<number | undefined> {
     return this.moveTokenVersion(id, { expected, replacement });
   }
 
-  /** The one write behind both revocations: token version (and optionally the hash), then refresh tokens. */
+  /** The one write behind both revocations: token version (and optionally the hash), then sessions. */
   private moveTokenVersion(id: string, hash?: { expected: string; replacement: string }): Promise<number | undefined> {
     return this.db.transaction().execute(async (trx) => {
       const now = this.clock.now();
@@ -225,7 +222,7 @@ export class UserStore {
       if (hash) update = update.set({ password_hash: hash.replacement }).where("password_hash", "=", hash.expected);
       const row = await update.returning("token_version").executeTakeFirst();
       if (!row) return undefined;
-      await revokeRefreshTokensOfUser(trx, id, now);
+      await revokeSessionsOfUser(trx, id, now);
       return Number(row.token_version);
     });
   }
