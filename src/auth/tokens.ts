@@ -36,7 +36,7 @@ export interface TokenSettings {
 export interface IssueOptions {
   /** The user's token version, read in the same query that loaded the user. */
   readonly tokenVersion: number;
-  /** Epoch seconds the token must not outlive (the end of the login it belongs to). */
+  /** Epoch seconds the token must not outlive (the end of the session it belongs to). */
   readonly notAfter?: number;
   /** The session the token belongs to (claim `sid`): the per-request check requires it live. */
   readonly sessionId?: string;

@@ -45,7 +45,7 @@ export interface RefreshTokensTable {
   session_id: string;
   parent_id: string | null;
   user_id: string;
-  /** Space-separated scopes of the login; fixed for the whole session. */
+  /** Space-separated scopes granted at login; fixed for the whole session. */
   scopes: string;
   created_at: EpochMillis;
   spent_at: ColumnType<number | string | null, number | null | undefined, number | null>;
@@ -58,7 +58,7 @@ export interface SessionsTable {
   created_at: EpochMillis;
   /** The last login or refresh; never written per request. */
   last_used_at: EpochMillis;
-  /** Absolute end of the login's life: set at login, never extended. */
+  /** Absolute end of the session: set at login, never extended. */
   expires_at: EpochMillis;
   revoked_at: ColumnType<number | string | null, number | null | undefined, number | null>;
   user_agent: string | null;
