@@ -87,7 +87,13 @@ async function main(): Promise<void> {
     // the server judges it without a session (signature, claims, token version).
     const benchUserId = (await expectData(auth.url, ME_QUERY, undefined, token)).me.id as string;
     const noSidToken = mintWithoutSid(secretKey, benchUserId);
-    for (const [url, t] of [[plain.url, undefined], [auth.url, token], [auth.url, noSidToken], [authQuiet.url, quietToken]] as const) {
+    const checks = [
+      [plain.url, undefined],
+      [auth.url, token],
+      [auth.url, noSidToken],
+      [authQuiet.url, quietToken],
+    ] as const;
+    for (const [url, t] of checks) {
       await expectData(url, ME_QUERY, undefined, t);
       await expectData(url, ITEMS_QUERY, undefined, t);
     }
@@ -142,7 +148,13 @@ async function main(): Promise<void> {
 /** An access token for `sub` with every claim ours carry but `sid` (and `ver`), signed with the shared HS256 key. */
 function mintWithoutSid(secretKey: string, sub: string): string {
   const payload = { sub, scope: "me items", jti: randomBytes(16).toString("hex") };
-  return jwt.sign(payload, secretKey, { algorithm: "HS256", header: { alg: "HS256", typ: "at+jwt" }, expiresIn: "1h", issuer: "graphql-auth-server", audience: "graphql-api" });
+  return jwt.sign(payload, secretKey, {
+    algorithm: "HS256",
+    header: { alg: "HS256", typ: "at+jwt" },
+    expiresIn: "1h",
+    issuer: "graphql-auth-server",
+    audience: "graphql-api",
+  });
 }
 
 function positive(text: string, flag: string): number {

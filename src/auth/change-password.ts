@@ -52,5 +52,6 @@ export async function changePassword(deps: LoginDeps, request: ChangePasswordReq
   const tokenVersion = await users.changePassword(found.user.id, found.passwordHash, replacement);
   if (tokenVersion === undefined) throw new IncorrectPassword();
   deps.logger.info({ userId: found.user.id }, "password changed: every earlier token revoked");
-  return startSession(deps, { userId: found.user.id, scopes: request.scopes, tokenVersion, userAgent: request.userAgent, clientAddress: request.clientAddress });
+  const { userAgent, clientAddress } = request;
+  return startSession(deps, { userId: found.user.id, scopes: request.scopes, tokenVersion, userAgent, clientAddress });
 }

@@ -71,7 +71,13 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
     const replaced = await users.replacePasswordHash(found.user.id, found.passwordHash, upgraded);
     logger.info({ userId: found.user.id, replaced }, "password hash upgraded to the current argon2id policy");
   }
-  return startSession(deps, { userId: found.user.id, scopes: granted, tokenVersion: found.tokenVersion, userAgent: request.userAgent, clientAddress: request.clientAddress });
+  return startSession(deps, {
+    userId: found.user.id,
+    scopes: granted,
+    tokenVersion: found.tokenVersion,
+    userAgent: request.userAgent,
+    clientAddress: request.clientAddress,
+  });
 }
 
 /**

@@ -1,5 +1,13 @@
-/** Refresh tokens: start a session, rotate with reuse detection and a reuse interval, log out. Only digests are stored. */
-import { createHash, createHmac, createSecretKey, hkdfSync, randomBytes, randomUUID, type KeyObject } from "node:crypto";
+/** Refresh tokens: start a session, rotate (reuse detection, reuse interval), log out. Only digests are stored. */
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  randomBytes,
+  randomUUID,
+  type KeyObject,
+} from "node:crypto";
 import { type Clock } from "../clock";
 import { InvalidRefreshToken } from "../errors";
 import { type Logger } from "../log";
@@ -86,13 +94,33 @@ export async function startSession(deps: SessionDeps, start: SessionStart): Prom
   const expiresAt = now + deps.refreshTokenExpireDays * DAY_MS;
   const token = randomBytes(TOKEN_BYTES).toString("base64url");
   await deps.sessions.start(
-    { id: sessionId, userId: start.userId, createdAt: now, expiresAt, userAgent: start.userAgent ?? null, clientAddress: start.clientAddress ?? null, mfa: start.mfa ?? false },
-    { id: randomUUID(), tokenHash: hashRefreshToken(token), sessionId, parentId: null, userId: start.userId, scopes: start.scopes, createdAt: now },
+    {
+      id: sessionId,
+      userId: start.userId,
+      createdAt: now,
+      expiresAt,
+      userAgent: start.userAgent ?? null,
+      clientAddress: start.clientAddress ?? null,
+      mfa: start.mfa ?? false,
+    },
+    {
+      id: randomUUID(),
+      tokenHash: hashRefreshToken(token),
+      sessionId,
+      parentId: null,
+      userId: start.userId,
+      scopes: start.scopes,
+      createdAt: now,
+    },
   );
   await deps.sessions.pruneExpired(now, PRUNE_BATCH).catch((error: unknown) => {
     deps.logger.warn({ err: error }, "pruning expired sessions failed");
   });
-  const access = await deps.tokens.issueAccessToken(start.userId, start.scopes, { tokenVersion: start.tokenVersion, notAfter: Math.floor(expiresAt / 1000), sessionId });
+  const access = await deps.tokens.issueAccessToken(start.userId, start.scopes, {
+    tokenVersion: start.tokenVersion,
+    notAfter: Math.floor(expiresAt / 1000),
+    sessionId,
+  });
   return { ...access, refreshToken: token };
 }
 
@@ -106,7 +134,11 @@ export async function startSession(deps: SessionDeps, start: SessionStart): Prom
  *   user; ScopeNotGranted for a scope beyond the session's, InvalidScope for a malformed scope
  *   request (neither spends the token).
  */
-export async function refresh(deps: SessionDeps, presented: string, requestedScopes?: readonly string[] | null): Promise<TokenPair> {
+export async function refresh(
+  deps: SessionDeps,
+  presented: string,
+  requestedScopes?: readonly string[] | null,
+): Promise<TokenPair> {
   // A malformed scope request is refused before the token is looked at, so it spends nothing.
   const requested = parseRequestedScopes(requestedScopes);
   // Anything but the exact shape we issue is refused without a query: an access JWT, '', 1 MB, SQL.
@@ -128,7 +160,15 @@ export async function refresh(deps: SessionDeps, presented: string, requestedSco
 
   const successor = successorOf(deps, digest);
   if (record.spentAt === null) {
-    const child = { id: randomUUID(), tokenHash: hashRefreshToken(successor), sessionId: record.sessionId, parentId: record.id, userId: record.userId, scopes: record.scopes, createdAt: now };
+    const child = {
+      id: randomUUID(),
+      tokenHash: hashRefreshToken(successor),
+      sessionId: record.sessionId,
+      parentId: record.id,
+      userId: record.userId,
+      scopes: record.scopes,
+      createdAt: now,
+    };
     // The conditional spend decides races: of two refreshes with one token exactly one rotates;
     // the other then finds the token spent a moment ago and is judged by the reuse interval.
     if (!(await deps.sessions.rotate(record.id, child, now))) {
@@ -184,7 +224,12 @@ function withinInterval(deps: SessionDeps, spentAt: number, now: number): boolea
  * and the whole session ends.
  * @throws InvalidRefreshToken("reused") after ending the session.
  */
-async function repeatWithinInterval(deps: SessionDeps, record: RefreshTokenRecord, successor: string, now: number): Promise<void> {
+async function repeatWithinInterval(
+  deps: SessionDeps,
+  record: RefreshTokenRecord,
+  successor: string,
+  now: number,
+): Promise<void> {
   if (record.spentAt !== null && withinInterval(deps, record.spentAt, now)) {
     const child = await deps.sessions.findToken(hashRefreshToken(successor));
     if (child && child.sessionId === record.sessionId && child.spentAt === null && !child.sessionRevoked) {
@@ -197,5 +242,8 @@ async function repeatWithinInterval(deps: SessionDeps, record: RefreshTokenRecor
 }
 
 function logReuse(deps: SessionDeps, record: RefreshTokenRecord): void {
-  deps.logger.warn({ userId: record.userId, sessionId: record.sessionId }, "refresh token reused: its session is ended");
+  deps.logger.warn(
+    { userId: record.userId, sessionId: record.sessionId },
+    "refresh token reused: its session is ended",
+  );
 }

@@ -70,7 +70,9 @@ describe("TokenService", () => {
     expect(decode(issued.accessToken).payload).toMatchObject({ sid: sessionId, ver: 0 });
     expect(await service.verifyAccessToken(issued.accessToken)).toMatchObject({ sub: USER_ID, sid: sessionId });
     for (const sid of ["not-a-uuid", 42, ""]) {
-      const claims = { sub: USER_ID, scope: "me", jti: "j", sid, iat: start, exp: start + 60, iss: SETTINGS.issuer, aud: SETTINGS.audience };
+      const times = { iat: start, exp: start + 60 };
+      const registered = { ...times, iss: SETTINGS.issuer, aud: SETTINGS.audience };
+      const claims = { sub: USER_ID, scope: "me", jti: "j", sid, ...registered };
       const forged = jwt.sign(claims, SECRET, { algorithm: "HS256", header: { alg: "HS256", typ: "at+jwt" } });
       expect(await refusal(service, forged)).toBe("sid");
     }

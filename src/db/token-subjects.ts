@@ -58,7 +58,9 @@ export class KyselyTokenSubjectReader implements TokenSubjectReader {
   private readonly select;
 
   constructor(db: Kysely<Database>) {
-    this.select = preparedQuery(db, (sessionId: string | null, userId: string) => subjectQuery(db, sessionId, userId), [...SAMPLE] as [string | null, string]);
+    this.select = preparedQuery(db, (sessionId: string | null, userId: string) => subjectQuery(db, sessionId, userId), [
+      ...SAMPLE,
+    ] as [string | null, string]);
   }
 
   async read(userId: string, sessionId: string | null): Promise<TokenSubjectRow | undefined> {
@@ -85,7 +87,8 @@ export class SqliteTokenSubjectReader implements TokenSubjectReader {
   ) {
     this.compiled = subjectQuery(db, SAMPLE[0], SAMPLE[1]).compile();
     const order = this.compiled.parameters;
-    if (order.length !== 2 || order[0] !== SAMPLE[0] || order[1] !== SAMPLE[1]) throw new Error("token subject query: unexpected parameters");
+    if (order.length !== 2 || order[0] !== SAMPLE[0] || order[1] !== SAMPLE[1])
+      throw new Error("token subject query: unexpected parameters");
     this.batch = new SqliteReadBatch(connection);
   }
 

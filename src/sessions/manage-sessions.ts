@@ -11,7 +11,11 @@ export interface ManageSessionsDeps {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The user's live sessions (not ended, not expired), newest first; `currentId` marks the caller's. */
-export async function listSessions(deps: ManageSessionsDeps, userId: string, currentId: string | undefined): Promise<Session[]> {
+export async function listSessions(
+  deps: ManageSessionsDeps,
+  userId: string,
+  currentId: string | undefined,
+): Promise<Session[]> {
   const rows = await deps.sessions.listLive(userId, deps.clock.now());
   return rows.map((row) => toSession(row, currentId));
 }
@@ -32,6 +36,10 @@ export async function revokeSession(deps: ManageSessionsDeps, userId: string, se
  * session).
  * @returns how many were ended.
  */
-export function revokeOtherSessions(deps: ManageSessionsDeps, userId: string, currentId: string | undefined): Promise<number> {
+export function revokeOtherSessions(
+  deps: ManageSessionsDeps,
+  userId: string,
+  currentId: string | undefined,
+): Promise<number> {
   return deps.sessions.revokeOthers(userId, currentId, deps.clock.now());
 }

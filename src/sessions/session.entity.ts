@@ -1,7 +1,10 @@
 /** The Session: one login, as its user sees it (CONTRACT section 9). */
 import { Field, GraphQLISODateTime, ID, ObjectType } from "type-graphql";
 
-@ObjectType({ description: "One login: what a password started, with every refresh token rotated from it.", simpleResolvers: true })
+@ObjectType({
+  description: "One login: what a password started, with every refresh token rotated from it.",
+  simpleResolvers: true,
+})
 export class Session {
   @Field(() => ID, { description: "A UUID; the `sid` claim of the session's access tokens." })
   id!: string;

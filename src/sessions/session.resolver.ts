@@ -17,14 +17,18 @@ export class SessionResolver {
   constructor(private readonly deps: SessionResolverDeps) {}
 
   @Authorized("me")
-  @Query(() => [Session], { description: 'The viewer\'s live sessions, newest first. Needs scope "me" and an active account.' })
+  @Query(() => [Session], {
+    description: 'The viewer\'s live sessions, newest first. Needs scope "me" and an active account.',
+  })
   async mySessions(@Ctx() ctx: Context): Promise<Session[]> {
     const viewer = await ctx.viewer();
     return listSessions(this.deps, viewer.user.id, viewer.sessionId);
   }
 
   @Authorized()
-  @Mutation(() => Boolean, { description: "Ends one of the viewer's own sessions; false for an unknown, foreign or ended id." })
+  @Mutation(() => Boolean, {
+    description: "Ends one of the viewer's own sessions; false for an unknown, foreign or ended id.",
+  })
   async revokeSession(@Args(() => RevokeSessionArgs) args: RevokeSessionArgs, @Ctx() ctx: Context): Promise<boolean> {
     return revokeSession(this.deps, (await ctx.viewer()).user.id, args.id);
   }

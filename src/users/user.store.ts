@@ -69,7 +69,8 @@ export class UserStore {
     if (!row) return undefined;
     const subject = { user: toUser(row), tokenVersion: Number(row.token_version) };
     if (sessionId === undefined) return subject;
-    const live = row.session_id !== null && row.session_revoked_at === null && Number(row.session_expires_at) > this.clock.now();
+    const live =
+      row.session_id !== null && row.session_revoked_at === null && Number(row.session_expires_at) > this.clock.now();
     return { ...subject, sessionLive: live };
   }
 

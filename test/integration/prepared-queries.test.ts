@@ -44,7 +44,8 @@ describe.each(DIALECTS)("prepared queries (%s)", (dialect) => {
   const appStore = () => new UserStore(handle.db, undefined, handle.tokenSubjects);
 
   it("uses the read-only connection on a SQLite file, and Kysely otherwise", () => {
-    expect(handle.tokenSubjects).toBeInstanceOf(dialect === "sqlite" ? SqliteTokenSubjectReader : KyselyTokenSubjectReader);
+    const expected = dialect === "sqlite" ? SqliteTokenSubjectReader : KyselyTokenSubjectReader;
+    expect(handle.tokenSubjects).toBeInstanceOf(expected);
   });
 
   it("sees a change made on another connection at the next lookup (findTokenSubject)", async () => {

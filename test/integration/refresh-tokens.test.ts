@@ -19,7 +19,8 @@ describe.each(DIALECTS)("refresh tokens, strict single use (%s)", (dialect) => {
 
   const tokenRows = (userId: string) =>
     server.app.database.db.selectFrom("refresh_tokens").selectAll().where("user_id", "=", userId).orderBy("created_at").execute();
-  const sessionRows = (userId: string) => server.app.database.db.selectFrom("sessions").selectAll().where("user_id", "=", userId).execute();
+  const sessionRows = (userId: string) =>
+    server.app.database.db.selectFrom("sessions").selectAll().where("user_id", "=", userId).execute();
 
   it("login returns a 256-bit opaque refresh token, and refresh rotates it", async () => {
     const { username, password } = await server.createUser();
@@ -126,7 +127,7 @@ describe.each(DIALECTS)("refresh tokens, strict single use (%s)", (dialect) => {
     await expect(refresh(deps, "y".repeat(1024 * 1024))).rejects.toMatchObject({ message: "Invalid refresh token", code: "UNAUTHENTICATED" });
   });
 
-  it("logout ends the session, its access token at once; a second logout ends nothing; other sessions live on", async () => {
+  it("logout ends the session and its access token at once; a second ends nothing; others live on", async () => {
     const { username, password } = await server.createUser();
     const pair = await loginPair(server, username, password);
     const other = await loginPair(server, username, password);
@@ -212,7 +213,7 @@ describe.each(DIALECTS)("refresh-token lifetime on an injected clock (%s)", (dia
   });
   afterAll(async () => server?.close());
 
-  it("bounds a session's life absolutely: rotation never extends it, and expired sessions are pruned at a later login", async () => {
+  it("bounds a session's life absolutely: rotation never extends it; expired ones pruned at a later login", async () => {
     const { username, password, id } = await server.createUser();
     const loginAt = clock.now();
     let pair = await loginPair(server, username, password);
@@ -236,6 +237,8 @@ describe.each(DIALECTS)("refresh-token lifetime on an injected clock (%s)", (dia
     await loginPair(server, other.username, other.password);
     const rowsAfter = await server.app.database.db.selectFrom("refresh_tokens").select("id").where("user_id", "=", id).execute();
     expect(rowsAfter).toHaveLength(0);
-    expect(await server.app.database.db.selectFrom("sessions").select("id").where("user_id", "=", id).execute()).toHaveLength(0);
+    const { db } = server.app.database;
+    const sessionsAfter = await db.selectFrom("sessions").select("id").where("user_id", "=", id).execute();
+    expect(sessionsAfter).toHaveLength(0);
   });
 });

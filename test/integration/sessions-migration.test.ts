@@ -3,7 +3,14 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createDb } from "../../src/db/database";
 import { migrateToLatest } from "../../src/db/migrate";
 import { decodeJwt, refreshMutation, whoAmI } from "../auth-helpers";
-import { createTestDatabase, DIALECTS, startTestServer, uniqueName, type TestDatabase, type TestServer } from "../harness";
+import {
+  createTestDatabase,
+  DIALECTS,
+  startTestServer,
+  uniqueName,
+  type TestDatabase,
+  type TestServer,
+} from "../harness";
 
 const digest = (token: string) => createHash("sha256").update(token).digest("hex");
 const HOUR = 3600 * 1000;
@@ -13,7 +20,12 @@ describe.each(DIALECTS)("the sessions migration (%s)", (dialect) => {
   let server: TestServer | undefined;
   const userId = randomUUID();
   const username = uniqueName("premigration");
-  const live = { root: randomUUID(), child: randomUUID(), rootToken: randomBytes(32).toString("base64url"), childToken: randomBytes(32).toString("base64url") };
+  const live = {
+    root: randomUUID(),
+    child: randomUUID(),
+    rootToken: randomBytes(32).toString("base64url"),
+    childToken: randomBytes(32).toString("base64url"),
+  };
   const revoked = { root: randomUUID(), token: randomBytes(32).toString("base64url") };
   const loginAt = Date.now() - 2 * HOUR;
   const rotatedAt = loginAt + HOUR;
@@ -70,15 +82,29 @@ describe.each(DIALECTS)("the sessions migration (%s)", (dialect) => {
   });
 
   it("makes each family a session with its times and revocation", async () => {
-    const sessions = await server!.app.database.db.selectFrom("sessions").selectAll().where("user_id", "=", userId).orderBy("revoked_at").execute();
+    const sessions = await server!.app.database.db
+      .selectFrom("sessions")
+      .selectAll()
+      .where("user_id", "=", userId)
+      .orderBy("revoked_at")
+      .execute();
     const byId = new Map(sessions.map((s) => [s.id, s]));
     expect(sessions).toHaveLength(2);
-    expect(byId.get(live.root)).toMatchObject({ user_id: userId, revoked_at: null, user_agent: null, client_address: null });
+    expect(byId.get(live.root)).toMatchObject({
+      user_id: userId,
+      revoked_at: null,
+      user_agent: null,
+      client_address: null,
+    });
     expect(Number(byId.get(live.root)!.created_at)).toBe(loginAt);
     expect(Number(byId.get(live.root)!.last_used_at)).toBe(rotatedAt);
     expect(Number(byId.get(live.root)!.expires_at)).toBe(expiresAt);
     expect(Number(byId.get(revoked.root)!.revoked_at)).toBe(rotatedAt);
-    const tokens = await server!.app.database.db.selectFrom("refresh_tokens").select(["id", "session_id"]).where("user_id", "=", userId).execute();
+    const tokens = await server!.app.database.db
+      .selectFrom("refresh_tokens")
+      .select(["id", "session_id"])
+      .where("user_id", "=", userId)
+      .execute();
     expect(tokens.map((t) => [t.id, t.session_id]).sort()).toEqual(
       [
         [live.root, live.root],
@@ -94,15 +120,23 @@ describe.each(DIALECTS)("the sessions migration (%s)", (dialect) => {
     const pair = rotated.body.data!.refresh;
     expect(decodeJwt(pair.accessToken).payload.sid).toBe(live.root);
     expect(await whoAmI(server!, pair.accessToken)).toBe(username);
-    expect((await refreshMutation(server!, revoked.token)).body.errors?.[0]).toMatchObject({ message: "Invalid refresh token" });
+    expect((await refreshMutation(server!, revoked.token)).body.errors?.[0]).toMatchObject({
+      message: "Invalid refresh token",
+    });
     // Its access tokens, issued before and so without sid, are judged as before.
     const before = (await server!.app.tokens.issueAccessToken(userId, ["me"], { tokenVersion: 0 })).accessToken;
     expect(await whoAmI(server!, before)).toBe(username);
   });
 
   it("treats the family's token spent before the change as reuse, which ends the session", async () => {
-    expect((await refreshMutation(server!, live.rootToken)).body.errors?.[0]).toMatchObject({ message: "Invalid refresh token" });
-    const session = await server!.app.database.db.selectFrom("sessions").select("revoked_at").where("id", "=", live.root).executeTakeFirstOrThrow();
+    expect((await refreshMutation(server!, live.rootToken)).body.errors?.[0]).toMatchObject({
+      message: "Invalid refresh token",
+    });
+    const session = await server!.app.database.db
+      .selectFrom("sessions")
+      .select("revoked_at")
+      .where("id", "=", live.root)
+      .executeTakeFirstOrThrow();
     expect(session.revoked_at).not.toBeNull();
   });
 });

@@ -28,10 +28,21 @@ const graphqlDoor: Door = async (server, t) => {
 };
 
 const tokenDoor: Door = async (server, t) => {
-  const response = await postToken(server, new URLSearchParams({ grant_type: "refresh_token", refresh_token: t }).toString());
+  const response = await postToken(
+    server,
+    new URLSearchParams({ grant_type: "refresh_token", refresh_token: t }).toString(),
+  );
   if (response.status !== 200) return { error: { status: response.status, ...response.body } };
   const b = response.body;
-  return { pair: { accessToken: b.access_token, refreshToken: b.refresh_token, expiresIn: b.expires_in, scope: b.scope, tokenType: b.token_type } };
+  return {
+    pair: {
+      accessToken: b.access_token,
+      refreshToken: b.refresh_token,
+      expiresIn: b.expires_in,
+      scope: b.scope,
+      tokenType: b.token_type,
+    },
+  };
 };
 
 const DOORS: ReadonlyArray<[string, Door]> = [
@@ -39,7 +50,10 @@ const DOORS: ReadonlyArray<[string, Door]> = [
   ["POST /token", tokenDoor],
 ];
 /** The refusal each door gives a dead refresh token. */
-const refusedBy = (door: Door) => (door === graphqlDoor ? INVALID_REFRESH : { status: 400, error: "invalid_grant", error_description: "Invalid refresh token" });
+const refusedBy = (door: Door) =>
+  door === graphqlDoor
+    ? INVALID_REFRESH
+    : { status: 400, error: "invalid_grant", error_description: "Invalid refresh token" };
 
 async function loginAs(server: TestServer, user: TestUser, userAgent?: string): Promise<Pair> {
   const response = await server.gql(
@@ -80,7 +94,7 @@ describe.each(DIALECTS)("sessions (%s)", (dialect) => {
     expect((await mySessions(server, viaToken.accessToken)).map((s) => s.id)).toEqual([sid]);
   });
 
-  it("two logins with different User-Agents: both listed with the right current; revokeSession ends one; revokeOtherSessions returns 1", async () => {
+  it("two logins, two User-Agents: listed, right current; revokeSession ends one; revokeOtherSessions 1", async () => {
     const user = await server.createUser();
     const laptop = await loginAs(server, user, "Laptop/1.0");
     clock.advance(1000);
@@ -88,8 +102,26 @@ describe.each(DIALECTS)("sessions (%s)", (dialect) => {
 
     const seenByPhone = await mySessions(server, phone.accessToken);
     expect(seenByPhone).toEqual([
-      { id: decodeJwt(phone.accessToken).payload.sid, userAgent: "Phone/2.0", clientAddress: "127.0.0.1", current: true, mfa: false, createdAt: expect.any(String), lastUsedAt: expect.any(String), expiresAt: expect.any(String) },
-      { id: decodeJwt(laptop.accessToken).payload.sid, userAgent: "Laptop/1.0", clientAddress: "127.0.0.1", current: false, mfa: false, createdAt: expect.any(String), lastUsedAt: expect.any(String), expiresAt: expect.any(String) },
+      {
+        id: decodeJwt(phone.accessToken).payload.sid,
+        userAgent: "Phone/2.0",
+        clientAddress: "127.0.0.1",
+        current: true,
+        mfa: false,
+        createdAt: expect.any(String),
+        lastUsedAt: expect.any(String),
+        expiresAt: expect.any(String),
+      },
+      {
+        id: decodeJwt(laptop.accessToken).payload.sid,
+        userAgent: "Laptop/1.0",
+        clientAddress: "127.0.0.1",
+        current: false,
+        mfa: false,
+        createdAt: expect.any(String),
+        lastUsedAt: expect.any(String),
+        expiresAt: expect.any(String),
+      },
     ]);
     const [newest] = seenByPhone;
     expect(new Date(newest!.createdAt).getTime()).toBe(clock.now());
@@ -101,7 +133,9 @@ describe.each(DIALECTS)("sessions (%s)", (dialect) => {
     ]);
 
     // The laptop ends the phone's session: its refresh and access tokens die, the laptop's live on.
-    expect(await revokeSession(server, laptop.accessToken, seenByPhone[0]!.id)).toEqual({ data: { revokeSession: true } });
+    expect(await revokeSession(server, laptop.accessToken, seenByPhone[0]!.id)).toEqual({
+      data: { revokeSession: true },
+    });
     expect(await whoAmI(server, phone.accessToken)).toEqual(INVALID_TOKEN);
     expect((await graphqlDoor(server, phone.refreshToken)).error).toMatchObject(INVALID_REFRESH);
     expect(await whoAmI(server, laptop.accessToken)).toBe(user.username);
@@ -111,11 +145,15 @@ describe.each(DIALECTS)("sessions (%s)", (dialect) => {
 
     // revokeOtherSessions: 1 (the tablet), and the current one stays.
     const tablet = await loginAs(server, user, "Tablet/3.0");
-    expect((await server.gql("mutation { revokeOtherSessions }", {}, { token: laptopNext.accessToken })).body).toEqual({ data: { revokeOtherSessions: 1 } });
+    expect((await server.gql("mutation { revokeOtherSessions }", {}, { token: laptopNext.accessToken })).body).toEqual({
+      data: { revokeOtherSessions: 1 },
+    });
     expect(await whoAmI(server, tablet.accessToken)).toEqual(INVALID_TOKEN);
     expect((await tokenDoor(server, tablet.refreshToken)).error).toMatchObject(refusedBy(tokenDoor));
     expect(await whoAmI(server, laptopNext.accessToken)).toBe(user.username);
-    expect((await server.gql("mutation { revokeOtherSessions }", {}, { token: laptopNext.accessToken })).body).toEqual({ data: { revokeOtherSessions: 0 } });
+    expect((await server.gql("mutation { revokeOtherSessions }", {}, { token: laptopNext.accessToken })).body).toEqual({
+      data: { revokeOtherSessions: 0 },
+    });
   });
 
   it("keeps at most 512 characters of the User-Agent", async () => {
@@ -125,15 +163,20 @@ describe.each(DIALECTS)("sessions (%s)", (dialect) => {
     expect(session!.userAgent).toBe(`UA/${"x".repeat(509)}`);
   });
 
-  it("logout(refreshToken) makes that session's access token answer Could not validate credentials at once", async () => {
+  it("logout(refreshToken): that session's access token answers Could not validate credentials at once", async () => {
     const user = await server.createUser();
     const pair = await loginAs(server, user);
     const other = await loginAs(server, user);
     expect(await whoAmI(server, pair.accessToken)).toBe(user.username);
-    expect((await server.gql("mutation($t: String!) { logout(refreshToken: $t) }", { t: pair.refreshToken })).body).toEqual({ data: { logout: true } });
+    expect(
+      (await server.gql("mutation($t: String!) { logout(refreshToken: $t) }", { t: pair.refreshToken })).body,
+    ).toEqual({ data: { logout: true } });
     expect(await whoAmI(server, pair.accessToken)).toEqual(INVALID_TOKEN);
     const refused = await server.gql("{ status }", {}, { token: pair.accessToken });
-    expect(refused.body.errors?.[0]).toMatchObject({ message: "Could not validate credentials", extensions: { code: "UNAUTHENTICATED" } });
+    expect(refused.body.errors?.[0]).toMatchObject({
+      message: "Could not validate credentials",
+      extensions: { code: "UNAUTHENTICATED" },
+    });
     expect(refused.headers.get("www-authenticate")).toBe('Bearer error="invalid_token"');
     expect(await whoAmI(server, other.accessToken)).toBe(user.username);
   });
@@ -157,21 +200,32 @@ describe.each(DIALECTS)("sessions (%s)", (dialect) => {
     expect((await mySessions(server, theirs.accessToken)).map((s) => s.id)).toEqual([theirId]);
     expect((await graphqlDoor(server, theirs.refreshToken)).pair?.refreshToken).toEqual(expect.any(String));
     // The ended session is not listed.
-    expect((await mySessions(server, mine.accessToken)).map((s) => s.id)).toEqual([decodeJwt(mine.accessToken).payload.sid]);
+    expect((await mySessions(server, mine.accessToken)).map((s) => s.id)).toEqual([
+      decodeJwt(mine.accessToken).payload.sid,
+    ]);
   });
 
   it("needs a valid token and an active account; mySessions needs scope me", async () => {
     const user = await server.createUser();
-    expect((await server.gql(SESSIONS)).body.errors?.[0]).toMatchObject({ message: "Not authenticated", extensions: { code: "UNAUTHENTICATED" } });
-    const itemsOnly = await server.gql(`mutation($u: String!, $p: String!) { login(username: $u, password: $p, scopes: ["items"]) { accessToken } }`, { u: user.username, p: user.password });
+    expect((await server.gql(SESSIONS)).body.errors?.[0]).toMatchObject({
+      message: "Not authenticated",
+      extensions: { code: "UNAUTHENTICATED" },
+    });
+    const itemsOnly = await server.gql(
+      `mutation($u: String!, $p: String!) { login(username: $u, password: $p, scopes: ["items"]) { accessToken } }`,
+      { u: user.username, p: user.password },
+    );
     const token = itemsOnly.body.data.login.accessToken as string;
-    expect((await server.gql(SESSIONS, {}, { token })).body.errors?.[0]).toMatchObject({ message: "Not enough permissions", extensions: { code: "FORBIDDEN" } });
+    expect((await server.gql(SESSIONS, {}, { token })).body.errors?.[0]).toMatchObject({
+      message: "Not enough permissions",
+      extensions: { code: "FORBIDDEN" },
+    });
     await server.app.users.setDisabled(user.username, true);
     const inactive = await server.gql("mutation { revokeOtherSessions }", {}, { token });
     expect(inactive.body.errors?.[0]).toMatchObject({ message: "Inactive user", extensions: { code: "FORBIDDEN" } });
   });
 
-  it("disabling ends the sessions for refreshing, but their access tokens meet Inactive user (status ok): the disabled check comes first", async () => {
+  it("disabling ends sessions for refresh; their tokens meet Inactive user (status ok), disabled first", async () => {
     const user = await server.createUser();
     const pair = await loginAs(server, user);
     await server.app.users.setDisabled(user.username, true);
@@ -190,12 +244,20 @@ describe.each(DIALECTS)("sessions (%s)", (dialect) => {
     expect(decodeJwt(noSid).payload.sid).toBeUndefined();
     expect(await whoAmI(server, noSid)).toBe(user.username);
     // Ending every session leaves it alone; a logout everywhere (the token version) does not.
-    expect((await server.gql("mutation { revokeOtherSessions }", {}, { token: noSid })).body).toEqual({ data: { revokeOtherSessions: 1 } });
+    expect((await server.gql("mutation { revokeOtherSessions }", {}, { token: noSid })).body).toEqual({
+      data: { revokeOtherSessions: 1 },
+    });
     expect(await whoAmI(server, noSid)).toBe(user.username);
-    expect((await mySessions(server, noSid))).toEqual([]);
+    expect(await mySessions(server, noSid)).toEqual([]);
     const again = await loginAs(server, user);
     clock.advance(1000);
-    expect((await server.gql("mutation($t: String!) { logout(refreshToken: $t, everywhere: true) }", { t: again.refreshToken })).body).toEqual({ data: { logout: true } });
+    expect(
+      (
+        await server.gql("mutation($t: String!) { logout(refreshToken: $t, everywhere: true) }", {
+          t: again.refreshToken,
+        })
+      ).body,
+    ).toEqual({ data: { logout: true } });
     expect(await whoAmI(server, noSid)).toEqual(INVALID_TOKEN);
     expect(await whoAmI(server, pair.accessToken)).toEqual(INVALID_TOKEN);
   });
@@ -205,11 +267,19 @@ describe.each(DIALECTS)("sessions (%s)", (dialect) => {
     const bob = await server.createUser();
     const bobs = await loginAs(server, bob);
     const bobSid = decodeJwt(bobs.accessToken).payload.sid as string;
-    const forged = (await server.app.tokens.issueAccessToken(alice.id, ["me"], { tokenVersion: 0, sessionId: bobSid })).accessToken;
+    const forged = (await server.app.tokens.issueAccessToken(alice.id, ["me"], { tokenVersion: 0, sessionId: bobSid }))
+      .accessToken;
     expect(await whoAmI(server, forged)).toEqual(INVALID_TOKEN);
-    const unknown = (await server.app.tokens.issueAccessToken(alice.id, ["me"], { tokenVersion: 0, sessionId: "00000000-0000-4000-8000-000000000000" })).accessToken;
+    const unknown = (
+      await server.app.tokens.issueAccessToken(alice.id, ["me"], {
+        tokenVersion: 0,
+        sessionId: "00000000-0000-4000-8000-000000000000",
+      })
+    ).accessToken;
     expect(await whoAmI(server, unknown)).toEqual(INVALID_TOKEN);
-    const malformed = (await server.app.tokens.issueAccessToken(alice.id, ["me"], { tokenVersion: 0, sessionId: "not-a-uuid" })).accessToken;
+    const malformed = (
+      await server.app.tokens.issueAccessToken(alice.id, ["me"], { tokenVersion: 0, sessionId: "not-a-uuid" })
+    ).accessToken;
     expect(await whoAmI(server, malformed)).toEqual(INVALID_TOKEN);
   });
 
@@ -225,26 +295,33 @@ describe.each(DIALECTS)("sessions (%s)", (dialect) => {
   });
 
   describe.each(DOORS)("the reuse interval (10 s) through %s", (_name, door) => {
-    it.each([2, 10])("%i concurrent refreshes with one token all get the same refresh token, and the session lives on", async (callers) => {
-      const user = await server.createUser();
-      const pair = await loginAs(server, user);
-      const answers = await Promise.all(Array.from({ length: callers }, () => door(server, pair.refreshToken)));
-      expect(answers.map((a) => a.error)).toEqual(answers.map(() => undefined));
-      const children = new Set(answers.map((a) => a.pair!.refreshToken));
-      expect(children.size).toBe(1);
-      const [child] = children;
-      expect(child).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      expect(child).not.toBe(pair.refreshToken);
-      // Every caller got a fresh access token of the same live session.
-      expect(new Set(answers.map((a) => a.pair!.accessToken)).size).toBe(callers);
-      for (const answer of answers) expect(await whoAmI(server, answer.pair!.accessToken)).toBe(user.username);
-      const rows = await server.app.database.db.selectFrom("refresh_tokens").select("id").where("user_id", "=", user.id).execute();
-      expect(rows).toHaveLength(2);
-      // The shared child rotates as usual.
-      const next = await door(server, child!);
-      expect(next.pair?.refreshToken).toEqual(expect.any(String));
-      expect(await whoAmI(server, next.pair!.accessToken)).toBe(user.username);
-    });
+    it.each([2, 10])(
+      "%i concurrent refreshes with one token all get the same refresh token, and the session lives on",
+      async (callers) => {
+        const user = await server.createUser();
+        const pair = await loginAs(server, user);
+        const answers = await Promise.all(Array.from({ length: callers }, () => door(server, pair.refreshToken)));
+        expect(answers.map((a) => a.error)).toEqual(answers.map(() => undefined));
+        const children = new Set(answers.map((a) => a.pair!.refreshToken));
+        expect(children.size).toBe(1);
+        const [child] = children;
+        expect(child).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        expect(child).not.toBe(pair.refreshToken);
+        // Every caller got a fresh access token of the same live session.
+        expect(new Set(answers.map((a) => a.pair!.accessToken)).size).toBe(callers);
+        for (const answer of answers) expect(await whoAmI(server, answer.pair!.accessToken)).toBe(user.username);
+        const rows = await server.app.database.db
+          .selectFrom("refresh_tokens")
+          .select("id")
+          .where("user_id", "=", user.id)
+          .execute();
+        expect(rows).toHaveLength(2);
+        // The shared child rotates as usual.
+        const next = await door(server, child!);
+        expect(next.pair?.refreshToken).toEqual(expect.any(String));
+        expect(await whoAmI(server, next.pair!.accessToken)).toBe(user.username);
+      },
+    );
 
     it("a repeat within the interval gets the same child; after the interval it ends the session", async () => {
       const user = await server.createUser();
@@ -308,7 +385,12 @@ describe.each(DIALECTS)("sessions on two instances of one database (%s)", (diale
   it.each(DOORS)("gives both instances the same refresh token when sent one at once (%s)", async (_name, door) => {
     const user = await a.createUser();
     const pair = await loginAs(a, user);
-    const answers = await Promise.all([door(a, pair.refreshToken), door(b, pair.refreshToken), door(a, pair.refreshToken), door(b, pair.refreshToken)]);
+    const answers = await Promise.all([
+      door(a, pair.refreshToken),
+      door(b, pair.refreshToken),
+      door(a, pair.refreshToken),
+      door(b, pair.refreshToken),
+    ]);
     expect(answers.map((x) => x.error)).toEqual([undefined, undefined, undefined, undefined]);
     expect(new Set(answers.map((x) => x.pair!.refreshToken)).size).toBe(1);
     expect(await whoAmI(b, answers[0]!.pair!.accessToken)).toBe(user.username);
@@ -320,11 +402,17 @@ describe.each(DIALECTS)("sessions on two instances of one database (%s)", (diale
     const first = await loginAs(a, user);
     const second = await loginAs(b, user);
     expect(await whoAmI(b, first.accessToken)).toBe(user.username);
-    expect((await a.gql("mutation($t: String!) { logout(refreshToken: $t) }", { t: first.refreshToken })).body).toEqual({ data: { logout: true } });
+    expect((await a.gql("mutation($t: String!) { logout(refreshToken: $t) }", { t: first.refreshToken })).body).toEqual(
+      { data: { logout: true } },
+    );
     expect(await whoAmI(b, first.accessToken)).toEqual(INVALID_TOKEN);
-    expect(await revokeSession(a, first.accessToken, decodeJwt(second.accessToken).payload.sid)).toMatchObject({ errors: [{ message: "Could not validate credentials" }] });
+    expect(await revokeSession(a, first.accessToken, decodeJwt(second.accessToken).payload.sid)).toMatchObject({
+      errors: [{ message: "Could not validate credentials" }],
+    });
     const third = await loginAs(a, user);
-    expect(await revokeSession(a, third.accessToken, decodeJwt(second.accessToken).payload.sid)).toEqual({ data: { revokeSession: true } });
+    expect(await revokeSession(a, third.accessToken, decodeJwt(second.accessToken).payload.sid)).toEqual({
+      data: { revokeSession: true },
+    });
     expect(await whoAmI(b, second.accessToken)).toEqual(INVALID_TOKEN);
     expect((await graphqlDoor(b, second.refreshToken)).error).toMatchObject(INVALID_REFRESH);
   });

@@ -15,9 +15,23 @@ describe("SessionResolver", () => {
 
   /** A real login (a session row), and the viewer its access token stands for. */
   async function loggedIn(user: TestUser, userAgent?: string): Promise<{ viewer: Viewer; sessionId: string }> {
-    const pair = await login(t.app.auth, { username: user.username, password: user.password, clientAddress: "192.0.2.7", userAgent });
+    const pair = await login(t.app.auth, {
+      username: user.username,
+      password: user.password,
+      clientAddress: "192.0.2.7",
+      userAgent,
+    });
     const sessionId = pair.claims.sid!;
-    return { viewer: { user: user.user, scopes: ["me", "items"], tokenId: pair.claims.jti, issuedAt: pair.claims.iat, sessionId }, sessionId };
+    return {
+      viewer: {
+        user: user.user,
+        scopes: ["me", "items"],
+        tokenId: pair.claims.jti,
+        issuedAt: pair.claims.iat,
+        sessionId,
+      },
+      sessionId,
+    };
   }
 
   describe("level 1: the methods", () => {
@@ -64,8 +78,14 @@ describe("SessionResolver", () => {
     it("mySessions needs scope me; revokeSession needs a valid token", async () => {
       const user = await t.createUser();
       const itemsOnly = await t.tokenFor(user.id, ["items"]);
-      expect((await t.execute("{ mySessions { id } }", {}, { token: itemsOnly })).errors?.[0]).toMatchObject({ message: "Not enough permissions", extensions: { code: "FORBIDDEN" } });
-      expect((await t.execute('mutation { revokeSession(id: "x") }')).errors?.[0]).toMatchObject({ message: "Not authenticated", extensions: { code: "UNAUTHENTICATED" } });
+      expect((await t.execute("{ mySessions { id } }", {}, { token: itemsOnly })).errors?.[0]).toMatchObject({
+        message: "Not enough permissions",
+        extensions: { code: "FORBIDDEN" },
+      });
+      expect((await t.execute('mutation { revokeSession(id: "x") }')).errors?.[0]).toMatchObject({
+        message: "Not authenticated",
+        extensions: { code: "UNAUTHENTICATED" },
+      });
       // A token without sid: no session is current, and there is none to list.
       const noSid = await t.tokenFor(user.id);
       expect((await t.execute("{ mySessions { id current } }", {}, { token: noSid })).data).toEqual({ mySessions: [] });

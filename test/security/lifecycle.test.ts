@@ -44,7 +44,8 @@ describe.each(DIALECTS)("token lifecycle attacks (%s)", (dialect) => {
 
   beforeAll(async () => {
     // Strict single use (R1, R2 as first written); the reuse interval's grace is sessions.test.ts's.
-    server = await startTestServer({ dialect, clock, env: { LOGIN_MAX_FAILURES: "5", REFRESH_TOKEN_REUSE_INTERVAL: "0" } });
+    const env = { LOGIN_MAX_FAILURES: "5", REFRESH_TOKEN_REUSE_INTERVAL: "0" };
+    server = await startTestServer({ dialect, clock, env });
   });
   afterAll(async () => server?.close());
 

@@ -1,4 +1,4 @@
-/** Migration: sessions (one per login) and refresh tokens keyed by session; earlier families become sessions. Frozen: imports nothing from src/. */
+/** Migration: sessions, refresh tokens keyed by session; earlier families become sessions. Imports nothing of src/. */
 import { sql, type Kysely } from "kysely";
 
 export async function up(db: Kysely<any>): Promise<void> {
@@ -45,7 +45,10 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex("refresh_tokens_session_idx").execute();
   await db.schema.alterTable("refresh_tokens").addColumn("revoked_at", "bigint").execute();
-  await db.schema.alterTable("refresh_tokens").addColumn("family_expires_at", "bigint", (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable("refresh_tokens")
+    .addColumn("family_expires_at", "bigint", (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema.alterTable("refresh_tokens").renameColumn("session_id", "family_id").execute();
   await sql`
     update refresh_tokens set
