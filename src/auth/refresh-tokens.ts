@@ -210,7 +210,7 @@ export async function logout(deps: SessionDeps, presented: string, everywhere: b
 }
 
 function checkSession(record: RefreshTokenRecord, now: number): void {
-  if (record.sessionRevoked) throw new InvalidRefreshToken("revoked");
+  if (record.sessionRevoked || record.refreshEnded) throw new InvalidRefreshToken("revoked");
   if (record.sessionExpiresAt <= now) throw new InvalidRefreshToken("expired");
 }
 

@@ -61,6 +61,8 @@ export interface SessionsTable {
   /** Absolute end of the session: set at login, never extended. */
   expires_at: EpochMillis;
   revoked_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+  /** Set when the user was disabled: no refresh any more, but the access tokens are still judged. */
+  refresh_ended_at: ColumnType<number | string | null, number | null | undefined, number | null>;
   user_agent: string | null;
   client_address: string | null;
   /** 0/1: started with a second factor. */

@@ -16,6 +16,8 @@ export interface RefreshTokenRecord {
   /** The session's absolute end, epoch milliseconds. */
   readonly sessionExpiresAt: number;
   readonly sessionRevoked: boolean;
+  /** The user was disabled since: the session's refresh tokens are dead, its access tokens judged. */
+  readonly refreshEnded: boolean;
   readonly mfa: boolean;
 }
 
@@ -45,7 +47,7 @@ const CLIENT_ADDRESS_MAX = 64;
 
 /**
  * Ends every live session of a user, and so every refresh token rotated within them. Exported for
- * the use cases that run it inside their own transaction (disable, password change, logout everywhere).
+ * the use cases that run it inside their own transaction (password change, logout everywhere).
  * @returns how many sessions were live.
  */
 export async function revokeSessionsOfUser(db: Kysely<Database>, userId: string, nowMs: number): Promise<number> {
@@ -54,6 +56,24 @@ export async function revokeSessionsOfUser(db: Kysely<Database>, userId: string,
     .set({ revoked_at: nowMs })
     .where("user_id", "=", userId)
     .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
+ * Ends refreshing in every session of a user (disabling it, CONTRACT section 9): no refresh token
+ * of theirs works again, while their access tokens keep being judged (`Inactive user` while the
+ * account is disabled; valid again if it is enabled before they expire). Exported like
+ * revokeSessionsOfUser, for the use case's own transaction.
+ * @returns how many sessions could still refresh.
+ */
+export async function endRefreshingOfUser(db: Kysely<Database>, userId: string, nowMs: number): Promise<number> {
+  const result = await db
+    .updateTable("sessions")
+    .set({ refresh_ended_at: nowMs })
+    .where("user_id", "=", userId)
+    .where("revoked_at", "is", null)
+    .where("refresh_ended_at", "is", null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
@@ -100,7 +120,8 @@ export class SessionStore {
     const row = await this.db
       .selectFrom("refresh_tokens as t")
       .innerJoin("sessions as s", "s.id", "t.session_id")
-      .select(["t.id", "t.session_id", "t.user_id", "t.scopes", "t.spent_at", "s.expires_at", "s.revoked_at", "s.mfa"])
+      .select(["t.id", "t.session_id", "t.user_id", "t.scopes", "t.spent_at"])
+      .select(["s.expires_at", "s.revoked_at", "s.refresh_ended_at", "s.mfa"])
       .where("t.token_hash", "=", tokenHash)
       .executeTakeFirst();
     if (!row) return undefined;
@@ -112,6 +133,7 @@ export class SessionStore {
       spentAt: row.spent_at === null ? null : Number(row.spent_at),
       sessionExpiresAt: Number(row.expires_at),
       sessionRevoked: row.revoked_at !== null,
+      refreshEnded: row.refresh_ended_at !== null,
       mfa: Boolean(row.mfa),
     };
   }

@@ -5,7 +5,7 @@ import { systemClock, type Clock } from "../clock";
 import { type Database, type UsersTable } from "../db/database";
 import { KyselyTokenSubjectReader, type TokenSubjectReader } from "../db/token-subjects";
 import { InvalidUsername, UserNotFound, UsernameTaken } from "../errors";
-import { revokeSessionsOfUser } from "../sessions/session.store";
+import { endRefreshingOfUser, revokeSessionsOfUser } from "../sessions/session.store";
 import { checkUserFields, LOOKS_LIKE_EXISTING, skeletonKey, usernameKey } from "./user-fields";
 import { User, type TokenSubject, type UserCredentials } from "./user.entity";
 
@@ -173,7 +173,7 @@ export class UserStore {
   }
 
   /**
-   * Disables or enables an account. Disabling also ends its sessions in the same
+   * Disables or enables an account. Disabling also ends refreshing in its sessions in the same
    * transaction (CONTRACT section 4), so no caller can forget to; its access tokens then meet
    * `Inactive user` on every field that needs an active account.
    * @throws UserNotFound
@@ -189,7 +189,7 @@ export class UserStore {
         .returning("id")
         .executeTakeFirst();
       if (!row) throw new UserNotFound(username);
-      if (disabled) await revokeSessionsOfUser(trx, row.id, this.clock.now());
+      if (disabled) await endRefreshingOfUser(trx, row.id, this.clock.now());
     });
     return this.requireUserByUsername(username);
   }

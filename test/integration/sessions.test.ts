@@ -232,8 +232,15 @@ describe.each(DIALECTS)("sessions (%s)", (dialect) => {
     expect(await whoAmI(server, pair.accessToken)).toEqual({ code: "FORBIDDEN", message: "Inactive user" });
     expect((await server.gql("{ status }", {}, { token: pair.accessToken })).body).toEqual({ data: { status: "ok" } });
     expect((await graphqlDoor(server, pair.refreshToken)).error).toMatchObject(INVALID_REFRESH);
-    // Enabled again: the ended session stays ended.
+    // Enabled again: its access tokens are valid again until they expire (CONTRACT section 6), but
+    // refreshing stays ended.
     await server.app.users.setDisabled(user.username, false);
+    expect(await whoAmI(server, pair.accessToken)).toBe(user.username);
+    expect((await tokenDoor(server, pair.refreshToken)).error).toMatchObject(refusedBy(tokenDoor));
+    // A revocation still ends those access tokens at once.
+    expect(await revokeSession(server, pair.accessToken, decodeJwt(pair.accessToken).payload.sid)).toEqual({
+      data: { revokeSession: true },
+    });
     expect(await whoAmI(server, pair.accessToken)).toEqual(INVALID_TOKEN);
   });
 

@@ -11,6 +11,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("last_used_at", "bigint", (c) => c.notNull())
     .addColumn("expires_at", "bigint", (c) => c.notNull())
     .addColumn("revoked_at", "bigint")
+    // Disabling the user ends refreshing only: the session's access tokens are still judged.
+    .addColumn("refresh_ended_at", "bigint")
     .addColumn("user_agent", "varchar(512)")
     .addColumn("client_address", "varchar(64)")
     // 0/1: started with a second factor.
