@@ -11,13 +11,14 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import bcrypt from "bcryptjs";
+import jwt from "jsonwebtoken";
 import type { AuthServerOptions } from "./servers/auth-server";
 import { runExtras } from "./lib/extras";
 import { forkServer, memoryOf, SERVER_NODE_FLAGS, type ServerProcess } from "./lib/processes";
 import { describeMachine, toMarkdown, type BenchReport } from "./lib/report";
 import { expectData, LOGIN_MUTATION, ME_QUERY, ITEMS_QUERY, login, scaling, storm, throughput, type BenchOptions, type Servers } from "./lib/sections";
 import { summarize } from "./lib/summary";
-import { type Measured } from "./lib/rounds";
+import { pairedRatio, type Measured } from "./lib/rounds";
 
 const USAGE = `usage: npm run bench -- [--json] [--quick] [--rounds N] [--seconds S] [--connections C] [--login-connections L] [--no-extras] [--only me|storm]`;
 
@@ -82,7 +83,17 @@ async function main(): Promise<void> {
 
     const token = (await expectData(auth.url, LOGIN_MUTATION, { username: "bench", password })).login.accessToken as string;
     const quietToken = (await expectData(authQuiet.url, LOGIN_MUTATION, { username: "bench", password })).login.accessToken as string;
-    for (const [url, t] of [[plain.url, undefined], [auth.url, token], [authQuiet.url, quietToken]] as const) {
+    // The same user's token as another service holding SECRET_KEY would mint it: no `sid`, so
+    // the server judges it without a session (signature, claims, token version).
+    const benchUserId = (await expectData(auth.url, ME_QUERY, undefined, token)).me.id as string;
+    const noSidToken = mintWithoutSid(secretKey, benchUserId);
+    const checks = [
+      [plain.url, undefined],
+      [auth.url, token],
+      [auth.url, noSidToken],
+      [authQuiet.url, quietToken],
+    ] as const;
+    for (const [url, t] of checks) {
       await expectData(url, ME_QUERY, undefined, t);
       await expectData(url, ITEMS_QUERY, undefined, t);
     }
@@ -92,6 +103,7 @@ async function main(): Promise<void> {
       auth,
       authQuiet,
       token,
+      noSidToken,
       quietToken,
       password,
       username: "bench",
@@ -133,6 +145,18 @@ async function main(): Promise<void> {
   }
 }
 
+/** An access token for `sub` with every claim ours carry but `sid` (and `ver`), signed with the shared HS256 key. */
+function mintWithoutSid(secretKey: string, sub: string): string {
+  const payload = { sub, scope: "me items", jti: randomBytes(16).toString("hex") };
+  return jwt.sign(payload, secretKey, {
+    algorithm: "HS256",
+    header: { alg: "HS256", typ: "at+jwt" },
+    expiresIn: "1h",
+    issuer: "graphql-auth-server",
+    audience: "graphql-api",
+  });
+}
+
 function positive(text: string, flag: string): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${flag} must be a positive number (${USAGE})`);
@@ -153,13 +177,20 @@ function stormLines(st: Awaited<ReturnType<typeof storm>>): string {
   return `${lines.join("")}highest RSS during the storms: ${st.peakRssMiB.toFixed(1)} MiB\n`;
 }
 
-/** One line per throughput load: req/s, server CPU per request, and the ratio to its plain twin. */
+/**
+ * One line per throughput load: req/s, server CPU per request, and the ratio to its plain twin;
+ * then what the session check costs (`me` with a `sid` token against one without, same rounds).
+ */
 function throughputLines(measured: Record<string, Measured>): string {
-  return Object.entries(measured)
-    .map(([name, m]) => {
-      const plain = measured[name.replace(/^auth (\w+).*$/, "plain $1")];
-      const ratio = plain && plain !== m ? ` (${(m.requestsPerSecond / plain.requestsPerSecond).toFixed(2)} × plain)` : "";
-      return `${name}: ${m.requestsPerSecond.toFixed(0)} req/s, ${m.cpuUsPerRequest.toFixed(0)} µs CPU/request${ratio}\n`;
-    })
-    .join("");
+  const lines = Object.entries(measured).map(([name, m]) => {
+    const plain = measured[name.replace(/^auth (\w+).*$/, "plain $1")];
+    const ratio = plain && plain !== m ? ` (${(m.requestsPerSecond / plain.requestsPerSecond).toFixed(2)} × plain)` : "";
+    return `${name}: ${m.requestsPerSecond.toFixed(0)} req/s, ${m.cpuUsPerRequest.toFixed(0)} µs CPU/request${ratio}\n`;
+  });
+  const [withSid, withoutSid] = [measured["auth me"], measured["auth me without sid"]];
+  if (withSid && withoutSid) {
+    const ratio = pairedRatio(withSid, withoutSid, (r) => r.requestsPerSecond);
+    lines.push(`session check: auth me (sid) / auth me without sid = ${ratio.toFixed(2)} ×\n`);
+  }
+  return lines.join("");
 }

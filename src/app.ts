@@ -2,7 +2,7 @@
 import { loadSigningKeys } from "./auth/keys";
 import { type LoginDeps } from "./auth/login";
 import { LoginLimiter, loginLimitPolicy } from "./auth/rate-limit";
-import { RefreshTokenStore } from "./auth/refresh-token.store";
+import { refreshTokenKey } from "./auth/refresh-tokens";
 import { TokenService } from "./auth/tokens";
 import { systemClock, type Clock } from "./clock";
 import { type Config } from "./config";
@@ -17,6 +17,7 @@ import { createLogger, type Logger } from "./log";
 import { createMail, type Mail, type MailOverrides } from "./mail/mail";
 import { PasswordService } from "./passwords/passwords";
 import { CALIBRATION_SCAN_ROWS, calibrateFromStoredHashes } from "./passwords/timing-calibration";
+import { SessionStore } from "./sessions/session.store";
 import { seedDemoUsers } from "./users/demo-users";
 import { UserStore } from "./users/user.store";
 
@@ -44,7 +45,7 @@ export interface App {
    * answers probes before that: GraphQL says "Service unavailable" and /readyz 503 meanwhile.
    */
   readonly databaseReady: Promise<void>;
-  readonly refreshTokens: RefreshTokenStore;
+  readonly sessions: SessionStore;
   /** The use cases' dependencies, shared by the GraphQL mutations and POST /token. */
   readonly auth: LoginDeps;
   /** Failed-login counters; changePassword counts a wrong current password here too. */
@@ -78,8 +79,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       { issuer: config.jwtIssuer, audience: config.jwtAudience, lifetimeSeconds: config.accessTokenExpireMinutes * 60 },
       clock,
     );
-    const users = new UserStore(database.db, clock, database.sqliteReader);
-    const refreshTokens = new RefreshTokenStore(database.db);
+    const users = new UserStore(database.db, clock, database.tokenSubjects);
+    const sessions = new SessionStore(database.db);
     const limiter = new LoginLimiter(database.db, loginLimitPolicy(config.loginMaxFailures), clock);
     const mail = createMail(config, { db: database.db, clock, logger }, overrides.mail);
     // In the background, so the HTTP server comes up (and /healthz answers) while PostgreSQL is
@@ -98,8 +99,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     );
 
     // The use cases behind both doors: the GraphQL mutations and POST /token.
-    const auth: LoginDeps = { users, passwords, tokens, refreshTokens, limiter, clock, logger, refreshTokenExpireDays: config.refreshTokenExpireDays };
-    const schema = await buildAppSchema(appResolvers({ auth }));
+    const auth: LoginDeps = {
+      users,
+      passwords,
+      tokens,
+      sessions,
+      limiter,
+      clock,
+      logger,
+      refreshTokenExpireDays: config.refreshTokenExpireDays,
+      refreshTokenReuseInterval: config.refreshTokenReuseInterval,
+      refreshTokenKey: refreshTokenKey(keys),
+    };
+    const schema = await buildAppSchema(appResolvers({ auth, sessions: { sessions, clock } }));
     const http = await createHttpServer({
       config,
       logger,
@@ -122,7 +134,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       passwords,
       tokens,
       databaseReady: startup.whenReady,
-      refreshTokens,
+      sessions,
       auth,
       limiter,
       mail,

@@ -34,6 +34,7 @@ describe("loadConfig defaults", () => {
       jwtAlgorithm: "HS256",
       jwtKeysDir: "./data/keys",
       refreshTokenExpireDays: 14,
+      refreshTokenReuseInterval: 10,
       seedDemoUsers: true,
       logLevel: "info",
       argon2: { memoryCost: 65536, timeCost: 3, parallelism: 4 },
@@ -79,6 +80,7 @@ describe("loadConfig defaults", () => {
       HASH_CONCURRENCY: "3",
       HASH_QUEUE_MAX: "7",
       TRUST_PROXY: "1",
+      REFRESH_TOKEN_REUSE_INTERVAL: "0",
     });
     expect(config).toMatchObject({
       host: "0.0.0.0",
@@ -94,6 +96,7 @@ describe("loadConfig defaults", () => {
       hashConcurrency: 3,
       hashQueueMax: 7,
       trustProxy: 1,
+      refreshTokenReuseInterval: 0,
     });
   });
 

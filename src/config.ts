@@ -32,6 +32,8 @@ export interface Config {
   readonly jwtAlgorithm: JwtAlgorithm;
   readonly jwtKeysDir: string;
   readonly refreshTokenExpireDays: number;
+  /** Seconds a just-spent refresh token still gets its successor back; 0 is strict. */
+  readonly refreshTokenReuseInterval: number;
   readonly seedDemoUsers: boolean;
   readonly logLevel: string;
   readonly argon2: Argon2Policy;
@@ -122,6 +124,7 @@ const schema = z.object({
   JWT_ALGORITHM: z.enum(["HS256", "RS256", "ES256", "EdDSA"]).default("HS256"),
   JWT_KEYS_DIR: nonEmpty.default("./data/keys"),
   REFRESH_TOKEN_EXPIRE_DAYS: int(1, 3650).default(14),
+  REFRESH_TOKEN_REUSE_INTERVAL: int(0, 300).default(10),
   SEED_DEMO_USERS: bool.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   // Bounds follow the argon2 package's own limits; the upper memory bound matches the 1 GiB
@@ -217,6 +220,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     jwtAlgorithm: e.JWT_ALGORITHM,
     jwtKeysDir: e.JWT_KEYS_DIR,
     refreshTokenExpireDays: e.REFRESH_TOKEN_EXPIRE_DAYS,
+    refreshTokenReuseInterval: e.REFRESH_TOKEN_REUSE_INTERVAL,
     seedDemoUsers: e.SEED_DEMO_USERS ?? e.NODE_ENV === "development",
     logLevel: e.LOG_LEVEL,
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },

@@ -25,7 +25,10 @@ export interface Servers {
   readonly auth: ServerProcess;
   /** The same at LOG_LEVEL=warn, to show what request logging costs. */
   readonly authQuiet: ServerProcess;
+  /** From the real login: names its session (`sid`), which every request then checks. */
   readonly token: string;
+  /** Minted without `sid` for the same user: judged the old way, with no session check. */
+  readonly noSidToken: string;
   readonly quietToken: string;
   readonly password: string;
   readonly username: string;
@@ -56,6 +59,7 @@ export async function throughput(o: BenchOptions, s: Servers, progress: Progress
   const loads = {
     "plain me": (sec: number) => spec(s.plain, ME_QUERY, o.connections, sec),
     "auth me": (sec: number) => spec(s.auth, ME_QUERY, o.connections, sec, s.token),
+    "auth me without sid": (sec: number) => spec(s.auth, ME_QUERY, o.connections, sec, s.noSidToken),
     "auth me quiet": (sec: number) => spec(s.authQuiet, ME_QUERY, o.connections, sec, s.quietToken),
     "plain myItems": (sec: number) => spec(s.plain, ITEMS_QUERY, o.connections, sec),
     "auth myItems": (sec: number) => spec(s.auth, ITEMS_QUERY, o.connections, sec, s.token),

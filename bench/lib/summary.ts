@@ -50,6 +50,8 @@ export function summarize(m: Measurements): Omit<BenchReport, "machine" | "extra
   // without depending on how much of the shared machine each round got.
   const ratios = {
     "me / plain": pairedRatio(tp["auth me"], tp["plain me"], rps),
+    "me without sid / plain": pairedRatio(tp["auth me without sid"], tp["plain me"], rps),
+    "me with sid / without sid (the session check)": pairedRatio(tp["auth me"], tp["auth me without sid"], rps),
     "myItems / plain": pairedRatio(tp["auth myItems"], tp["plain myItems"], rps),
     "me (LOG_LEVEL=warn) / plain": pairedRatio(tp["auth me quiet"], tp["plain me"], rps),
     "myItems (LOG_LEVEL=warn) / plain": pairedRatio(tp["auth myItems quiet"], tp["plain myItems"], rps),
@@ -67,10 +69,18 @@ export function summarize(m: Measurements): Omit<BenchReport, "machine" | "extra
       title: `\`me\` and \`myItems\` against a plain Apollo Server (${o.connections} connections)`,
       note:
         "Plain: Apollo Server 5 on Fastify 5 answering the same query with a constant. graphql-auth-server: NODE_ENV=production, a fresh SQLite database, " +
-        "a real HS256 token, its user read from the database on every request. CPU: the server process's CPU time per response (all threads).",
+        "a real HS256 token from login, its user and session read from the database on every request (one query); " +
+        "the row without `sid` uses a token minted with the same key and no session: the same query " +
+        "finds no session to check. CPU: the server process's CPU time per response (all threads).",
       rows: [
         row("plain Apollo: `me`", tp["plain me"]),
         row("graphql-auth-server: `me` (LOG_LEVEL=info, the default)", tp["auth me"], vsPlain(ratios["me / plain"], ratios["me CPU efficiency (plain CPU per request / ours)"])),
+        row(
+          "graphql-auth-server: `me`, a token without `sid` (no session check)",
+          tp["auth me without sid"],
+          `${vsPlain(ratios["me without sid / plain"])}; ` +
+            `with sid ${x(ratios["me with sid / without sid (the session check)"])} this`,
+        ),
         row("graphql-auth-server: `me` (LOG_LEVEL=warn)", tp["auth me quiet"], vsPlain(ratios["me (LOG_LEVEL=warn) / plain"], ratios["me (LOG_LEVEL=warn) CPU efficiency"])),
         row("plain Apollo: `myItems`", tp["plain myItems"]),
         row("graphql-auth-server: `myItems` (LOG_LEVEL=info)", tp["auth myItems"], vsPlain(ratios["myItems / plain"])),

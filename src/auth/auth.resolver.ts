@@ -32,7 +32,10 @@ class LogoutArgs {
   @Field(() => String)
   refreshToken!: string;
 
-  @Field(() => Boolean, { defaultValue: false, description: "Also end every other login of the user and every access token issued so far." })
+  @Field(() => Boolean, {
+    defaultValue: false,
+    description: "Also end every other session of the user and every access token issued so far.",
+  })
   everywhere!: boolean;
 }
 
@@ -53,7 +56,8 @@ export class AuthResolver {
 
   @Mutation(() => AuthPayload, { description: "Verifies a password and returns a bearer token and a refresh token." })
   async login(@Args(() => LoginArgs) args: LoginArgs, @Ctx() ctx: Context): Promise<AuthPayload> {
-    return toAuthPayload(await login(this.deps, { ...args, clientAddress: ctx.clientAddress, signal: ctx.signal }));
+    const client = { clientAddress: ctx.clientAddress, userAgent: ctx.userAgent, signal: ctx.signal };
+    return toAuthPayload(await login(this.deps, { ...args, ...client }));
   }
 
   @Mutation(() => AuthPayload, { description: "Rotates: the refresh token passed in is spent, and a new pair returned." })
@@ -61,7 +65,9 @@ export class AuthResolver {
     return toAuthPayload(await refresh(this.deps, args.refreshToken));
   }
 
-  @Mutation(() => Boolean, { description: "Ends the login the refresh token belongs to; true when the token was live." })
+  @Mutation(() => Boolean, {
+    description: "Ends the session of the refresh token, its access tokens too; true when the token was live.",
+  })
   logout(@Args(() => LogoutArgs) args: LogoutArgs): Promise<boolean> {
     return logout(this.deps, args.refreshToken, args.everywhere);
   }
@@ -70,7 +76,9 @@ export class AuthResolver {
   @Mutation(() => AuthPayload, { description: "Needs a valid token and an active account; revokes every earlier token of the user." })
   async changePassword(@Args(() => ChangePasswordArgs) args: ChangePasswordArgs, @Ctx() ctx: Context): Promise<AuthPayload> {
     const viewer = await ctx.viewer();
-    return toAuthPayload(await changePassword(this.deps, { userId: viewer.user.id, scopes: viewer.scopes, ...args, clientAddress: ctx.clientAddress, signal: ctx.signal }));
+    const client = { clientAddress: ctx.clientAddress, userAgent: ctx.userAgent, signal: ctx.signal };
+    const caller = { userId: viewer.user.id, scopes: viewer.scopes };
+    return toAuthPayload(await changePassword(this.deps, { ...caller, ...args, ...client }));
   }
 
   @Authorized()

@@ -2,7 +2,7 @@
 import { IncorrectPassword } from "../errors";
 import { checkNewPassword, isVerifiablePassword, MAX_PASSWORD_LENGTH } from "../passwords/password-policy";
 import { settled, type LoginDeps } from "./login";
-import { revokeRefreshTokensOfUser } from "./refresh-token.store";
+import { revokeSessionsOfUser } from "../sessions/session.store";
 import { startSession, type TokenPair } from "./refresh-tokens";
 
 export interface ChangePasswordRequest {
@@ -14,14 +14,16 @@ export interface ChangePasswordRequest {
   readonly newPassword: string;
   /** Where the request came from: a wrong current password counts toward the failed-login limit. */
   readonly clientAddress: string;
+  /** The User-Agent header, recorded on the new session. */
+  readonly userAgent?: string;
   /** Aborts when the client has gone, so a verification still waiting is dropped unhashed. */
   readonly signal?: AbortSignal;
 }
 
 /**
- * Changes a password. Every earlier token of the user is revoked (refresh tokens, and access tokens
+ * Changes a password. Every earlier token of the user is revoked (its sessions, and access tokens
  * through the token version) in the same transaction as the new hash.
- * @returns a fresh pair, the first of a new family.
+ * @returns a fresh pair, the first of a new session.
  * @throws PasswordPolicyViolation (before any hashing), RateLimited when the user's name or the
  *   client address has spent its failure budget, IncorrectPassword for a wrong current password or
  *   one changed meanwhile, ServerBusy or ShuttingDown when the current password cannot be
@@ -54,10 +56,11 @@ export async function changePassword(deps: LoginDeps, request: ChangePasswordReq
   // new hash, the token version and the refresh tokens change in one transaction, or none does.
   const tokenVersion = await users.transaction(async (store, trx) => {
     const version = await store.changePassword(userId, expected, replacement);
-    if (version !== undefined) await revokeRefreshTokensOfUser(trx, userId, deps.clock.now());
+    if (version !== undefined) await revokeSessionsOfUser(trx, userId, deps.clock.now());
     return version;
   });
   if (tokenVersion === undefined) throw new IncorrectPassword();
   deps.logger.info({ userId: found.user.id }, "password changed: every earlier token revoked");
-  return startSession(deps, found.user.id, request.scopes, tokenVersion);
+  const { userAgent, clientAddress } = request;
+  return startSession(deps, { userId: found.user.id, scopes: request.scopes, tokenVersion, userAgent, clientAddress });
 }

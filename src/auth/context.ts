@@ -15,6 +15,7 @@ export interface RequestCredentials {
   readonly clientAddress: string;
   /** The Authorization header value(s) as received. */
   readonly authorization: string | readonly string[] | undefined;
+  readonly userAgent?: string;
   /** Aborts when the client closes its connection unanswered. */
   readonly signal?: AbortSignal;
 }
@@ -40,6 +41,7 @@ export function buildContext(request: RequestCredentials, deps: ContextDeps): Co
   return {
     requestId: request.requestId,
     clientAddress: request.clientAddress,
+    userAgent: request.userAgent,
     signal: request.signal,
     hasBearer: bearer.kind !== "none",
     viewer: () => (pending ??= resolveViewer(bearer, deps)),
@@ -50,17 +52,22 @@ async function resolveViewer(bearer: Bearer, deps: ContextDeps): Promise<Viewer>
   if (bearer.kind === "none") throw new NotAuthenticated();
   if (bearer.kind === "malformed") throw new InvalidToken("malformed Authorization header");
   const claims = await deps.tokens.verifyAccessToken(bearer.token);
-  // One query: the user and its token version, which revokes tokens issued before the last
-  // logout everywhere or password change.
-  const subject = await deps.users.findTokenSubject(claims.sub);
+  // One query: the user, its token version (which revokes tokens issued before the last logout
+  // everywhere or password change) and the token's session, joined on primary keys.
+  const subject = await deps.users.findTokenSubject(claims.sub, claims.sid);
   if (!subject) throw new InvalidToken("unknown subject");
   if (!isTokenCurrent(claims, subject.tokenVersion)) throw new InvalidToken("revoked");
   const { user } = subject;
+  // A disabled user's token is judged as such (Inactive user; `status` still answers) before its
+  // session, which disabling ended: the disabled check comes first (CONTRACT section 9). A token
+  // without `sid` (minted elsewhere, or before sessions) is judged as before.
+  if (!user.disabled && subject.sessionLive === false) throw new InvalidToken("session ended");
   return {
     user,
     scopes: claims.scopes.filter((scope) => user.scopes.includes(scope)),
     tokenId: claims.jti,
     issuedAt: claims.iat,
+    ...(claims.sid !== undefined ? { sessionId: claims.sid } : {}),
   };
 }
 

@@ -19,13 +19,15 @@ export interface LoginRequest {
   readonly scopes?: readonly string[] | null;
   /** Where the request came from (the socket's address, or X-Forwarded-For behind a trusted proxy). */
   readonly clientAddress: string;
+  /** The User-Agent header, recorded on the session. */
+  readonly userAgent?: string;
   /** Aborts when the client has gone, so a verification still waiting is dropped unhashed. */
   readonly signal?: AbortSignal;
 }
 
 /**
  * Logs a user in. Both doors, the `login` mutation and `POST /token`, come here.
- * @returns a new access token carrying the granted scopes, and the first refresh token of a new family.
+ * @returns a new access token carrying the granted scopes, and the first refresh token of a new session.
  * @throws RateLimited when the username or the client address has spent its failure budget (the
  *   right password too is refused then), InvalidCredentials for an unknown username or a wrong
  *   password (one answer for both), InactiveUser for a disabled account after a correct password,
@@ -70,7 +72,13 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
     const replaced = await users.replacePasswordHash(found.user.id, found.passwordHash, upgraded);
     logger.info({ userId: found.user.id, replaced }, "password hash upgraded to the current argon2id policy");
   }
-  return startSession(deps, found.user.id, granted, found.tokenVersion);
+  return startSession(deps, {
+    userId: found.user.id,
+    scopes: granted,
+    tokenVersion: found.tokenVersion,
+    userAgent: request.userAgent,
+    clientAddress: request.clientAddress,
+  });
 }
 
 /**

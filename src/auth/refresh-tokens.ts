@@ -1,22 +1,35 @@
-/** Refresh tokens: start a login's family, rotate with reuse detection, revoke. Only digests are stored. */
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+/** Refresh tokens: start a session, rotate (reuse detection, reuse interval), log out. Only digests are stored. */
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  randomBytes,
+  randomUUID,
+  type KeyObject,
+} from "node:crypto";
 import { type Clock } from "../clock";
 import { InvalidRefreshToken } from "../errors";
 import { type Logger } from "../log";
+import { type RefreshTokenRecord, type SessionStore } from "../sessions/session.store";
 import { type UserStore } from "../users/user.store";
-import { type NewRefreshToken, type RefreshTokenRecord, type RefreshTokenStore } from "./refresh-token.store";
+import { type SigningKeys } from "./keys";
 import { narrowScopes, parseRequestedScopes } from "../users/scopes";
 import { type IssuedAccessToken, type TokenService } from "./tokens";
 import { revokeAllTokensOfUser } from "./user-revocation";
 
 export interface SessionDeps {
-  readonly refreshTokens: RefreshTokenStore;
+  readonly sessions: SessionStore;
   readonly users: UserStore;
   readonly tokens: TokenService;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** REFRESH_TOKEN_EXPIRE_DAYS: a login's absolute life, never extended by rotation. */
+  /** REFRESH_TOKEN_EXPIRE_DAYS: a session's absolute life, never extended by rotation. */
   readonly refreshTokenExpireDays: number;
+  /** REFRESH_TOKEN_REUSE_INTERVAL: seconds a spent token still gets its successor back; 0 is strict. */
+  readonly refreshTokenReuseInterval: number;
+  /** The server key a token's successor is derived with (see refreshTokenKey). */
+  readonly refreshTokenKey: KeyObject;
 }
 
 /** An access token and the refresh token that can replace it. */
@@ -24,12 +37,25 @@ export interface TokenPair extends IssuedAccessToken {
   readonly refreshToken: string;
 }
 
+/** What starts a session: a password (and, with two-factor on, a code) just verified. */
+export interface SessionStart {
+  readonly userId: string;
+  readonly scopes: readonly string[];
+  /** The user's token version, read in the same query that loaded the user. */
+  readonly tokenVersion: number;
+  /** The User-Agent header sent with the login (at most 512 characters are kept). */
+  readonly userAgent?: string;
+  readonly clientAddress?: string;
+  readonly mfa?: boolean;
+}
+
 /** 32 random bytes: 256 bits, as base64url (43 characters). */
 const TOKEN_BYTES = 32;
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
-/** Expired rows deleted per login at most: the table is kept small without any scheduled job. */
+/** Expired sessions deleted per login at most: the tables are kept small without any scheduled job. */
 const PRUNE_BATCH = 100;
 const DAY_MS = 24 * 60 * 60 * 1000;
+const CHILD_KEY_INFO = "graphql-auth-server refresh-token successor v1";
 
 /** The digest a refresh token is stored and looked up by. SHA-256 suffices: the token is 256 random bits. */
 export function hashRefreshToken(token: string): string {
@@ -37,106 +63,188 @@ export function hashRefreshToken(token: string): string {
 }
 
 /**
- * Starts a login's family: a new refresh token beside an access token for `scopes`. Also prunes a
- * bounded batch of expired rows; a failure there is logged and never fails the login.
+ * The key successors are derived with: HKDF-SHA256 of the signing key (the HS256 secret, or the
+ * newest private key), so every instance of a deployment derives the same successor and nothing
+ * new has to be configured. The derived key is not the signing key: a successor reveals nothing
+ * that could sign a token.
  */
-export async function startSession(deps: SessionDeps, userId: string, scopes: readonly string[], tokenVersion: number): Promise<TokenPair> {
+export function refreshTokenKey(keys: Pick<SigningKeys, "signing">): KeyObject {
+  const { key } = keys.signing;
+  const material = key.type === "secret" ? key.export() : key.export({ type: "pkcs8", format: "der" });
+  return createSecretKey(Buffer.from(hkdfSync("sha256", material, "", CHILD_KEY_INFO, 32)));
+}
+
+/**
+ * The successor of the token whose digest is `parentDigest`: HMAC-SHA256 under the server key, as
+ * 43 base64url characters. Derived rather than random, so that every caller presenting the same
+ * parent (two tabs, two instances) gets the very same successor without it ever being stored:
+ * only its digest is, and a copy of the database (digests, no key) cannot compute it.
+ */
+function successorOf(deps: SessionDeps, parentDigest: string): string {
+  return createHmac("sha256", deps.refreshTokenKey).update(parentDigest, "utf8").digest("base64url");
+}
+
+/**
+ * Starts a session: a new refresh token beside an access token for `scopes` carrying the session's
+ * id (`sid`). Also prunes a bounded batch of expired sessions; a failure there is logged and never
+ * fails the login.
+ */
+export async function startSession(deps: SessionDeps, start: SessionStart): Promise<TokenPair> {
   const now = deps.clock.now();
-  const id = randomUUID();
-  const familyExpiresAt = now + deps.refreshTokenExpireDays * DAY_MS;
-  const { token, row } = newToken({ id, familyId: id, parentId: null, userId, scopes, createdAt: now, familyExpiresAt });
-  await deps.refreshTokens.insert(row);
-  await deps.refreshTokens.pruneExpired(now, PRUNE_BATCH).catch((error: unknown) => {
-    deps.logger.warn({ err: error }, "pruning expired refresh tokens failed");
+  const sessionId = randomUUID();
+  const expiresAt = now + deps.refreshTokenExpireDays * DAY_MS;
+  const token = randomBytes(TOKEN_BYTES).toString("base64url");
+  await deps.sessions.start(
+    {
+      id: sessionId,
+      userId: start.userId,
+      createdAt: now,
+      expiresAt,
+      userAgent: start.userAgent ?? null,
+      clientAddress: start.clientAddress ?? null,
+      mfa: start.mfa ?? false,
+    },
+    {
+      id: randomUUID(),
+      tokenHash: hashRefreshToken(token),
+      sessionId,
+      parentId: null,
+      userId: start.userId,
+      scopes: start.scopes,
+      createdAt: now,
+    },
+  );
+  await deps.sessions.pruneExpired(now, PRUNE_BATCH).catch((error: unknown) => {
+    deps.logger.warn({ err: error }, "pruning expired sessions failed");
   });
-  const access = await deps.tokens.issueAccessToken(userId, scopes, { tokenVersion, notAfter: Math.floor(familyExpiresAt / 1000) });
+  const access = await deps.tokens.issueAccessToken(start.userId, start.scopes, {
+    tokenVersion: start.tokenVersion,
+    notAfter: Math.floor(expiresAt / 1000),
+    sessionId,
+  });
   return { ...access, refreshToken: token };
 }
 
 /**
- * Spends a refresh token and returns a new pair from the same family (RFC 6749 section 6).
+ * Spends a refresh token and returns a new pair from the same session (RFC 6749 section 6).
  * `requestedScopes` may narrow the new access token, never widen it; the new refresh token keeps
- * the family's scopes. Presenting a spent token is reuse: the whole family is revoked.
- * @throws InvalidRefreshToken for an unknown, spent, revoked or expired token, or an inactive user;
- *   ScopeNotGranted for a scope beyond the family's, InvalidScope for a malformed scope request
- *   (neither spends the token).
+ * the session's scopes. A token spent less than REFRESH_TOKEN_REUSE_INTERVAL seconds ago whose
+ * successor is still unspent gets that same successor back with a fresh access token (two tabs
+ * refreshing at once both stay logged in). Any other spent token is reuse: the session ends.
+ * @throws InvalidRefreshToken for an unknown, reused, revoked or expired token, or an inactive
+ *   user; ScopeNotGranted for a scope beyond the session's, InvalidScope for a malformed scope
+ *   request (neither spends the token).
  */
-export async function refresh(deps: SessionDeps, presented: string, requestedScopes?: readonly string[] | null): Promise<TokenPair> {
+export async function refresh(
+  deps: SessionDeps,
+  presented: string,
+  requestedScopes?: readonly string[] | null,
+): Promise<TokenPair> {
   // A malformed scope request is refused before the token is looked at, so it spends nothing.
   const requested = parseRequestedScopes(requestedScopes);
-  const record = await findRecord(deps, presented);
+  // Anything but the exact shape we issue is refused without a query: an access JWT, '', 1 MB, SQL.
+  if (!TOKEN_SHAPE.test(presented)) throw new InvalidRefreshToken("unknown");
+  const digest = hashRefreshToken(presented);
+  let record = await deps.sessions.findToken(digest);
   if (!record) throw new InvalidRefreshToken("unknown");
   const now = deps.clock.now();
-  if (record.revoked || record.familyRevoked) throw new InvalidRefreshToken("revoked");
-  if (record.spent) {
-    await revokeForReuse(deps, record, now);
-    throw new InvalidRefreshToken("reused");
-  }
-  if (record.familyExpiresAt <= now) throw new InvalidRefreshToken("expired");
+  checkSession(record, now);
 
   const subject = await deps.users.findTokenSubject(record.userId);
   if (!subject || subject.user.disabled) {
-    await deps.refreshTokens.revokeFamily(record.familyId, now);
+    await deps.sessions.revoke(record.sessionId, now);
     throw new InvalidRefreshToken("inactive user");
   }
   // A scope the account has lost since the login is not granted again.
   const available = record.scopes.filter((scope) => subject.user.scopes.includes(scope));
   const granted = narrowScopes(available, requested);
 
-  const { token, row } = newToken({
-    id: randomUUID(),
-    familyId: record.familyId,
-    parentId: record.id,
-    userId: record.userId,
-    scopes: record.scopes,
-    createdAt: now,
-    familyExpiresAt: record.familyExpiresAt,
-  });
-  // The conditional spend decides races: of two refreshes with one token exactly one rotates, and
-  // the other is treated as the reuse it is indistinguishable from.
-  if (!(await deps.refreshTokens.rotate(record.id, row, now))) {
-    await revokeForReuse(deps, record, now);
-    throw new InvalidRefreshToken("reused");
+  const successor = successorOf(deps, digest);
+  if (record.spentAt === null) {
+    const child = {
+      id: randomUUID(),
+      tokenHash: hashRefreshToken(successor),
+      sessionId: record.sessionId,
+      parentId: record.id,
+      userId: record.userId,
+      scopes: record.scopes,
+      createdAt: now,
+    };
+    // The conditional spend decides races: of two refreshes with one token exactly one rotates;
+    // the other then finds the token spent a moment ago and is judged by the reuse interval.
+    if (!(await deps.sessions.rotate(record.id, child, now))) {
+      record = await deps.sessions.findToken(digest);
+      if (!record || record.spentAt === null) throw new InvalidRefreshToken("unknown");
+      checkSession(record, now);
+      await repeatWithinInterval(deps, record, successor, now);
+    }
+  } else {
+    await repeatWithinInterval(deps, record, successor, now);
   }
   const access = await deps.tokens.issueAccessToken(record.userId, granted, {
     tokenVersion: subject.tokenVersion,
-    notAfter: Math.floor(record.familyExpiresAt / 1000),
+    notAfter: Math.floor(record.sessionExpiresAt / 1000),
+    sessionId: record.sessionId,
   });
-  return { ...access, refreshToken: token };
+  return { ...access, refreshToken: successor };
 }
 
 /**
- * Ends the login a refresh token belongs to (its whole family), or with `everywhere` every login
- * of its user and every access token issued so far. A token that is unknown, expired or already
- * revoked ends nothing and raises no error (as RFC 7009 section 2.2 advises for revocation); a
- * spent one counts as reuse and its family is revoked.
+ * Ends the session a refresh token belongs to, or with `everywhere` every session of its user and
+ * every access token issued so far. The session's access tokens are refused from the next request.
+ * A token that is unknown, expired or already ended ends nothing and raises no error (as RFC 7009
+ * section 2.2 advises for revocation); a spent one outside the reuse interval counts as reuse.
  * @returns whether the token was live, so that something was ended now.
  */
 export async function logout(deps: SessionDeps, presented: string, everywhere: boolean): Promise<boolean> {
-  const record = await findRecord(deps, presented);
+  if (!TOKEN_SHAPE.test(presented)) return false;
+  const record = await deps.sessions.findToken(hashRefreshToken(presented));
   const now = deps.clock.now();
-  if (!record || record.familyExpiresAt <= now) return false;
-  // Conditional, like a rotation: a logout and a refresh of one token cannot both win.
-  const live = !record.familyRevoked && (await deps.refreshTokens.revokeIfLive(record.id, now));
-  if (record.spent) await revokeForReuse(deps, record, now);
-  else await deps.refreshTokens.revokeFamily(record.familyId, now);
-  if (!live) return false;
+  if (!record || record.sessionExpiresAt <= now) return false;
+  // Conditional, like a rotation: of a logout and a revocation at once, one ends the session.
+  const ended = await deps.sessions.revoke(record.sessionId, now);
+  const current = record.spentAt === null || withinInterval(deps, record.spentAt, now);
+  if (!current && ended) logReuse(deps, record);
+  if (!ended || !current) return false;
   if (everywhere) await revokeAllTokensOfUser(deps, record.userId);
   return true;
 }
 
-/** Anything but the exact shape we issue is refused without a query: an access JWT, '', 1 MB, SQL. */
-function findRecord(deps: SessionDeps, presented: string): Promise<RefreshTokenRecord | undefined> {
-  if (!TOKEN_SHAPE.test(presented)) return Promise.resolve(undefined);
-  return deps.refreshTokens.findByHash(hashRefreshToken(presented));
+function checkSession(record: RefreshTokenRecord, now: number): void {
+  if (record.sessionRevoked || record.refreshEnded) throw new InvalidRefreshToken("revoked");
+  if (record.sessionExpiresAt <= now) throw new InvalidRefreshToken("expired");
 }
 
-async function revokeForReuse(deps: SessionDeps, record: RefreshTokenRecord, now: number): Promise<void> {
-  const revoked = await deps.refreshTokens.revokeFamily(record.familyId, now);
-  deps.logger.warn({ userId: record.userId, familyId: record.familyId, revoked }, "refresh token reused: its family is revoked");
+function withinInterval(deps: SessionDeps, spentAt: number, now: number): boolean {
+  return deps.refreshTokenReuseInterval > 0 && now - spentAt <= deps.refreshTokenReuseInterval * 1000;
 }
 
-function newToken(fields: Omit<NewRefreshToken, "tokenHash">): { token: string; row: NewRefreshToken } {
-  const token = randomBytes(TOKEN_BYTES).toString("base64url");
-  return { token, row: { ...fields, tokenHash: hashRefreshToken(token) } };
+/**
+ * A spent token presented again: within the interval, and with its successor not yet spent
+ * itself, the answer is that successor (nothing is written but lastUsedAt); otherwise it is reuse
+ * and the whole session ends.
+ * @throws InvalidRefreshToken("reused") after ending the session.
+ */
+async function repeatWithinInterval(
+  deps: SessionDeps,
+  record: RefreshTokenRecord,
+  successor: string,
+  now: number,
+): Promise<void> {
+  if (record.spentAt !== null && withinInterval(deps, record.spentAt, now)) {
+    const child = await deps.sessions.findToken(hashRefreshToken(successor));
+    if (child && child.sessionId === record.sessionId && child.spentAt === null && !child.sessionRevoked) {
+      await deps.sessions.touch(record.sessionId, now);
+      return;
+    }
+  }
+  if (await deps.sessions.revoke(record.sessionId, now)) logReuse(deps, record);
+  throw new InvalidRefreshToken("reused");
+}
+
+function logReuse(deps: SessionDeps, record: RefreshTokenRecord): void {
+  deps.logger.warn(
+    { userId: record.userId, sessionId: record.sessionId },
+    "refresh token reused: its session is ended",
+  );
 }

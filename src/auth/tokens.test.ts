@@ -60,6 +60,20 @@ describe("TokenService", () => {
     expect(await service.verifyAccessToken(issued.accessToken)).toEqual({ sub: USER_ID, scopes: ["me"], iat: start, exp: start + 1800, jti: issued.claims.jti });
   });
 
+  it("carries the session as claim sid, and reads it back; a sid that is not a UUID is refused", async () => {
+    const sessionId = "0f7b7f3e-1c52-4c8e-8e0a-5f4f1d2b9c33";
+    const issued = await service.issueAccessToken(USER_ID, ["me"], { tokenVersion: 0, sessionId });
+    expect(decode(issued.accessToken).payload).toMatchObject({ sid: sessionId, ver: 0 });
+    expect(await service.verifyAccessToken(issued.accessToken)).toMatchObject({ sub: USER_ID, sid: sessionId });
+    for (const sid of ["not-a-uuid", 42, ""]) {
+      const times = { iat: start, exp: start + 60 };
+      const registered = { ...times, iss: SETTINGS.issuer, aud: SETTINGS.audience };
+      const claims = { sub: USER_ID, scope: "me", jti: "j", sid, ...registered };
+      const forged = jwt.sign(claims, SECRET, { algorithm: "HS256", header: { alg: "HS256", typ: "at+jwt" } });
+      expect(await refusal(service, forged)).toBe("sid");
+    }
+  });
+
   it("issues tokens any standard library verifies with the key alone (as PyJWT's jwt.decode would)", async () => {
     const { accessToken } = await service.issueAccessToken(USER_ID, ["me", "items"]);
     const payload = jwt.verify(accessToken, SECRET, { algorithms: ["HS256"], audience: "graphql-api", issuer: "graphql-auth-server", clockTimestamp: start });

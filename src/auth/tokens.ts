@@ -16,6 +16,8 @@ export interface AccessClaims {
   readonly jti: string;
   /** The user's token version at issue (auth/token-version.ts); absent in tokens minted elsewhere. */
   readonly ver?: number;
+  /** The session (one login) the token belongs to; absent in tokens minted elsewhere. */
+  readonly sid?: string;
 }
 
 export interface IssuedAccessToken {
@@ -34,8 +36,10 @@ export interface TokenSettings {
 export interface IssueOptions {
   /** The user's token version, read in the same query that loaded the user. */
   readonly tokenVersion: number;
-  /** Epoch seconds the token must not outlive (the end of the login it belongs to). */
+  /** Epoch seconds the token must not outlive (the end of the session it belongs to). */
   readonly notAfter?: number;
+  /** The session the token belongs to (claim `sid`): the per-request check requires it live. */
+  readonly sessionId?: string;
 }
 
 /** Tolerated clock skew between this server and whoever minted or checks a token. */
@@ -88,6 +92,7 @@ export class TokenService {
       exp: iat + lifetime,
       jti: randomUUID(),
       ...(options.tokenVersion !== undefined ? { ver: options.tokenVersion } : {}),
+      ...(options.sessionId !== undefined ? { sid: options.sessionId } : {}),
     };
     const scope = claims.scopes.join(" ");
     const payload = {
@@ -99,6 +104,7 @@ export class TokenService {
       jti: claims.jti,
       scope,
       ...(claims.ver !== undefined ? { ver: claims.ver } : {}),
+      ...(claims.sid !== undefined ? { sid: claims.sid } : {}),
     };
     const { algorithm, signing } = this.keys;
     const header = { typ: "at+jwt", ...(signing.kid ? { kid: signing.kid } : {}) };
@@ -189,7 +195,7 @@ function checkRegisteredClaims(payload: Record<string, unknown>, settings: Token
 }
 
 function checkClaims(payload: Record<string, unknown>, now: number): AccessClaims {
-  const { sub, scope, iat, exp, jti, ver } = payload;
+  const { sub, scope, iat, exp, jti, ver, sid } = payload;
   if (typeof sub !== "string" || !UUID.test(sub)) throw new InvalidToken("sub");
   if (typeof scope !== "string") throw new InvalidToken("scope");
   if (typeof jti !== "string" || jti.length === 0 || jti.length > 128) throw new InvalidToken("jti");
@@ -198,8 +204,17 @@ function checkClaims(payload: Record<string, unknown>, now: number): AccessClaim
   if (iat > now + CLOCK_SKEW_SECONDS) throw new InvalidToken("iat in the future");
   if (exp <= iat) throw new InvalidToken("exp before iat");
   if (ver !== undefined && !(typeof ver === "number" && Number.isSafeInteger(ver) && ver >= 0)) throw new InvalidToken("ver");
+  if (sid !== undefined && !(typeof sid === "string" && UUID.test(sid))) throw new InvalidToken("sid");
   // Frozen: a remembered token hands the same object to every request that presents it.
-  return Object.freeze({ sub, scopes: Object.freeze(readScopeClaim(scope)), iat, exp, jti, ...(ver !== undefined ? { ver } : {}) });
+  return Object.freeze({
+    sub,
+    scopes: Object.freeze(readScopeClaim(scope)),
+    iat,
+    exp,
+    jti,
+    ...(ver !== undefined ? { ver } : {}),
+    ...(sid !== undefined ? { sid } : {}),
+  });
 }
 
 /** The checks of a remembered token that depend on the time, as checkRegisteredClaims and checkClaims make them. */

@@ -2,7 +2,7 @@
 import { type Clock } from "../clock";
 import { type User } from "../users/user.entity";
 import { type UserStore } from "../users/user.store";
-import { revokeRefreshTokensOfUser } from "./refresh-token.store";
+import { endRefreshingOfUser, revokeSessionsOfUser } from "../sessions/session.store";
 
 export interface RevocationDeps {
   readonly users: UserStore;
@@ -17,7 +17,7 @@ export interface RevocationDeps {
 export function revokeAllTokensOfUser(deps: RevocationDeps, userId: string): Promise<number | undefined> {
   return deps.users.transaction(async (users, trx) => {
     const tokenVersion = await users.advanceTokenVersion(userId);
-    if (tokenVersion !== undefined) await revokeRefreshTokensOfUser(trx, userId, deps.clock.now());
+    if (tokenVersion !== undefined) await revokeSessionsOfUser(trx, userId, deps.clock.now());
     return tokenVersion;
   });
 }
@@ -32,7 +32,7 @@ export function revokeAllTokensOfUser(deps: RevocationDeps, userId: string): Pro
 export function setUserDisabled(deps: RevocationDeps, username: string, disabled: boolean): Promise<User> {
   return deps.users.transaction(async (users, trx) => {
     const user = await users.setDisabled(username, disabled);
-    if (disabled) await revokeRefreshTokensOfUser(trx, user.id, deps.clock.now());
+    if (disabled) await endRefreshingOfUser(trx, user.id, deps.clock.now());
     return user;
   });
 }

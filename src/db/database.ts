@@ -7,6 +7,7 @@ import { logSummary } from "../error-classes";
 import { withOutageTranslation } from "./outages";
 import { createPrivateDatabaseFile, warnAboutOpenModes } from "./private-files";
 import { withStatementCache } from "./statement-cache";
+import { KyselyTokenSubjectReader, SqliteTokenSubjectReader, type TokenSubjectReader } from "./token-subjects";
 
 export interface UsersTable {
   id: string;
@@ -42,17 +43,32 @@ export interface RefreshTokensTable {
   id: string;
   /** Hex SHA-256 of the token; the token itself is never stored. */
   token_hash: string;
-  /** The id of the first token of the login (the family) this one descends from. */
-  family_id: string;
+  /** The session (one login) this token was rotated within. */
+  session_id: string;
   parent_id: string | null;
   user_id: string;
-  /** Space-separated scopes of the login; fixed for the whole family. */
+  /** Space-separated scopes granted at login; fixed for the whole session. */
   scopes: string;
   created_at: EpochMillis;
-  /** Absolute end of the login's life: set at login, copied unchanged by every rotation. */
-  family_expires_at: EpochMillis;
   spent_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+}
+
+/** One login: what a password (and a second factor) started, with every refresh token rotated from it. */
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  created_at: EpochMillis;
+  /** The last login or refresh; never written per request. */
+  last_used_at: EpochMillis;
+  /** Absolute end of the session: set at login, never extended. */
+  expires_at: EpochMillis;
   revoked_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+  /** Set when the user was disabled: no refresh any more, but the access tokens are still judged. */
+  refresh_ended_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+  user_agent: string | null;
+  client_address: string | null;
+  /** 0/1: started with a second factor. */
+  mfa: Generated<number>;
 }
 
 /** One failed-login counter: a username's or a client address's, for one window. */
@@ -88,6 +104,7 @@ export interface Database {
   users: UsersTable;
   login_attempts: LoginAttemptsTable;
   refresh_tokens: RefreshTokensTable;
+  sessions: SessionsTable;
   mail_outbox: MailOutboxTable;
 }
 
@@ -97,11 +114,11 @@ export interface DatabaseHandle {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
   /**
-   * A SQLite file only: a second, read-only connection for the lookup every authenticated request
-   * makes (see preparedQuery). It reads committed data only, and does not wait in the queue of
-   * Kysely's single connection. Undefined on PostgreSQL and for `sqlite::memory:`.
+   * The lookup every authenticated request makes (user, token version, session), in one query.
+   * On a SQLite file it runs on a second, read-only connection (committed data only, never in the
+   * queue of Kysely's single connection); elsewhere through Kysely (see token-subjects.ts).
    */
-  readonly sqliteReader?: SqliteDatabase.Database;
+  readonly tokenSubjects: TokenSubjectReader;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -132,7 +149,7 @@ export function createDb(url: string, options: DbOptions = {}): DatabaseHandle {
   return {
     db,
     dialect: sqlitePath !== undefined ? "sqlite" : "postgres",
-    sqliteReader,
+    tokenSubjects: sqliteReader ? new SqliteTokenSubjectReader(db, sqliteReader) : new KyselyTokenSubjectReader(db),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

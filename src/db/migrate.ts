@@ -5,6 +5,7 @@ import * as tokenLifecycle from "./migrations/2026-11-29-04-token-lifecycle";
 import * as loginAttempts from "./migrations/2026-11-30-01-login-attempts";
 import * as pendingLoginAttempts from "./migrations/2026-12-01-01-pending-login-attempts";
 import * as usernameSkeleton from "./migrations/2026-12-01-05-username-skeleton";
+import * as sessions from "./migrations/2026-12-02-01-sessions";
 import * as mailOutbox from "./migrations/2026-12-02-02-mail-outbox";
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "2026-11-30-01-login-attempts": loginAttempts,
   "2026-12-01-01-pending-login-attempts": pendingLoginAttempts,
   "2026-12-01-05-username-skeleton": usernameSkeleton,
+  "2026-12-02-01-sessions": sessions,
   "2026-12-02-02-mail-outbox": mailOutbox,
 };
 
@@ -28,12 +30,14 @@ const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
  *   run happens inside `BEGIN IMMEDIATE`: the file's write lock, which a second process waits
  *   for (busy_timeout) and then sees the migrations table already written. A failure rolls the
  *   whole run back.
+ * `upTo` stops after the migration of that name (tests of a migration that moves data start there).
  * @returns the names of the migrations applied now (empty when it was already current).
  * @throws the migration's own error when one fails; the failed migration is rolled back.
  */
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+export async function migrateToLatest(db: Kysely<any>, upTo?: string): Promise<string[]> {
   const migrator = new Migrator({ db, provider });
-  const result = db.getExecutor().adapter instanceof SqliteAdapter ? await inSqliteWriteLock(db, () => migrator.migrateToLatest()) : await migrator.migrateToLatest();
+  const run = () => (upTo === undefined ? migrator.migrateToLatest() : migrator.migrateTo(upTo));
+  const result = db.getExecutor().adapter instanceof SqliteAdapter ? await inSqliteWriteLock(db, run) : await run();
   if (result.error) throw result.error;
   return (result.results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }

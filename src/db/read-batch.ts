@@ -5,7 +5,7 @@ type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 interface PendingRead {
   readonly read: () => unknown;
-  readonly resolve: (value: any) => void;
+  readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -33,7 +33,7 @@ export class SqliteReadBatch {
   run<T>(read: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.pending.length === 0) setImmediate(this.flush);
-      this.pending.push({ read, resolve, reject });
+      this.pending.push({ read, resolve: resolve as (value: unknown) => void, reject });
     });
   }
 

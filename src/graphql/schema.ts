@@ -5,11 +5,13 @@ import { authChecker } from "../auth/auth-checker";
 import { AuthResolver, type AuthResolverDeps } from "../auth/auth.resolver";
 import { invariant } from "../errors";
 import { ItemResolver } from "../items/item.resolver";
+import { SessionResolver, type SessionResolverDeps } from "../sessions/session.resolver";
 import { UserResolver } from "../users/user.resolver";
 
 /** What the resolvers are built from. */
 export interface ResolverDeps {
   readonly auth: AuthResolverDeps;
+  readonly sessions: SessionResolverDeps;
 }
 
 /**
@@ -17,7 +19,7 @@ export interface ResolverDeps {
  * instance added here, and the schema, the server and `npm run schema` all take it from here.
  */
 export function appResolvers(deps: ResolverDeps): readonly object[] {
-  return [new UserResolver(), new ItemResolver(), new AuthResolver(deps.auth)];
+  return [new UserResolver(), new ItemResolver(), new AuthResolver(deps.auth), new SessionResolver(deps.sessions)];
 }
 
 /**
@@ -25,12 +27,12 @@ export function appResolvers(deps: ResolverDeps): readonly object[] {
  * shape): resolving a field with them fails loudly instead of running against nothing.
  */
 export function schemaOnlyDeps(): ResolverDeps {
-  const absent = new Proxy({} as AuthResolverDeps, {
+  const absent = new Proxy({} as AuthResolverDeps & SessionResolverDeps, {
     get: (_target, name) => {
       throw new Error(`This schema was built to be printed: it resolves nothing (asked for ${String(name)})`);
     },
   });
-  return { auth: absent };
+  return { auth: absent, sessions: absent };
 }
 
 /**

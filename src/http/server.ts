@@ -133,6 +133,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
           requestId: request.id,
           clientAddress: request.ip,
           authorization: authorizationOf(request.raw.rawHeaders),
+          userAgent: request.headers["user-agent"],
           signal: clientGoneSignal(reply.raw),
         },
         contextDeps,

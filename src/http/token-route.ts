@@ -126,7 +126,8 @@ export async function registerTokenRoute(app: FastifyInstance, deps: LoginDeps, 
       try {
         // Until the schema is migrated every query would fail; say so before trying.
         if (!databaseReady()) throw new ServiceUnavailable("database start-up has not finished");
-        const pair = await grant(deps, readForm(request.body), request.ip, clientGoneSignal(reply.raw));
+        const client = { clientAddress: request.ip, userAgent: request.headers["user-agent"] };
+        const pair = await grant(deps, readForm(request.body), client, clientGoneSignal(reply.raw));
         noStore(reply);
         return reply.code(200).send({
           access_token: pair.accessToken,
@@ -155,16 +156,24 @@ export async function registerTokenRoute(app: FastifyInstance, deps: LoginDeps, 
   });
 }
 
+/** Who sent the request: recorded on the session a password grant starts. */
+interface Client {
+  readonly clientAddress: string;
+  readonly userAgent?: string;
+}
+
 /** Hands a well-formed request to the same use cases the GraphQL mutations call. */
-async function grant(deps: LoginDeps, form: Form, clientAddress: string, signal: AbortSignal): Promise<TokenPair> {
+async function grant(deps: LoginDeps, form: Form, client: Client, signal: AbortSignal): Promise<TokenPair> {
   const grantType = parameter(form, "grant_type");
   if (grantType === undefined) throw new TokenRequestError("invalid_request", "Missing parameter: grant_type");
   const scope = parameter(form, "scope");
   // One scope string of RFC 6749 section 3.3; login and refresh check its grammar before anything else.
   const scopes = scope === undefined ? undefined : [scope];
   switch (grantType) {
-    case "password":
-      return login(deps, { username: required(form, "username"), password: required(form, "password"), scopes, clientAddress, signal });
+    case "password": {
+      const credentials = { username: required(form, "username"), password: required(form, "password") };
+      return login(deps, { ...credentials, scopes, ...client, signal });
+    }
     case "refresh_token":
       return refresh(deps, required(form, "refresh_token"), scopes);
     default:

@@ -32,8 +32,10 @@ export interface UserCredentials {
   readonly tokenVersion: number;
 }
 
-/** The user as a token check needs it: the account and its current token version. */
+/** The user as a token check needs it: the account, its current token version, its session's state. */
 export interface TokenSubject {
   readonly user: User;
   readonly tokenVersion: number;
+  /** Asked for a session: whether it is the user's and live. Absent when no session was asked for. */
+  readonly sessionLive?: boolean;
 }

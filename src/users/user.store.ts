@@ -1,11 +1,9 @@
 /** The users store: every query on the users table, and the row-to-User conversion. */
 import { randomUUID } from "node:crypto";
-import type SqliteDatabase from "better-sqlite3";
 import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import { systemClock, type Clock } from "../clock";
 import { type Database, type UsersTable } from "../db/database";
-import { withOutages } from "../db/outages";
-import { preparedQuery } from "../db/prepared-query";
+import { KyselyTokenSubjectReader, type TokenSubjectReader } from "../db/token-subjects";
 import { InvalidUsername, UserNotFound, UsernameTaken } from "../errors";
 import { checkUserFields, LOOKS_LIKE_EXISTING, skeletonKey, usernameKey } from "./user-fields";
 import { User, type TokenSubject, type UserCredentials } from "./user.entity";
@@ -38,27 +36,17 @@ export function toUser(row: Pick<UserRow, (typeof PUBLIC_COLUMNS)[number]>): Use
 }
 
 export class UserStore {
-  /** The query behind every authenticated request, compiled once (see preparedQuery). */
-  private readonly selectTokenSubject;
-
   /**
    * `db` may be a Transaction: a store made inside `transaction` runs its queries there.
-   * `sqliteReader`: the read-only connection of a SQLite file (DatabaseHandle.sqliteReader), for
-   * the per-request lookup; never given inside a transaction, whose own writes it would not see.
+   * `subjects`: the per-request lookup of the database (DatabaseHandle.tokenSubjects); never given
+   * inside a transaction, whose own writes a reader on another connection would not see. Without
+   * it the lookup runs through `db`.
    */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock = systemClock,
-    sqliteReader?: SqliteDatabase.Database,
-  ) {
-    // Outages translated as Kysely's driver does (db/outages.ts): the SQLite reader runs beside it.
-    this.selectTokenSubject = withOutages(preparedQuery(
-      db,
-      (id: string) => db.selectFrom("users").select([...PUBLIC_COLUMNS, "token_version"]).where("id", "=", id),
-      ["(id)"],
-      sqliteReader,
-    ));
-  }
+    private readonly subjects: TokenSubjectReader = new KyselyTokenSubjectReader(db),
+  ) {}
 
   /**
    * Runs `work` in one database transaction, with a store bound to it and the transaction itself,
@@ -75,10 +63,18 @@ export class UserStore {
     return row && toUser(row);
   }
 
-  /** The user with its token version, in the one query each authenticated request makes. */
-  async findTokenSubject(id: string): Promise<TokenSubject | undefined> {
-    const [row] = await this.selectTokenSubject(id);
-    return row && { user: toUser(row), tokenVersion: Number(row.token_version) };
+  /**
+   * The user with its token version and, given `sessionId`, whether that session of the user is
+   * live (exists, not ended, not expired): the one query each authenticated request makes.
+   */
+  async findTokenSubject(id: string, sessionId?: string): Promise<TokenSubject | undefined> {
+    const row = await this.subjects.read(id, sessionId ?? null);
+    if (!row) return undefined;
+    const subject = { user: toUser(row), tokenVersion: Number(row.token_version) };
+    if (sessionId === undefined) return subject;
+    const live =
+      row.session_id !== null && row.session_revoked_at === null && Number(row.session_expires_at) > this.clock.now();
+    return { ...subject, sessionLive: live };
   }
 
   /** Looks a user up by username, compared case-insensitively (see usernameKey). */

@@ -11,11 +11,15 @@ export interface Viewer {
   readonly scopes: readonly string[];
   readonly tokenId: string;
   readonly issuedAt: number;
+  /** The session the token names (`sid`); absent for a token minted elsewhere without one. */
+  readonly sessionId?: string;
 }
 
 export interface Context {
   readonly requestId: string;
   readonly clientAddress: string;
+  /** The User-Agent header as sent, recorded on a session that a login here starts. */
+  readonly userAgent?: string;
   /** Aborts when the client has gone before its answer (password work still waiting is dropped). */
   readonly signal?: AbortSignal;
   /** Whether the request carried a bearer credential (valid or not). */

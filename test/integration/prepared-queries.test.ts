@@ -2,6 +2,7 @@
 import { createDb, type DatabaseHandle } from "../../src/db/database";
 import { migrateToLatest } from "../../src/db/migrate";
 import { preparedQuery } from "../../src/db/prepared-query";
+import { KyselyTokenSubjectReader, SqliteTokenSubjectReader } from "../../src/db/token-subjects";
 import { UserStore } from "../../src/users/user.store";
 import { createTestDatabase, DIALECTS, uniqueName, type TestDatabase } from "../harness";
 
@@ -40,10 +41,11 @@ describe.each(DIALECTS)("prepared queries (%s)", (dialect) => {
   });
 
   // As the app builds it: on a SQLite file the lookup runs on the read-only connection.
-  const appStore = () => new UserStore(handle.db, undefined, handle.sqliteReader);
+  const appStore = () => new UserStore(handle.db, undefined, handle.tokenSubjects);
 
   it("uses the read-only connection on a SQLite file, and Kysely otherwise", () => {
-    expect(handle.sqliteReader !== undefined).toBe(dialect === "sqlite");
+    const expected = dialect === "sqlite" ? SqliteTokenSubjectReader : KyselyTokenSubjectReader;
+    expect(handle.tokenSubjects).toBeInstanceOf(expected);
   });
 
   it("sees a change made on another connection at the next lookup (findTokenSubject)", async () => {

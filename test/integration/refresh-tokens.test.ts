@@ -10,15 +10,18 @@ import { DIALECTS, startTestServer, type TestServer } from "../harness";
 const INVALID_REFRESH = { message: "Invalid refresh token", extensions: { code: "UNAUTHENTICATED" } };
 const INVALID_TOKEN = { code: "UNAUTHENTICATED", message: "Could not validate credentials" };
 
-describe.each(DIALECTS)("refresh tokens (%s)", (dialect) => {
+describe.each(DIALECTS)("refresh tokens, strict single use (%s)", (dialect) => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ dialect });
+    // REFRESH_TOKEN_REUSE_INTERVAL=0: every second use is reuse (the interval: sessions.test.ts).
+    server = await startTestServer({ dialect, env: { REFRESH_TOKEN_REUSE_INTERVAL: "0" } });
   });
   afterAll(async () => server?.close());
 
-  const familyRows = (userId: string) =>
+  const tokenRows = (userId: string) =>
     server.app.database.db.selectFrom("refresh_tokens").selectAll().where("user_id", "=", userId).orderBy("created_at").execute();
+  const sessionRows = (userId: string) =>
+    server.app.database.db.selectFrom("sessions").selectAll().where("user_id", "=", userId).execute();
 
   it("login returns a 256-bit opaque refresh token, and refresh rotates it", async () => {
     const { username, password } = await server.createUser();
@@ -37,7 +40,7 @@ describe.each(DIALECTS)("refresh tokens (%s)", (dialect) => {
     expect(third.body.data?.refresh.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
-  it("a replayed token is refused and revokes its whole family (reuse detection)", async () => {
+  it("a replayed token is refused and ends its whole session (reuse detection)", async () => {
     const { username, password, id } = await server.createUser();
     const first = await loginPair(server, username, password);
     const second = (await refreshMutation(server, first.refreshToken)).body.data!.refresh;
@@ -45,14 +48,16 @@ describe.each(DIALECTS)("refresh tokens (%s)", (dialect) => {
     const replay = await refreshMutation(server, first.refreshToken);
     expect(replay.body.errors?.[0]).toMatchObject(INVALID_REFRESH);
     expect(replay.body.data).toBeNull();
-    // The child, never used, dies with its family.
+    // The child, never used, dies with its session, and so does the session's access token.
     expect((await refreshMutation(server, second.refreshToken)).body.errors?.[0]).toMatchObject(INVALID_REFRESH);
-    const rows = await familyRows(id);
-    expect(rows).toHaveLength(2);
-    expect(rows.every((row) => row.revoked_at !== null)).toBe(true);
+    expect(await whoAmI(server, second.accessToken)).toEqual(INVALID_TOKEN);
+    expect(await tokenRows(id)).toHaveLength(2);
+    const sessions = await sessionRows(id);
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]!.revoked_at).not.toBeNull();
   });
 
-  it("of two concurrent refreshes with one token exactly one succeeds, and the family is revoked", async () => {
+  it("of two concurrent refreshes with one token exactly one succeeds, and the session ends", async () => {
     const { username, password, id } = await server.createUser();
     const { refreshToken } = await loginPair(server, username, password);
 
@@ -66,37 +71,36 @@ describe.each(DIALECTS)("refresh tokens (%s)", (dialect) => {
     // The loser counted as reuse: the winner's new refresh token is dead too.
     const winnersToken = winners[0]!.body.data!.refresh.refreshToken;
     expect((await refreshMutation(server, winnersToken)).body.errors?.[0]).toMatchObject(INVALID_REFRESH);
-    const rows = await familyRows(id);
+    const rows = await tokenRows(id);
     expect(rows).toHaveLength(2);
     expect(rows.filter((row) => row.spent_at !== null)).toHaveLength(1);
-    expect(rows.every((row) => row.revoked_at !== null)).toBe(true);
+    expect((await sessionRows(id))[0]!.revoked_at).not.toBeNull();
   });
 
   it("the store's conditional spend lets exactly one of ten simultaneous rotations through", async () => {
     const { username, password, id } = await server.createUser();
     const { refreshToken } = await loginPair(server, username, password);
-    const parent = await server.app.refreshTokens.findByHash(createHash("sha256").update(refreshToken).digest("hex"));
+    const parent = await server.app.sessions.findToken(createHash("sha256").update(refreshToken).digest("hex"));
     const now = Date.now();
     const outcomes = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        server.app.refreshTokens.rotate(
+        server.app.sessions.rotate(
           parent!.id,
           {
             id: randomUUID(),
             tokenHash: createHash("sha256").update(`${id}-${i}`).digest("hex"),
-            familyId: parent!.familyId,
+            sessionId: parent!.sessionId,
             parentId: parent!.id,
             userId: id,
             scopes: ["me"],
             createdAt: now,
-            familyExpiresAt: parent!.familyExpiresAt,
           },
           now,
         ),
       ),
     );
     expect(outcomes.filter(Boolean)).toHaveLength(1);
-    expect(await familyRows(id)).toHaveLength(2);
+    expect(await tokenRows(id)).toHaveLength(2);
   });
 
   it("refuses junk without a 5xx: an access JWT, an empty string, SQL, 60 kB of text", async () => {
@@ -113,7 +117,8 @@ describe.each(DIALECTS)("refresh tokens (%s)", (dialect) => {
     // Over HTTP the body limit answers first (413); the use case must not depend on it.
     const { app } = server;
     const deps: SessionDeps = {
-      refreshTokens: app.refreshTokens,
+      ...app.auth,
+      sessions: app.sessions,
       users: app.users,
       tokens: app.tokens,
       clock: movableClock(),
@@ -123,7 +128,7 @@ describe.each(DIALECTS)("refresh tokens (%s)", (dialect) => {
     await expect(refresh(deps, "y".repeat(1024 * 1024))).rejects.toMatchObject({ message: "Invalid refresh token", code: "UNAUTHENTICATED" });
   });
 
-  it("logout revokes the family; a second logout ends nothing; the access token lives until it expires", async () => {
+  it("logout ends the session and its access token at once; a second ends nothing; others live on", async () => {
     const { username, password } = await server.createUser();
     const pair = await loginPair(server, username, password);
     const other = await loginPair(server, username, password);
@@ -133,8 +138,10 @@ describe.each(DIALECTS)("refresh tokens (%s)", (dialect) => {
     expect((await refreshMutation(server, pair.refreshToken)).body.errors?.[0]).toMatchObject(INVALID_REFRESH);
     expect((await logoutMutation(server, pair.refreshToken)).body).toEqual({ data: { logout: false } });
     expect((await logoutMutation(server, "not-a-token")).body).toEqual({ data: { logout: false } });
-    // Plain logout ends one login: access tokens are revoked only by logout everywhere.
-    expect(await whoAmI(server, pair.accessToken)).toBe(username);
+    // The session's access token is refused from the next request (CONTRACT section 9); the
+    // user's other session is untouched.
+    expect(await whoAmI(server, pair.accessToken)).toEqual(INVALID_TOKEN);
+    expect(await whoAmI(server, other.accessToken)).toBe(username);
     expect((await refreshMutation(server, other.refreshToken)).body.data?.refresh.scope).toBe("me items");
   });
 
@@ -159,7 +166,7 @@ describe.each(DIALECTS)("refresh tokens (%s)", (dialect) => {
     expect((await refreshMutation(server, fresh.refreshToken)).body.data?.refresh.scope).toBe("me items");
   });
 
-  it("users disable revokes refresh tokens; the access token then meets Inactive user", async () => {
+  it("users disable ends the sessions for refreshing; the access token then meets Inactive user", async () => {
     const { username, password } = await server.createUser();
     const pair = await loginPair(server, username, password);
     await setUserDisabled(server.app.auth, username, true);
@@ -193,7 +200,7 @@ describe.each(DIALECTS)("refresh tokens (%s)", (dialect) => {
         expect(bytes.includes(Buffer.from(token, "base64url"))).toBe(false);
       }
       // What is stored is the SHA-256 digest.
-      const hashes = (await familyRows(id)).map((row) => row.token_hash).sort();
+      const hashes = (await tokenRows(id)).map((row) => row.token_hash).sort();
       expect(hashes).toEqual(issued.map((t) => createHash("sha256").update(t).digest("hex")).sort());
     });
   }
@@ -207,7 +214,7 @@ describe.each(DIALECTS)("refresh-token lifetime on an injected clock (%s)", (dia
   });
   afterAll(async () => server?.close());
 
-  it("bounds a login's life absolutely: rotation never extends it, and expired families are pruned at a later login", async () => {
+  it("bounds a session's life absolutely: rotation never extends it; expired ones pruned at a later login", async () => {
     const { username, password, id } = await server.createUser();
     const loginAt = clock.now();
     let pair = await loginPair(server, username, password);
@@ -226,10 +233,13 @@ describe.each(DIALECTS)("refresh-token lifetime on an injected clock (%s)", (dia
     const rowsBefore = await server.app.database.db.selectFrom("refresh_tokens").select("id").where("user_id", "=", id).execute();
     expect(rowsBefore).toHaveLength(3);
 
-    // The next login anywhere deletes the expired family, with no scheduled job.
+    // The next login anywhere deletes the expired session and its tokens, with no scheduled job.
     const other = await server.createUser();
     await loginPair(server, other.username, other.password);
     const rowsAfter = await server.app.database.db.selectFrom("refresh_tokens").select("id").where("user_id", "=", id).execute();
     expect(rowsAfter).toHaveLength(0);
+    const { db } = server.app.database;
+    const sessionsAfter = await db.selectFrom("sessions").select("id").where("user_id", "=", id).execute();
+    expect(sessionsAfter).toHaveLength(0);
   });
 });

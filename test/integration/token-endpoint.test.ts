@@ -8,7 +8,8 @@ describe.each(DIALECTS)("POST /token (%s)", (dialect) => {
   let server: TestServer;
   const logs = capturingLogger("debug");
   beforeAll(async () => {
-    server = await startTestServer({ dialect, logger: logs.logger });
+    // Strict single use: the reuse interval has its own tests (sessions.test.ts).
+    server = await startTestServer({ dialect, logger: logs.logger, env: { REFRESH_TOKEN_REUSE_INTERVAL: "0" } });
   });
   afterAll(async () => server?.close());
 

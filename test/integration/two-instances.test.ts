@@ -8,9 +8,11 @@ describe.each(DIALECTS)("two instances on one database (%s)", (dialect) => {
   let a: TestServer;
   let b: TestServer;
   beforeAll(async () => {
-    a = await startTestServer({ dialect });
+    // Strict single use here; sessions.test.ts runs two instances with the reuse interval on.
+    const env = { REFRESH_TOKEN_REUSE_INTERVAL: "0" };
+    a = await startTestServer({ dialect, env });
     // Same database and the same SECRET_KEY (testConfig), as every instance of a deployment has.
-    b = await startTestServer({ databaseUrl: a.database.url });
+    b = await startTestServer({ databaseUrl: a.database.url, env });
   });
   afterAll(async () => {
     await b?.close();
@@ -36,7 +38,7 @@ describe.each(DIALECTS)("two instances on one database (%s)", (dialect) => {
 
     const replayed = await refreshMutation(b, first.refreshToken);
     expect(replayed.body.errors?.[0]).toMatchObject({ message: "Invalid refresh token", extensions: { code: "UNAUTHENTICATED" } });
-    // Reuse detection revoked the whole family, so the token A just issued is dead on both.
+    // Reuse detection ended the whole session, so the token A just issued is dead on both.
     for (const instance of [a, b]) {
       expect((await refreshMutation(instance, second.refreshToken)).body.errors?.[0]).toMatchObject({ message: "Invalid refresh token" });
     }

@@ -14,14 +14,15 @@ describe.each(DIALECTS)("user use cases (%s)", (dialect) => {
   });
   afterAll(async () => server?.close());
 
+  /** Sessions whose refresh tokens still rotate (neither ended nor cut off from refreshing). */
   const liveRefreshTokens = async (userId: string) =>
     (
       await server.app.database.db
-        .selectFrom("refresh_tokens")
-        .select("revoked_at")
+        .selectFrom("sessions")
+        .select(["revoked_at", "refresh_ended_at"])
         .where("user_id", "=", userId)
         .execute()
-    ).filter((row) => row.revoked_at === null).length;
+    ).filter((row) => row.revoked_at === null && row.refresh_ended_at === null).length;
   const tokenVersion = async (userId: string) =>
     Number(
       (

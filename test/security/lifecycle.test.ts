@@ -43,11 +43,13 @@ describe.each(DIALECTS)("token lifecycle attacks (%s)", (dialect) => {
   const refresh = (t: string) => server.gql(REFRESH, { t });
 
   beforeAll(async () => {
-    server = await startTestServer({ dialect, clock, env: { LOGIN_MAX_FAILURES: "5" } });
+    // Strict single use (R1, R2 as first written); the reuse interval's grace is sessions.test.ts's.
+    const env = { LOGIN_MAX_FAILURES: "5", REFRESH_TOKEN_REUSE_INTERVAL: "0" };
+    server = await startTestServer({ dialect, clock, env });
   });
   afterAll(async () => server?.close());
 
-  it("R1 a replayed refresh token is refused and its whole family dies", async () => {
+  it("R1 a replayed refresh token is refused and its whole session dies", async () => {
     const user = await server.createUser();
     const first = await login(user.username, user.password);
     const second = (await refresh(first.refreshToken)).body.data.refresh as Pair;

@@ -1,0 +1,45 @@
+/** The session use cases a user runs on their own sessions: list them, end one, end all others. */
+import { type Clock } from "../clock";
+import { type Session } from "./session.entity";
+import { toSession, type SessionStore } from "./session.store";
+
+export interface ManageSessionsDeps {
+  readonly sessions: SessionStore;
+  readonly clock: Clock;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The user's live sessions (not ended, not expired), newest first; `currentId` marks the caller's. */
+export async function listSessions(
+  deps: ManageSessionsDeps,
+  userId: string,
+  currentId: string | undefined,
+): Promise<Session[]> {
+  const rows = await deps.sessions.listLive(userId, deps.clock.now());
+  return rows.map((row) => toSession(row, currentId));
+}
+
+/**
+ * Ends one of the user's own sessions: its refresh tokens at once, its access tokens at their next
+ * request. The same `false` for an unknown, foreign, ended or malformed id, so the answer reveals
+ * nothing about other users' sessions.
+ * @returns whether this call ended a session.
+ */
+export async function revokeSession(deps: ManageSessionsDeps, userId: string, sessionId: string): Promise<boolean> {
+  if (!UUID.test(sessionId)) return false;
+  return deps.sessions.revoke(sessionId.toLowerCase(), deps.clock.now(), userId);
+}
+
+/**
+ * Ends every live session of the user but `currentId` (every one when the caller's token names no
+ * session).
+ * @returns how many were ended.
+ */
+export function revokeOtherSessions(
+  deps: ManageSessionsDeps,
+  userId: string,
+  currentId: string | undefined,
+): Promise<number> {
+  return deps.sessions.revokeOthers(userId, currentId, deps.clock.now());
+}
