@@ -1,5 +1,6 @@
 /** Sessions over HTTP (CONTRACT section 9): sid in every token, logout and revocation at once, the reuse interval. */
 import { decodeJwt, movableClock, postToken, whoAmI, type Pair } from "../support";
+import { setUserDisabled } from "../../src/auth/user-revocation";
 import { DIALECTS, startTestServer, type TestServer, type TestUser } from "../harness";
 
 const INVALID_REFRESH = { message: "Invalid refresh token", extensions: { code: "UNAUTHENTICATED" } };
@@ -220,7 +221,7 @@ describe.each(DIALECTS)("sessions (%s)", (dialect) => {
       message: "Not enough permissions",
       extensions: { code: "FORBIDDEN" },
     });
-    await server.app.users.setDisabled(user.username, true);
+    await setUserDisabled(server.app.auth, user.username, true);
     const inactive = await server.gql("mutation { revokeOtherSessions }", {}, { token });
     expect(inactive.body.errors?.[0]).toMatchObject({ message: "Inactive user", extensions: { code: "FORBIDDEN" } });
   });
@@ -228,13 +229,13 @@ describe.each(DIALECTS)("sessions (%s)", (dialect) => {
   it("disabling ends sessions for refresh; their tokens meet Inactive user (status ok), disabled first", async () => {
     const user = await server.createUser();
     const pair = await loginAs(server, user);
-    await server.app.users.setDisabled(user.username, true);
+    await setUserDisabled(server.app.auth, user.username, true);
     expect(await whoAmI(server, pair.accessToken)).toEqual({ code: "FORBIDDEN", message: "Inactive user" });
     expect((await server.gql("{ status }", {}, { token: pair.accessToken })).body).toEqual({ data: { status: "ok" } });
     expect((await graphqlDoor(server, pair.refreshToken)).error).toMatchObject(INVALID_REFRESH);
     // Enabled again: its access tokens are valid again until they expire (CONTRACT section 6), but
     // refreshing stays ended.
-    await server.app.users.setDisabled(user.username, false);
+    await setUserDisabled(server.app.auth, user.username, false);
     expect(await whoAmI(server, pair.accessToken)).toBe(user.username);
     expect((await tokenDoor(server, pair.refreshToken)).error).toMatchObject(refusedBy(tokenDoor));
     // A revocation still ends those access tokens at once.
