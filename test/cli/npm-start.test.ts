@@ -1,4 +1,7 @@
-/** `npm start` (CONTRACT section 1): on an unchanged tree it compiles nothing and reaches the server at once; a changed source is rebuilt. */
+/**
+ * `npm start` (CONTRACT section 1): on an unchanged tree it compiles nothing and reaches the server at
+ * once; a changed source is rebuilt.
+ */
 import { spawn } from "node:child_process";
 import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,4 +1,7 @@
-/** The CLI's runtime opens only what a command needs: the password service of `hash` and `users add` computes nothing before its one hash. */
+/**
+ * The CLI's runtime opens only what a command needs: the password service of `hash` and `users add`
+ * computes nothing before its one hash.
+ */
 import { PassThrough } from "node:stream";
 import { CliRuntime } from "../../src/cli/runtime";
 import { cliEnv } from "./run-cli";

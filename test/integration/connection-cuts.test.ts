@@ -1,4 +1,7 @@
-/** Finding 13 in-process: a PostgreSQL connection cut in the middle of a query or a transaction fails that work as an outage, never the process. */
+/**
+ * Finding 13 in-process: a PostgreSQL connection cut in the middle of a query or a transaction fails
+ * that work as an outage, never the process.
+ */
 import { Client } from "pg";
 import { capturingLogger, createTestDatabase, DIALECTS, PG_ADMIN_URL, startTestServer, uniqueName, type TestDatabase, type TestServer } from "../harness";
 import { createTcpProxy, type TcpProxy } from "../tcp-proxy";

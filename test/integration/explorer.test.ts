@@ -1,4 +1,7 @@
-/** The offline explorer (CONTRACT 15, issue 13) in a real browser: nothing outside the server is ever asked for, and login then me work from its editors. */
+/**
+ * The offline explorer (CONTRACT 15, issue 13) in a real browser: nothing outside the server is ever
+ * asked for, and login then me work from its editors.
+ */
 import { type Page, type Request } from "playwright-core";
 import { launchBrowser, type TestBrowser } from "../browser";
 import { startTestServer, type TestServer } from "../harness";

@@ -1,4 +1,7 @@
-/** package.json `engines` says what the installed tree needs: no package of the lock asks for a newer Node (npm ci's EBADENGINE warnings). */
+/**
+ * package.json `engines` says what the installed tree needs: no package of the lock asks for a newer
+ * Node (npm ci's EBADENGINE warnings).
+ */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { minVersion, satisfies } from "semver";

@@ -1,4 +1,7 @@
-/** ATTACKS.md H13 in a real browser (Chromium): a page on another origin logs in and calls `me` through CORS when its origin is allowed, and cannot when it is not. */
+/**
+ * ATTACKS.md H13 in a real browser (Chromium): a page on another origin logs in and calls `me` through
+ * CORS when its origin is allowed, and cannot when it is not.
+ */
 import { createServer, type Server } from "node:http";
 import { type AddressInfo } from "node:net";
 import { launchBrowser, type TestBrowser } from "../browser";

@@ -1,4 +1,7 @@
-/** CONTRACT sections 7 and 15 (ATTACKS H9): SIGTERM answers waiting logins 503, finishes requests in flight, closes the database, exits 0. */
+/**
+ * CONTRACT sections 7 and 15 (ATTACKS H9): SIGTERM answers waiting logins 503, finishes requests in
+ * flight, closes the database, exits 0.
+ */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,4 +1,7 @@
-/** Migration: users.skeleton_key, the unique look-alike key of a username (UTS #39 skeleton), backfilled. Frozen in time: imports nothing from src/. */
+/**
+ * Migration: users.skeleton_key, the unique look-alike key of a username (UTS #39 skeleton),
+ * backfilled. Frozen in time: imports nothing from src/.
+ */
 import { type Kysely } from "kysely";
 import unhomoglyph from "unhomoglyph";
 
