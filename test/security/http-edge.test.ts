@@ -1,6 +1,6 @@
 /**
- * ATTACKS.md, resources and hygiene at the HTTP edge: H1 (document cache), H2 (slow clients), H6 (no-
- * store), H12 (Host, Content-Encoding), and bodies that are not UTF-8.
+ * ATTACKS.md, resources and hygiene at the HTTP edge: H1 (document cache), H2 (slow clients),
+ * H6 (no-store), H12 (Host, Content-Encoding), and bodies that are not UTF-8.
  */
 import { request } from "node:http";
 import { connect, type Socket } from "node:net";
