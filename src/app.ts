@@ -117,10 +117,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       refreshTokenReuseInterval: config.refreshTokenReuseInterval,
       refreshTokenKey: refreshTokenKey(keys),
     };
-    // TOTP secrets are sealed under MFA_ENCRYPTION_KEY, or a key derived from the HS256 secret.
+    // TOTP secrets are sealed under MFA_ENCRYPTION_KEY, or a key derived from SECRET_KEY (the HS256
+    // secret, development's kept one included); an asymmetric algorithm alone leaves none.
+    const hsSecret = keys.signing.key.type === "secret" ? keys.signing.key.export() : undefined;
     const mfaKey = mfaKeyFrom({
       encryptionKey: config.mfaEncryptionKey === undefined ? undefined : Buffer.from(config.mfaEncryptionKey, "hex"),
-      signingSecret: keys.signing.key.type === "secret" ? keys.signing.key.export() : undefined,
+      signingSecret: config.secretKey === undefined ? hsSecret : Buffer.from(config.secretKey, "utf8"),
     });
     const mfa: MfaDeps = { ...sessionDeps, mfa: new MfaStore(database.db), mfaKey, issuer: config.jwtIssuer };
     const auth: LoginDeps = { ...sessionDeps, secondFactor: secondFactor(mfa) };
