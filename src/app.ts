@@ -18,7 +18,7 @@ import { createMail, type Mail, type MailOverrides } from "./mail/mail";
 import { type MfaDeps } from "./mfa/mfa-deps";
 import { MfaStore } from "./mfa/mfa.store";
 import { secondFactor } from "./mfa/second-step";
-import { mfaKeyFrom } from "./mfa/secret-box";
+import { mfaKeysFrom } from "./mfa/secret-box";
 import { PasswordService } from "./passwords/passwords";
 import { CALIBRATION_SCAN_ROWS, calibrateFromStoredHashes } from "./passwords/timing-calibration";
 import { SessionStore } from "./sessions/session.store";
@@ -120,11 +120,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     // TOTP secrets are sealed under MFA_ENCRYPTION_KEY, or a key derived from SECRET_KEY (the HS256
     // secret, development's kept one included); an asymmetric algorithm alone leaves none.
     const hsSecret = keys.signing.key.type === "secret" ? keys.signing.key.export() : undefined;
-    const mfaKey = mfaKeyFrom({
+    const mfaKeys = mfaKeysFrom({
       encryptionKey: config.mfaEncryptionKey === undefined ? undefined : Buffer.from(config.mfaEncryptionKey, "hex"),
       signingSecret: config.secretKey === undefined ? hsSecret : Buffer.from(config.secretKey, "utf8"),
     });
-    const mfa: MfaDeps = { ...sessionDeps, mfa: new MfaStore(database.db), mfaKey, issuer: config.jwtIssuer };
+    const mfa: MfaDeps = { ...sessionDeps, mfa: new MfaStore(database.db), mfaKeys, issuer: config.jwtIssuer };
     const auth: LoginDeps = { ...sessionDeps, secondFactor: secondFactor(mfa) };
     const schema = await buildAppSchema(appResolvers({ auth, sessions: { sessions, clock }, mfa }));
     const http = await createHttpServer({

@@ -22,10 +22,11 @@ export interface TotpEnrollmentView {
  * @throws MfaAlreadyEnabled when it is on, MfaNotConfigured when there is no key to seal secrets with.
  */
 export async function enrollTotp(deps: MfaDeps, user: User): Promise<TotpEnrollmentView> {
-  if (!deps.mfaKey) throw new MfaNotConfigured();
+  const key = deps.mfaKeys.seal;
+  if (!key) throw new MfaNotConfigured();
   const secret = generateTotpSecret();
   const stored = await deps.mfa.transaction((store) =>
-    store.putPendingTotp(user.id, sealSecret(deps.mfaKey!, user.id, secret), deps.clock.now()),
+    store.putPendingTotp(user.id, sealSecret(key, user.id, secret), deps.clock.now()),
   );
   if (!stored) throw new MfaAlreadyEnabled();
   const uri = otpauthUri(deps.issuer, user.username, secret);
@@ -42,7 +43,7 @@ export async function confirmTotp(deps: MfaDeps, userId: string, code: string): 
   return deps.mfa.transaction(async (store) => {
     const enrolment = await store.findTotp(userId);
     if (enrolment?.confirmed) throw new MfaAlreadyEnabled();
-    const secret = enrolment && deps.mfaKey ? openSecret(deps.mfaKey, userId, enrolment.secretBox) : undefined;
+    const secret = enrolment && openSecret(deps.mfaKeys.open, userId, enrolment.secretBox);
     const step = secret === undefined ? undefined : matchTotpStep(secret, code, now);
     if (step === undefined || !(await store.confirmTotp(userId, step, now))) throw new InvalidEnrollmentCode();
     return replaceCodes(store, userId, now);

@@ -113,8 +113,8 @@ async function acceptCode(
 ): Promise<boolean> {
   if (looksLikeTotpCode(code)) {
     const enrolment = await store.findTotp(userId);
-    if (!enrolment?.confirmed || !deps.mfaKey) return false;
-    const secret = openSecret(deps.mfaKey, userId, enrolment.secretBox);
+    if (!enrolment?.confirmed) return false;
+    const secret = openSecret(deps.mfaKeys.open, userId, enrolment.secretBox);
     if (secret === undefined) {
       // The key changed (or the row was altered): TOTP cannot work for this user, recovery codes still do.
       deps.logger.error(

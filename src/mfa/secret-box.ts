@@ -6,18 +6,24 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_INFO = "graphql-auth-server totp secret v1";
 
+/** The keys of the TOTP secrets: the one new secrets are sealed with, and every one that may open a stored box. */
+export interface MfaKeys {
+  /** Undefined without MFA_ENCRYPTION_KEY or SECRET_KEY: enrolment is refused. */
+  readonly seal: KeyObject | undefined;
+  readonly open: readonly KeyObject[];
+}
+
 /**
- * The key TOTP secrets are encrypted with: MFA_ENCRYPTION_KEY's 32 bytes as given, or else
- * HKDF-SHA256 of the HS256 signing secret (a derived key, never the signing key itself).
+ * MFA_ENCRYPTION_KEY's 32 bytes as given, and HKDF-SHA256 of SECRET_KEY (a key derived for this
+ * purpose, never the signing key itself). The first present seals; both open, so a deployment
+ * that sets MFA_ENCRYPTION_KEY after users enrolled under SECRET_KEY's key keeps their secrets.
  */
-export function mfaKeyFrom(source: {
-  readonly encryptionKey?: Buffer;
-  readonly signingSecret?: Buffer;
-}): KeyObject | undefined {
-  if (source.encryptionKey) return createSecretKey(source.encryptionKey);
-  if (source.signingSecret)
-    return createSecretKey(Buffer.from(hkdfSync("sha256", source.signingSecret, "", KEY_INFO, 32)));
-  return undefined;
+export function mfaKeysFrom(source: { readonly encryptionKey?: Buffer; readonly signingSecret?: Buffer }): MfaKeys {
+  const configured = source.encryptionKey && createSecretKey(source.encryptionKey);
+  const derived =
+    source.signingSecret && createSecretKey(Buffer.from(hkdfSync("sha256", source.signingSecret, "", KEY_INFO, 32)));
+  const open = [configured, derived].filter((key): key is KeyObject => key !== undefined);
+  return { seal: open[0], open };
 }
 
 /**
@@ -35,10 +41,18 @@ export function sealSecret(key: KeyObject, userId: string, secret: string): stri
 }
 
 /**
- * Opens a box sealed by sealSecret for `userId`.
- * @returns the secret, or undefined when the box does not open (another key, another user, altered).
+ * Opens a box sealed by sealSecret for `userId` with the first of `keys` that fits.
+ * @returns the secret, or undefined when none opens it (another key, another user, altered).
  */
-export function openSecret(key: KeyObject, userId: string, box: string): string | undefined {
+export function openSecret(keys: readonly KeyObject[], userId: string, box: string): string | undefined {
+  for (const key of keys) {
+    const secret = openWith(key, userId, box);
+    if (secret !== undefined) return secret;
+  }
+  return undefined;
+}
+
+function openWith(key: KeyObject, userId: string, box: string): string | undefined {
   const [version, iv, ciphertext, tag, ...rest] = box.split(".");
   if (version !== VERSION || iv === undefined || ciphertext === undefined || tag === undefined || rest.length > 0)
     return undefined;

@@ -77,6 +77,30 @@ describe("the TOTP secrets' key", () => {
     }
   });
 
+  it("MFA_ENCRYPTION_KEY set after users enrolled under SECRET_KEY's key: their codes keep working", async () => {
+    const first = await startTestServer();
+    const user = await first.createUser();
+    const token = await first.login(user.username, user.password);
+    const secret = (await first.gql(ENROLL, {}, { token })).body.data.enrollTotp.secret as string;
+    const totp = new TOTP({ secret: Secret.fromBase32(secret) });
+    const confirm = "mutation($c: String!) { confirmTotp(code: $c) }";
+    await first.gql(confirm, { c: totp.generate({ timestamp: Date.now() - 30_000 }) }, { token });
+    await first.app.close();
+    const env = { MFA_ENCRYPTION_KEY: randomBytes(32).toString("hex") };
+    const second = await startTestServer({ databaseUrl: first.database.url, env });
+    try {
+      const asked = await second.gql(LOGIN, { u: user.username, p: user.password });
+      const verified = await second.gql(
+        "mutation($t: String!, $c: String!) { verifyMfa(mfaToken: $t, code: $c) { accessToken } }",
+        { t: asked.body.errors?.[0]?.extensions?.mfaToken, c: totp.generate({ timestamp: Date.now() }) },
+      );
+      expect(decodeJwt(verified.body.data.verifyMfa.accessToken).payload.amr).toEqual(["pwd", "otp"]);
+    } finally {
+      await second.close();
+      await first.database.drop();
+    }
+  });
+
   it("a different key opens no stored secret: TOTP codes fail, recovery codes still work", async () => {
     const first = await startTestServer({ env: { MFA_ENCRYPTION_KEY: randomBytes(32).toString("hex") } });
     const user = await first.createUser();
