@@ -180,7 +180,8 @@ describe("MFA_ENCRYPTION_KEY", () => {
     const key = "0123456789ABCDEF".repeat(4);
     expect(loadConfig({ MFA_ENCRYPTION_KEY: key }).mfaEncryptionKey).toBe(key.toLowerCase());
     expect(configError({ MFA_ENCRYPTION_KEY: key.slice(2) }).message).toBe(
-      "Invalid configuration: MFA_ENCRYPTION_KEY must be 64 hex characters (32 bytes); make one with `graphql-auth secret`",
+      "Invalid configuration: MFA_ENCRYPTION_KEY must be 64 hex characters (32 bytes); " +
+        "make one with `graphql-auth secret`",
     );
   });
 });

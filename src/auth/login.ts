@@ -36,9 +36,9 @@ export interface LoginRequest {
  *   password (one answer for both), InactiveUser for a disabled account after a correct password,
  *   UnknownScope for a scope the account does not hold, MfaRequired (with the mfaToken) for an
  *   active account with two-factor authentication on, after every other check, InvalidScope
- *   (before anything is counted or verified) for a scope request that breaks the grammar of RFC 6749 section 3.3, ServerBusy when
- *   HASH_QUEUE_MAX verifications already wait, ShuttingDown once the server stops (neither counts
- *   as a failure).
+ *   (before anything is counted or verified) for a scope request that breaks the grammar of
+ *   RFC 6749 section 3.3, ServerBusy when HASH_QUEUE_MAX verifications already wait, ShuttingDown
+ *   once the server stops (neither counts as a failure).
  */
 export async function login(deps: LoginDeps, request: LoginRequest): Promise<TokenPair> {
   const { users, passwords, limiter, logger } = deps;
