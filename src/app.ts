@@ -15,6 +15,10 @@ import { httpLimits, type HttpLimits } from "./http/limits";
 import { createHttpServer, type HttpServer } from "./http/server";
 import { createLogger, type Logger } from "./log";
 import { createMail, type Mail, type MailOverrides } from "./mail/mail";
+import { type MfaDeps } from "./mfa/mfa-deps";
+import { MfaStore } from "./mfa/mfa.store";
+import { secondFactor } from "./mfa/second-step";
+import { mfaKeysFrom } from "./mfa/secret-box";
 import { PasswordService } from "./passwords/passwords";
 import { CALIBRATION_SCAN_ROWS, calibrateFromStoredHashes } from "./passwords/timing-calibration";
 import { SessionStore } from "./sessions/session.store";
@@ -52,6 +56,8 @@ export interface App {
   readonly limiter: LoginLimiter;
   /** The outbox: `enqueueMail` inside a use case's transaction, and whether mail is configured. */
   readonly mail: Mail;
+  /** Two-factor authentication's store and use-case dependencies. */
+  readonly mfa: MfaDeps;
   /** Starts listening; resolves to the base URL (`http://host:port`). */
   listen(): Promise<string>;
   /**
@@ -99,7 +105,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     );
 
     // The use cases behind both doors: the GraphQL mutations and POST /token.
-    const auth: LoginDeps = {
+    const sessionDeps = {
       users,
       passwords,
       tokens,
@@ -111,7 +117,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       refreshTokenReuseInterval: config.refreshTokenReuseInterval,
       refreshTokenKey: refreshTokenKey(keys),
     };
-    const schema = await buildAppSchema(appResolvers({ auth, sessions: { sessions, clock } }));
+    // TOTP secrets are sealed under MFA_ENCRYPTION_KEY, or a key derived from SECRET_KEY (the HS256
+    // secret, development's kept one included); an asymmetric algorithm alone leaves none.
+    const hsSecret = keys.signing.key.type === "secret" ? keys.signing.key.export() : undefined;
+    const mfaKeys = mfaKeysFrom({
+      encryptionKey: config.mfaEncryptionKey === undefined ? undefined : Buffer.from(config.mfaEncryptionKey, "hex"),
+      signingSecret: config.secretKey === undefined ? hsSecret : Buffer.from(config.secretKey, "utf8"),
+    });
+    const mfa: MfaDeps = { ...sessionDeps, mfa: new MfaStore(database.db), mfaKeys, issuer: config.jwtIssuer };
+    const auth: LoginDeps = { ...sessionDeps, secondFactor: secondFactor(mfa) };
+    const schema = await buildAppSchema(appResolvers({ auth, sessions: { sessions, clock }, mfa }));
     const http = await createHttpServer({
       config,
       logger,
@@ -138,6 +153,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       auth,
       limiter,
       mail,
+      mfa,
       listen: async () => {
         await http.fastify.listen({ host: config.host, port: config.port });
         const address = http.fastify.server.address();

@@ -49,7 +49,9 @@ describe("loadConfig defaults", () => {
       allowedHosts: ["localhost", "127.0.0.1", "[::1]"],
       corsOrigins: ["http://localhost:*", "http://127.0.0.1:*"],
       mail: { smtpUrl: undefined, from: "graphql-auth-server <no-reply@localhost>", outboxDir: "data/outbox" },
+      mfaEncryptionKey: undefined,
     });
+    expect("mfaEncryptionKey" in config).toBe(true);
   });
 
   it("seeds the demo users by default in development only", () => {
@@ -163,11 +165,24 @@ describe("loadConfig refusals", () => {
     ["ALLOWED_HOSTS", "localhost:4000"],
     ["ALLOWED_HOSTS", "http://example.com"],
     ["ALLOWED_HOSTS", " , "],
+    ["MFA_ENCRYPTION_KEY", "0123456789abcdef"],
+    ["MFA_ENCRYPTION_KEY", "g".repeat(64)],
   ])("refuses %s=%j with one line naming the key", (key, value) => {
     const error = configError({ [key]: value });
     expect(error.key).toBe(key);
     expect(error.message).toMatch(new RegExp(`^Invalid configuration: ${key} `));
     expect(error.message).not.toContain("\n");
+  });
+});
+
+describe("MFA_ENCRYPTION_KEY", () => {
+  it("takes 64 hex characters in either case, kept lower-cased, and never a shorter key", () => {
+    const key = "0123456789ABCDEF".repeat(4);
+    expect(loadConfig({ MFA_ENCRYPTION_KEY: key }).mfaEncryptionKey).toBe(key.toLowerCase());
+    expect(configError({ MFA_ENCRYPTION_KEY: key.slice(2) }).message).toBe(
+      "Invalid configuration: MFA_ENCRYPTION_KEY must be 64 hex characters (32 bytes); " +
+        "make one with `graphql-auth secret`",
+    );
   });
 });
 

@@ -61,6 +61,11 @@ export interface Config {
    */
   readonly corsOrigins: readonly string[];
   readonly mail: MailConfig;
+  /**
+   * MFA_ENCRYPTION_KEY, 64 hex characters (32 bytes): the AES-256-GCM key TOTP secrets are stored
+   * under. Undefined: a key derived from the HS256 secret (none under an asymmetric JWT_ALGORITHM).
+   */
+  readonly mfaEncryptionKey: string | undefined;
 }
 
 /** Mail (CONTRACT section 10): where messages go, and who they are from. */
@@ -165,6 +170,12 @@ const schema = z.object({
   MAIL_FROM: nonEmpty
     .refine((v) => isSingleMailbox(v), "must be one address, as `Name <address@example.com>` or `address@example.com`")
     .default("graphql-auth-server <no-reply@localhost>"),
+  // Two-factor authentication (CONTRACT section 11): `graphql-auth secret` prints one.
+  MFA_ENCRYPTION_KEY: z
+    .string()
+    .trim()
+    .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (32 bytes); make one with `graphql-auth secret`")
+    .optional(),
 });
 
 /** Development lets any local port call the API, so a front-end dev server works unconfigured. */
@@ -236,6 +247,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     allowedHosts: allowedHostsOf(e.ALLOWED_HOSTS, e.NODE_ENV, e.HOST),
     corsOrigins,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, outboxDir: join(dataDirOf(e.DATABASE_URL), "outbox") },
+    mfaEncryptionKey: e.MFA_ENCRYPTION_KEY?.toLowerCase(),
   };
   return deepFreeze(config);
 }

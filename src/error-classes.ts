@@ -3,7 +3,7 @@
  * the health probes, database start-up) answers and logs: the HTTP status, the log level, the
  * public summary and Retry-After. The doors differ only in the shape they write it in.
  */
-import { AppError, HashingUnavailable, RateLimited, ServiceUnavailable } from "./errors";
+import { AppError, HashingUnavailable, MfaRequired, RateLimited, ServiceUnavailable } from "./errors";
 
 /**
  * 5xx that are our fault log at `error` with the error itself; a database outage at `warn`, one
@@ -66,6 +66,8 @@ export function classify(error: unknown): ErrorClass {
       };
     }
     if (error instanceof RateLimited) return { ...base, status: 429, logLevel: "silent", retryAfter: error.retryAfter };
+    // /token answers the password step of a two-factor login 403 mfa_required (CONTRACT section 11).
+    if (error instanceof MfaRequired) return { ...base, status: 403, logLevel: "silent" };
     return { ...base, status: 400, logLevel: "silent" };
   }
   // Fastify's own refusals (malformed JSON, wrong content type, body too large) and HttpRefusal:

@@ -1,6 +1,13 @@
 /** Domain errors: one class per situation of the contract's error table, each with its exact message. */
 
-export type ErrorCode = "UNAUTHENTICATED" | "FORBIDDEN" | "BAD_USER_INPUT" | "RATE_LIMITED" | "INTERNAL_SERVER_ERROR" | "SERVICE_UNAVAILABLE";
+export type ErrorCode =
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
+  | "BAD_USER_INPUT"
+  | "RATE_LIMITED"
+  | "MFA_REQUIRED"
+  | "INTERNAL_SERVER_ERROR"
+  | "SERVICE_UNAVAILABLE";
 
 /** An error whose code and message may be shown to the client; internal detail goes in `cause`. */
 export abstract class AppError extends Error {
@@ -183,6 +190,72 @@ export class RateLimited extends AppError {
 
   override publicExtensions(): Record<string, unknown> {
     return { retryAfter: this.retryAfter };
+  }
+}
+
+/**
+ * The password was right and the account has two-factor authentication on (CONTRACT section 11):
+ * no tokens yet, but an opaque `mfaToken` that `verifyMfa` (or the mfa-otp grant) takes with a code.
+ */
+export class MfaRequired extends AppError {
+  readonly code = "MFA_REQUIRED";
+  constructor(readonly mfaToken: string) {
+    super("Two-factor code required");
+  }
+
+  override publicExtensions(): Record<string, unknown> {
+    return { mfaToken: this.mfaToken };
+  }
+}
+
+/** A wrong TOTP or recovery code at `verifyMfa`; counted like a failed login. */
+export class InvalidMfaCode extends AppError {
+  readonly code = "UNAUTHENTICATED";
+  constructor() {
+    super("Invalid code");
+  }
+}
+
+/** An unknown, spent or expired `mfaToken`. */
+export class InvalidMfaToken extends AppError {
+  readonly code = "UNAUTHENTICATED";
+  constructor(readonly reason?: string) {
+    super("Invalid or expired MFA token", { cause: reason });
+  }
+}
+
+/** `confirmTotp` with a code that does not match the pending enrolment (or with none pending). */
+export class InvalidEnrollmentCode extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor() {
+    super("Invalid code");
+  }
+}
+
+/** `enrollTotp` while two-factor authentication is already on. */
+export class MfaAlreadyEnabled extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor() {
+    super("Two-factor authentication is already enabled");
+  }
+}
+
+/** `regenerateRecoveryCodes` while two-factor authentication is off. */
+export class MfaNotEnabled extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor() {
+    super("Two-factor authentication is not enabled");
+  }
+}
+
+/**
+ * No key to encrypt TOTP secrets with: an asymmetric JWT_ALGORITHM without SECRET_KEY or
+ * MFA_ENCRYPTION_KEY. Enrolment is refused rather than storing a secret in the clear.
+ */
+export class MfaNotConfigured extends AppError {
+  readonly code = "FORBIDDEN";
+  constructor() {
+    super("Two-factor authentication is not configured");
   }
 }
 

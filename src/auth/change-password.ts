@@ -1,7 +1,8 @@
 /** The password-change use case: check the policy, verify the current password, replace it, revoke, issue. */
 import { IncorrectPassword } from "../errors";
-import { checkNewPassword, isVerifiablePassword, MAX_PASSWORD_LENGTH } from "../passwords/password-policy";
-import { settled, type LoginDeps } from "./login";
+import { checkNewPassword } from "../passwords/password-policy";
+import { verifyCurrentPassword } from "./current-password";
+import { type LoginDeps } from "./login";
 import { revokeSessionsOfUser } from "../sessions/session.store";
 import { startSession, type TokenPair } from "./refresh-tokens";
 
@@ -32,22 +33,7 @@ export interface ChangePasswordRequest {
 export async function changePassword(deps: LoginDeps, request: ChangePasswordRequest): Promise<TokenPair> {
   const { users, passwords } = deps;
   checkNewPassword(request.newPassword);
-  const found = await users.findCredentialsById(request.userId);
-  // A wrong current password counts toward the same limit as a failed login (ATTACKS P13), so a
-  // stolen access token cannot be used to guess the password behind it faster than login could.
-  const attempt = found ? await deps.limiter.begin(found.user.username, request.clientAddress) : undefined;
-  if (!found?.passwordHash || !isVerifiablePassword(request.currentPassword)) {
-    const bounded = request.currentPassword.slice(0, MAX_PASSWORD_LENGTH);
-    await settled(attempt, passwords.verifyDummy(bounded, { signal: request.signal }));
-    await attempt?.failed();
-    throw new IncorrectPassword();
-  }
-  const verification = await settled(attempt, passwords.verify(request.currentPassword, found.passwordHash, { signal: request.signal }));
-  if (!verification.ok) {
-    await attempt?.failed();
-    throw new IncorrectPassword();
-  }
-  await attempt?.succeeded();
+  const found = await verifyCurrentPassword(deps, { ...request, password: request.currentPassword });
 
   const replacement = await passwords.hash(request.newPassword);
   const userId = found.user.id;

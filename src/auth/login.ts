@@ -1,15 +1,18 @@
 /** The login use case: rate limit, verify the password, check the account, grant scopes, upgrade the hash, issue. */
-import { HashingUnavailable, InactiveUser, InvalidCredentials } from "../errors";
+import { HashingUnavailable, InactiveUser, InvalidCredentials, MfaRequired } from "../errors";
 import { isVerifiablePassword, MAX_PASSWORD_LENGTH } from "../passwords/password-policy";
 import { type PasswordService } from "../passwords/passwords";
 import { grantScopes, parseRequestedScopes } from "../users/scopes";
 import { type LoginAttempt, type LoginLimiter } from "./rate-limit";
 import { startSession, type SessionDeps, type TokenPair } from "./refresh-tokens";
+import { type SecondFactor } from "./second-factor";
 
 export interface LoginDeps extends SessionDeps {
   readonly passwords: PasswordService;
   /** Failed-login counters (CONTRACT section 7), consulted before any password is verified. */
   readonly limiter: LoginLimiter;
+  /** Two-factor authentication (src/mfa/): asked after a correct password, and the second step. */
+  readonly secondFactor: SecondFactor;
 }
 
 export interface LoginRequest {
@@ -31,10 +34,11 @@ export interface LoginRequest {
  * @throws RateLimited when the username or the client address has spent its failure budget (the
  *   right password too is refused then), InvalidCredentials for an unknown username or a wrong
  *   password (one answer for both), InactiveUser for a disabled account after a correct password,
- *   UnknownScope for a scope the account does not hold, InvalidScope (before anything is counted or
- *   verified) for a scope request that breaks the grammar of RFC 6749 section 3.3, ServerBusy when
- *   HASH_QUEUE_MAX verifications already wait, ShuttingDown once the server stops (neither counts
- *   as a failure).
+ *   UnknownScope for a scope the account does not hold, MfaRequired (with the mfaToken) for an
+ *   active account with two-factor authentication on, after every other check, InvalidScope
+ *   (before anything is counted or verified) for a scope request that breaks the grammar of
+ *   RFC 6749 section 3.3, ServerBusy when HASH_QUEUE_MAX verifications already wait, ShuttingDown
+ *   once the server stops (neither counts as a failure).
  */
 export async function login(deps: LoginDeps, request: LoginRequest): Promise<TokenPair> {
   const { users, passwords, limiter, logger } = deps;
@@ -61,7 +65,11 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
     await attempt.failed();
     throw new InvalidCredentials();
   }
-  await attempt.succeeded();
+  // With two-factor on, a correct password is not a failure, but only the code finishes the login:
+  // the attempt is given back without clearing the username's count, so logging in again cannot
+  // reset the budget that wrong codes are counted against (CONTRACT section 11).
+  const secondFactor = await deps.secondFactor.isEnabled(found.user.id);
+  await (secondFactor ? attempt.abandoned() : attempt.succeeded());
 
   // The disabled state is revealed only to someone who knows the password.
   if (found.user.disabled) throw new InactiveUser();
@@ -71,6 +79,13 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
     const upgraded = await passwords.hash(request.password);
     const replaced = await users.replacePasswordHash(found.user.id, found.passwordHash, upgraded);
     logger.info({ userId: found.user.id, replaced }, "password hash upgraded to the current argon2id policy");
+  }
+
+  // The second factor is asked for last: nothing about it shows before the password is right and
+  // the account active.
+  if (secondFactor) {
+    const challenge = { userId: found.user.id, scopes: granted, tokenVersion: found.tokenVersion };
+    throw new MfaRequired(await deps.secondFactor.challenge(challenge));
   }
   return startSession(deps, {
     userId: found.user.id,

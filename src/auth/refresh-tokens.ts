@@ -49,6 +49,15 @@ export interface SessionStart {
   readonly mfa?: boolean;
 }
 
+/**
+ * The `amr` claim (RFC 8176) of a session's access tokens: a password, and with a second factor a
+ * one-time code (`otp`, for a TOTP code and a recovery code alike). Kept on the session as `mfa`,
+ * so every refresh carries the value its login earned.
+ */
+export function amrOf(mfa: boolean): readonly string[] {
+  return mfa ? ["pwd", "otp"] : ["pwd"];
+}
+
 /** 32 random bytes: 256 bits, as base64url (43 characters). */
 const TOKEN_BYTES = 32;
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
@@ -121,6 +130,7 @@ export async function startSession(deps: SessionDeps, start: SessionStart): Prom
     tokenVersion: start.tokenVersion,
     notAfter: Math.floor(expiresAt / 1000),
     sessionId,
+    amr: amrOf(start.mfa ?? false),
   });
   return { ...access, refreshToken: token };
 }
@@ -185,6 +195,7 @@ export async function refresh(
     tokenVersion: subject.tokenVersion,
     notAfter: Math.floor(record.sessionExpiresAt / 1000),
     sessionId: record.sessionId,
+    amr: amrOf(record.mfa),
   });
   return { ...access, refreshToken: successor };
 }

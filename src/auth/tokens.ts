@@ -40,6 +40,8 @@ export interface IssueOptions {
   readonly notAfter?: number;
   /** The session the token belongs to (claim `sid`): the per-request check requires it live. */
   readonly sessionId?: string;
+  /** How the session's user authenticated (claim `amr`, RFC 8176): `["pwd"]` or `["pwd","otp"]`. */
+  readonly amr?: readonly string[];
 }
 
 /** Tolerated clock skew between this server and whoever minted or checks a token. */
@@ -105,6 +107,7 @@ export class TokenService {
       scope,
       ...(claims.ver !== undefined ? { ver: claims.ver } : {}),
       ...(claims.sid !== undefined ? { sid: claims.sid } : {}),
+      ...(options.amr !== undefined ? { amr: [...options.amr] } : {}),
     };
     const { algorithm, signing } = this.keys;
     const header = { typ: "at+jwt", ...(signing.kid ? { kid: signing.kid } : {}) };

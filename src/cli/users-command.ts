@@ -1,7 +1,9 @@
-/** `graphql-auth users add|disable|enable|list`: the operator's account management. */
+/** `graphql-auth users add|disable|enable|list|mfa-reset`: the operator's account management. */
 import { type Command } from "commander";
 import { setUserDisabled } from "../auth/user-revocation";
 import { InvalidInput, InvalidScope, InvalidUserField } from "../errors";
+import { resetMfa } from "../mfa/enrolment";
+import { MfaStore } from "../mfa/mfa.store";
 import { addUser } from "../users/add-user";
 import { DEFAULT_SCOPES } from "../users/user-fields";
 import { type User } from "../users/user.entity";
@@ -17,7 +19,7 @@ interface AddOptions {
   readonly passwordStdin?: boolean;
 }
 
-/** Registers `users add`, `users disable`, `users enable` and `users list`. */
+/** Registers `users add`, `users disable`, `users enable`, `users list` and `users mfa-reset`. */
 export function registerUsersCommand(program: Command, runtime: CliRuntime): void {
   const users = commandGroup(program, "users", "manage user accounts");
 
@@ -64,6 +66,20 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
         runtime.print(`${disabled ? "Disabled" : "Enabled"} user ${user.username}`);
       });
   }
+
+  users
+    .command("mfa-reset")
+    .description("turn two-factor authentication off for a user who lost the device (its recovery codes die too)")
+    .argument("<username>")
+    .action(async (username: string) => {
+      const mfa = new MfaStore((await runtime.database()).db);
+      const { user, wasEnabled } = await resetMfa({ users: await runtime.users(), mfa }, username);
+      runtime.print(
+        wasEnabled
+          ? `Two-factor authentication turned off for user ${user.username}`
+          : `Two-factor authentication was not on for user ${user.username}`,
+      );
+    });
 
   users
     .command("list")

@@ -100,12 +100,50 @@ export interface MailOutboxTable {
   last_error: string | null;
 }
 
+/** A nullable bigint of epoch milliseconds (or a step count), as EpochMillis. */
+type NullableBigint = ColumnType<number | string | null, number | null | undefined, number | null>;
+
+/** One user's TOTP enrolment (src/mfa/mfa.store.ts); on once confirmed_at is set. */
+export interface MfaTotpTable {
+  user_id: string;
+  /** The secret encrypted with AES-256-GCM (src/mfa/secret-box.ts); never the secret itself. */
+  secret_box: string;
+  created_at: EpochMillis;
+  confirmed_at: NullableBigint;
+  /** The last accepted TOTP step (Unix time / 30 s), so a code is accepted once. */
+  last_used_step: NullableBigint;
+}
+
+/** One recovery code, as the SHA-256 digest of its normalised form. */
+export interface MfaRecoveryCodesTable {
+  id: string;
+  user_id: string;
+  code_hash: string;
+  created_at: EpochMillis;
+  used_at: NullableBigint;
+}
+
+/** The password step of a two-factor login: the mfaToken's digest, 5 minutes, single use. */
+export interface MfaChallengesTable {
+  token_hash: string;
+  user_id: string;
+  /** Space-separated scopes granted at the password step. */
+  scopes: string;
+  token_version: EpochMillis;
+  created_at: EpochMillis;
+  expires_at: EpochMillis;
+  used_at: NullableBigint;
+}
+
 export interface Database {
   users: UsersTable;
   login_attempts: LoginAttemptsTable;
   refresh_tokens: RefreshTokensTable;
   sessions: SessionsTable;
   mail_outbox: MailOutboxTable;
+  mfa_totp: MfaTotpTable;
+  mfa_recovery_codes: MfaRecoveryCodesTable;
+  mfa_challenges: MfaChallengesTable;
 }
 
 export type Dialect = "sqlite" | "postgres";

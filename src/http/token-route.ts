@@ -8,7 +8,10 @@ import { clientGoneSignal } from "./client-gone";
 import {
   InactiveUser,
   InvalidCredentials,
+  InvalidMfaCode,
+  InvalidMfaToken,
   InvalidRefreshToken,
+  MfaRequired,
   InvalidScope,
   RateLimited,
   ScopeNotGranted,
@@ -21,6 +24,7 @@ type OAuthErrorCode =
   | "invalid_grant"
   | "unsupported_grant_type"
   | "invalid_scope"
+  | "mfa_required"
   | "rate_limited"
   | "server_error"
   | "temporarily_unavailable";
@@ -37,7 +41,8 @@ class TokenRequestError extends Error {
 
 interface OAuthAnswer {
   readonly status: number;
-  readonly body: { error: OAuthErrorCode; error_description: string };
+  /** `mfa_token` only with `mfa_required` (the password step of a two-factor login). */
+  readonly body: { error: OAuthErrorCode; error_description: string; mfa_token?: string };
   readonly headers?: Record<string, string>;
 }
 
@@ -50,7 +55,20 @@ interface Form {
 const NOT_A_FORM = { kind: "other" } as const;
 
 /** The parameters this endpoint reads; RFC 6749 section 3.2 forbids sending one twice. */
-const KNOWN_PARAMETERS = new Set(["grant_type", "username", "password", "scope", "refresh_token", "client_id", "client_secret"]);
+const KNOWN_PARAMETERS = new Set([
+  "grant_type",
+  "username",
+  "password",
+  "scope",
+  "refresh_token",
+  "mfa_token",
+  "otp",
+  "client_id",
+  "client_secret",
+]);
+
+/** The second step of a two-factor login, as Auth0's clients send it (CONTRACT section 11). */
+const MFA_OTP_GRANT = "http://auth0.com/oauth/grant-type/mfa-otp";
 
 /**
  * The one mapping from our errors to OAuth error answers (RFC 6749 section 5.2): status,
@@ -64,6 +82,7 @@ export function oauthErrorFor(error: unknown): OAuthAnswer | undefined {
   const body = {
     error: oauthCodeFor(error, status),
     error_description: oauthDescriptionFor(error, publicError.message),
+    ...(error instanceof MfaRequired && { mfa_token: error.mfaToken }),
   };
   if (retryAfter === undefined) return { status, body };
   const headers = { "retry-after": String(retryAfter), ...(closeConnection && { connection: "close" }) };
@@ -76,6 +95,8 @@ function oauthCodeFor(error: unknown, status: number): OAuthErrorCode {
   // endpoint (RFC 6749 section 4.1.2.1); the token endpoint borrows it, with HTTP's own 503.
   if (status === 503) return "temporarily_unavailable";
   if (error instanceof RateLimited) return "rate_limited";
+  if (error instanceof MfaRequired) return "mfa_required";
+  if (error instanceof InvalidMfaCode || error instanceof InvalidMfaToken) return "invalid_grant";
   if (error instanceof InvalidCredentials || error instanceof InactiveUser) return "invalid_grant";
   if (error instanceof InvalidRefreshToken) return "invalid_grant";
   const scope = error instanceof InvalidScope || error instanceof UnknownScope || error instanceof ScopeNotGranted;
@@ -176,8 +197,15 @@ async function grant(deps: LoginDeps, form: Form, client: Client, signal: AbortS
     }
     case "refresh_token":
       return refresh(deps, required(form, "refresh_token"), scopes);
+    case MFA_OTP_GRANT: {
+      const verification = { mfaToken: required(form, "mfa_token"), code: required(form, "otp") };
+      return deps.secondFactor.verify({ ...verification, ...client });
+    }
     default:
-      throw new TokenRequestError("unsupported_grant_type", "Supported grant types: password, refresh_token");
+      throw new TokenRequestError(
+        "unsupported_grant_type",
+        `Supported grant types: password, refresh_token, ${MFA_OTP_GRANT}`,
+      );
   }
 }
 
