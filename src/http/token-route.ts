@@ -31,6 +31,9 @@ type OAuthErrorCode =
 
 /** A request this endpoint cannot even hand to a use case (shape, grant type). */
 class TokenRequestError extends Error {
+  /** A client's mistake: classify logs it at info, without a stack, like Fastify's own 4xx. */
+  readonly statusCode = 400;
+
   constructor(
     readonly error: OAuthErrorCode,
     readonly description: string,

@@ -156,6 +156,22 @@ describe.each(DIALECTS)("POST /token (%s)", (dialect) => {
     expect(response.status).toBeLessThan(500);
   });
 
+  it("logs a client's mistake (a missing parameter) at info, without a stack", async () => {
+    const before = logs.lines().length;
+    const response = await postToken(server, form({ grant_type: "password", username: "someone" }));
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: "invalid_request", error_description: "Missing parameter: password" });
+    const lines = logs
+      .lines()
+      .slice(before)
+      .split("\n")
+      .filter((line) => line.includes("Missing parameter"))
+      .map((line) => JSON.parse(line) as { level: number; err?: { stack?: unknown } });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.level).toBe(30);
+    expect(lines[0]!.err?.stack).toBeUndefined();
+  });
+
   it("logs no token, password or hash", async () => {
     const { username, password } = await server.createUser();
     const granted = await postToken(server, form({ grant_type: "password", username, password }));
