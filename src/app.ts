@@ -1,4 +1,5 @@
 /** The composition root: builds database, stores, services, resolvers, schema, Apollo and HTTP. */
+import { createAudit, type Audit, type AuditOverrides } from "./audit/audit";
 import { loadSigningKeys } from "./auth/keys";
 import { type LoginDeps } from "./auth/login";
 import { LoginLimiter, loginLimitPolicy } from "./auth/rate-limit";
@@ -30,6 +31,8 @@ export interface AppOverrides {
   readonly httpLimits?: Partial<HttpLimits>;
   /** The outbox's timings and the development outbox folder (tests shorten and move them). */
   readonly mail?: MailOverrides;
+  /** The webhook and retention timings (tests shorten them). */
+  readonly audit?: AuditOverrides;
 }
 
 export interface App {
@@ -52,6 +55,8 @@ export interface App {
   readonly limiter: LoginLimiter;
   /** The outbox: `enqueueMail` inside a use case's transaction, and whether mail is configured. */
   readonly mail: Mail;
+  /** The audit log: `recordEvent` inside a use case's transaction; the webhook sender and retention. */
+  readonly audit: Audit;
   /** Starts listening; resolves to the base URL (`http://host:port`). */
   listen(): Promise<string>;
   /**
@@ -83,6 +88,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const sessions = new SessionStore(database.db);
     const limiter = new LoginLimiter(database.db, loginLimitPolicy(config.loginMaxFailures), clock);
     const mail = createMail(config, { db: database.db, clock, logger }, overrides.mail);
+    const audit = createAudit(config, { db: database.db, clock, logger }, overrides.audit);
     // In the background, so the HTTP server comes up (and /healthz answers) while PostgreSQL is
     // still starting or unreachable; the pool connects once it answers.
     const startup = new DatabaseStartup(
@@ -107,11 +113,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       limiter,
       clock,
       logger,
+      audit,
       refreshTokenExpireDays: config.refreshTokenExpireDays,
       refreshTokenReuseInterval: config.refreshTokenReuseInterval,
       refreshTokenKey: refreshTokenKey(keys),
     };
-    const schema = await buildAppSchema(appResolvers({ auth, sessions: { sessions, clock } }));
+    const schema = await buildAppSchema(
+      appResolvers({ auth, sessions: { sessions, clock, audit }, audit: { db: database.db } }),
+    );
     const http = await createHttpServer({
       config,
       logger,
@@ -125,6 +134,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     });
     startup.start();
     mail.start(startup.whenReady);
+    audit.start(startup.whenReady);
     return {
       config,
       logger,
@@ -138,6 +148,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       auth,
       limiter,
       mail,
+      audit,
       listen: async () => {
         await http.fastify.listen({ host: config.host, port: config.port });
         const address = http.fastify.server.address();
@@ -153,6 +164,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         await http.fastify.close();
         await startup.stop();
         await mail.stop();
+        await audit.stop();
         await passwords.close();
         await database.close();
       },

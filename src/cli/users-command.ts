@@ -35,6 +35,7 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
         // The pool opens only once a password is to be hashed, as before the use case existed.
         {
           users: await runtime.users(),
+          audit: await runtime.audit(),
           passwords: { hash: async (password) => (await runtime.passwords()).hash(password) },
         },
         {
@@ -60,7 +61,8 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
       .action(async (username: string) => {
         // Every request reloads the user, so existing access tokens meet "Inactive user" at once;
         // disabling also revokes the user's refresh tokens, in the same transaction.
-        const user = await setUserDisabled({ users: await runtime.users(), clock: runtime.clock }, username, disabled);
+        const deps = { users: await runtime.users(), clock: runtime.clock, audit: await runtime.audit() };
+        const user = await setUserDisabled(deps, username, disabled);
         runtime.print(`${disabled ? "Disabled" : "Enabled"} user ${user.username}`);
       });
   }

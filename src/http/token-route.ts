@@ -175,7 +175,7 @@ async function grant(deps: LoginDeps, form: Form, client: Client, signal: AbortS
       return login(deps, { ...credentials, scopes, ...client, signal });
     }
     case "refresh_token":
-      return refresh(deps, required(form, "refresh_token"), scopes);
+      return refresh(deps, required(form, "refresh_token"), scopes, client);
     default:
       throw new TokenRequestError("unsupported_grant_type", "Supported grant types: password, refresh_token");
   }
