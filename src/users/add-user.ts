@@ -1,5 +1,5 @@
 /** The "add a user" use case, for every door that creates an account (the CLI; later the admin API and sign-up). */
-import { type EventRecorder } from "../audit/audit";
+import { type EventClient, type EventRecorder } from "../audit/audit";
 import { InvalidUsername, UsernameTaken } from "../errors";
 import { checkNewPassword } from "../passwords/password-policy";
 import { type PasswordService } from "../passwords/passwords";
@@ -27,6 +27,10 @@ export interface AddUserRequest {
    * or simply the value a request carried), so that nobody types a password for nothing.
    */
   readonly password: () => Promise<string>;
+  /** The event recorded with the account: `user.created` (CLI, admin API), or `user.registered` (sign-up). */
+  readonly event?: "user.created" | "user.registered";
+  /** Where the request came from, for the event (sign-up, the admin API). */
+  readonly client?: EventClient;
 }
 
 /**
@@ -60,7 +64,7 @@ export async function addUser(deps: AddUserDeps, request: AddUserRequest): Promi
       scopes: scopes ?? [],
       disabled: request.disabled === true,
     });
-    await deps.audit.recordEvent(trx, { type: "user.created", userId: user.id });
+    await deps.audit.recordEvent(trx, { type: request.event ?? "user.created", userId: user.id, ...request.client });
     return user;
   });
 }

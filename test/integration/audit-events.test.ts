@@ -247,6 +247,17 @@ describe.each(DIALECTS)("audit events (%s)", (dialect) => {
       name: "UsernameTaken",
     });
     expect(await events({ type: "user.created" })).toHaveLength(all);
+
+    // Sign-up names its own event, with the request's origin.
+    const registered = await addUser(deps, {
+      username: `registered_${Date.now()}`,
+      password: async () => password,
+      event: "user.registered",
+      client: { clientAddress: "192.0.2.9", userAgent: UA },
+    });
+    expect(await events({ userId: registered.id })).toEqual([
+      expect.objectContaining({ type: "user.registered", client_address: "192.0.2.9", user_agent: UA }),
+    ]);
   });
 
   it("no event or webhook body holds a password, token, hash or the webhook secret", async () => {
