@@ -1,4 +1,5 @@
 /** The composition root: builds database, stores, services, resolvers, schema, Apollo and HTTP. */
+import { createAudit, type Audit, type AuditOverrides } from "./audit/audit";
 import { loadSigningKeys } from "./auth/keys";
 import { type LoginDeps } from "./auth/login";
 import { LoginLimiter, loginLimitPolicy } from "./auth/rate-limit";
@@ -34,6 +35,8 @@ export interface AppOverrides {
   readonly httpLimits?: Partial<HttpLimits>;
   /** The outbox's timings and the development outbox folder (tests shorten and move them). */
   readonly mail?: MailOverrides;
+  /** The webhook and retention timings (tests shorten them). */
+  readonly audit?: AuditOverrides;
 }
 
 export interface App {
@@ -58,6 +61,8 @@ export interface App {
   readonly mail: Mail;
   /** Two-factor authentication's store and use-case dependencies. */
   readonly mfa: MfaDeps;
+  /** The audit log: `recordEvent` inside a use case's transaction; the webhook sender and retention. */
+  readonly audit: Audit;
   /** Starts listening; resolves to the base URL (`http://host:port`). */
   listen(): Promise<string>;
   /**
@@ -89,6 +94,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const sessions = new SessionStore(database.db);
     const limiter = new LoginLimiter(database.db, loginLimitPolicy(config.loginMaxFailures), clock);
     const mail = createMail(config, { db: database.db, clock, logger }, overrides.mail);
+    const audit = createAudit(config, { db: database.db, clock, logger }, overrides.audit);
     // In the background, so the HTTP server comes up (and /healthz answers) while PostgreSQL is
     // still starting or unreachable; the pool connects once it answers.
     const startup = new DatabaseStartup(
@@ -113,6 +119,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       limiter,
       clock,
       logger,
+      audit,
       refreshTokenExpireDays: config.refreshTokenExpireDays,
       refreshTokenReuseInterval: config.refreshTokenReuseInterval,
       refreshTokenKey: refreshTokenKey(keys),
@@ -126,7 +133,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     });
     const mfa: MfaDeps = { ...sessionDeps, mfa: new MfaStore(database.db), mfaKeys, issuer: config.jwtIssuer };
     const auth: LoginDeps = { ...sessionDeps, secondFactor: secondFactor(mfa) };
-    const schema = await buildAppSchema(appResolvers({ auth, sessions: { sessions, clock }, mfa }));
+    const schema = await buildAppSchema(
+      appResolvers({ auth, sessions: { sessions, clock, audit }, mfa, audit: { db: database.db } }),
+    );
     const http = await createHttpServer({
       config,
       logger,
@@ -140,6 +149,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     });
     startup.start();
     mail.start(startup.whenReady);
+    audit.start(startup.whenReady);
     return {
       config,
       logger,
@@ -154,6 +164,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       limiter,
       mail,
       mfa,
+      audit,
       listen: async () => {
         await http.fastify.listen({ host: config.host, port: config.port });
         const address = http.fastify.server.address();
@@ -169,6 +180,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         await http.fastify.close();
         await startup.stop();
         await mail.stop();
+        await audit.stop();
         await passwords.close();
         await database.close();
       },

@@ -50,8 +50,35 @@ describe("loadConfig defaults", () => {
       corsOrigins: ["http://localhost:*", "http://127.0.0.1:*"],
       mail: { smtpUrl: undefined, from: "graphql-auth-server <no-reply@localhost>", outboxDir: "data/outbox" },
       mfaEncryptionKey: undefined,
+      authEventsRetentionDays: 90,
+      webhook: undefined,
     });
     expect("mfaEncryptionKey" in config).toBe(true);
+  });
+
+  it("takes WEBHOOK_URL with a Standard Webhooks WEBHOOK_SECRET, both or neither, and the retention", () => {
+    const secret = `whsec_${Buffer.alloc(24, 7).toString("base64")}`;
+    const url = "http://127.0.0.1:9/hooks";
+    expect(loadConfig({ WEBHOOK_URL: url, WEBHOOK_SECRET: secret }).webhook).toEqual({ url, secret });
+    expect(loadConfig({ AUTH_EVENTS_RETENTION_DAYS: "7" }).authEventsRetentionDays).toBe(7);
+    const BOTH = "(webhooks need both)";
+    const notHttp = "Invalid configuration: WEBHOOK_URL must be an http:// or https:// URL";
+    const refusals: Array<[Record<string, string>, string]> = [
+      [{ WEBHOOK_URL: url }, `Invalid configuration: WEBHOOK_SECRET must be set when WEBHOOK_URL is ${BOTH}`],
+      [{ WEBHOOK_SECRET: secret }, `Invalid configuration: WEBHOOK_URL must be set when WEBHOOK_SECRET is ${BOTH}`],
+      [{ WEBHOOK_URL: "ftp://example.com/", WEBHOOK_SECRET: secret }, notHttp],
+      [{ WEBHOOK_URL: "not a url", WEBHOOK_SECRET: secret }, notHttp],
+      [{ AUTH_EVENTS_RETENTION_DAYS: "0" }, "Invalid configuration: AUTH_EVENTS_RETENTION_DAYS must be at least 1"],
+    ];
+    // 23 bytes, no prefix, not base64.
+    const tooShort = `whsec_${Buffer.alloc(23, 7).toString("base64")}`;
+    for (const bad of [tooShort, Buffer.alloc(32).toString("base64"), "whsec_!!!!"])
+      refusals.push([
+        { WEBHOOK_URL: url, WEBHOOK_SECRET: bad },
+        "Invalid configuration: WEBHOOK_SECRET must be whsec_ followed by base64 of at least 24 bytes " +
+          "(`graphql-auth secret --webhook` prints one)",
+      ]);
+    for (const [env, message] of refusals) expect(() => loadConfig(env)).toThrow(message);
   });
 
   it("seeds the demo users by default in development only", () => {

@@ -66,6 +66,17 @@ export interface Config {
    * under. Undefined: a key derived from the HS256 secret (none under an asymmetric JWT_ALGORITHM).
    */
   readonly mfaEncryptionKey: string | undefined;
+  /** AUTH_EVENTS_RETENTION_DAYS: audit events older than this are deleted, in small batches. */
+  readonly authEventsRetentionDays: number;
+  /** Where every audit event is POSTed (Standard Webhooks); undefined: no webhooks. */
+  readonly webhook: WebhookConfig | undefined;
+}
+
+/** Webhooks (CONTRACT section 12): WEBHOOK_URL and the secret its deliveries are signed with. */
+export interface WebhookConfig {
+  readonly url: string;
+  /** WEBHOOK_SECRET as given: `whsec_` + base64 of at least 24 bytes. */
+  readonly secret: string;
 }
 
 /** Mail (CONTRACT section 10): where messages go, and who they are from. */
@@ -176,6 +187,17 @@ const schema = z.object({
     .trim()
     .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (32 bytes); make one with `graphql-auth secret`")
     .optional(),
+  // Audit log and webhooks (CONTRACT section 12).
+  AUTH_EVENTS_RETENTION_DAYS: int(1, 36500).default(90),
+  WEBHOOK_URL: nonEmpty
+    .refine((v) => /^https?:$/.test(urlProtocol(v)), "must be an http:// or https:// URL")
+    .optional(),
+  WEBHOOK_SECRET: nonEmpty
+    .refine(
+      (v) => isWebhookSecret(v),
+      "must be whsec_ followed by base64 of at least 24 bytes (`graphql-auth secret --webhook` prints one)",
+    )
+    .optional(),
 });
 
 /** Development lets any local port call the API, so a front-end dev server works unconfigured. */
@@ -218,6 +240,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError("CORS_ORIGINS", "must not be * in production (list the origins that may call the API)");
   }
 
+  if ((e.WEBHOOK_URL === undefined) !== (e.WEBHOOK_SECRET === undefined)) {
+    const [missing, other] =
+      e.WEBHOOK_URL === undefined ? ["WEBHOOK_URL", "WEBHOOK_SECRET"] : ["WEBHOOK_SECRET", "WEBHOOK_URL"];
+    throw new ConfigError(missing, `must be set when ${other} is (webhooks need both)`);
+  }
+
   const config: Config = {
     nodeEnv: e.NODE_ENV,
     host: e.HOST,
@@ -248,6 +276,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     corsOrigins,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, outboxDir: join(dataDirOf(e.DATABASE_URL), "outbox") },
     mfaEncryptionKey: e.MFA_ENCRYPTION_KEY?.toLowerCase(),
+    authEventsRetentionDays: e.AUTH_EVENTS_RETENTION_DAYS,
+    webhook:
+      e.WEBHOOK_URL !== undefined && e.WEBHOOK_SECRET !== undefined
+        ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET }
+        : undefined,
   };
   return deepFreeze(config);
 }
@@ -257,6 +290,22 @@ export function readEnvironment(cwd = process.cwd()): Record<string, string | un
   const file = `${cwd}/.env`;
   const fromFile = existsSync(file) ? parseEnv(readFileSync(file, "utf8")) : {};
   return { ...fromFile, ...process.env };
+}
+
+function urlProtocol(value: string): string {
+  try {
+    return new URL(value).protocol;
+  } catch {
+    return "";
+  }
+}
+
+/** `whsec_` + standard base64 (padding optional) of at least 24 bytes, as Standard Webhooks secrets are. */
+function isWebhookSecret(value: string): boolean {
+  if (!value.startsWith("whsec_")) return false;
+  const encoded = value.slice("whsec_".length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) return false;
+  return Buffer.from(encoded, "base64").length >= 24;
 }
 
 function checkSecretKey(key: string, nodeEnv: NodeEnv): void {

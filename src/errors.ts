@@ -391,3 +391,27 @@ export class UnreadableFile extends AppError {
     super(`Cannot read ${path}: ${(errorCode && FILE_ERRORS[errorCode]) ?? errorCode ?? "unreadable"}`);
   }
 }
+
+/** A connection's `first` outside 1..100 (CONTRACT section 12). */
+export class PageSizeOutOfRange extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor() {
+    super("first must be between 1 and 100");
+  }
+}
+
+/** An `after` cursor this server did not hand out. */
+export class InvalidCursor extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor() {
+    super("Invalid cursor");
+  }
+}
+
+/** An `authEvents(type:)` filter that names none of the contract's event types. */
+export class UnknownEventType extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor() {
+    super("Unknown event type");
+  }
+}

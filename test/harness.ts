@@ -14,6 +14,7 @@ import { type BackoffPolicy } from "../src/db/startup";
 import { type HttpLimits } from "../src/http/limits";
 import { createLogger, type Logger } from "../src/log";
 import { type MailOverrides } from "../src/mail/mail";
+import { type AuditOverrides } from "../src/audit/audit";
 import { type User } from "../src/users/user.entity";
 
 export type TestDialect = "sqlite" | "postgres";
@@ -175,6 +176,8 @@ export interface TestServerOptions {
   readonly httpLimits?: Partial<HttpLimits>;
   /** The outbox's timings (a short poll, a short backoff) and the development outbox folder. */
   readonly mail?: MailOverrides;
+  /** The webhook sender's and the retention sweeper's timings. */
+  readonly audit?: AuditOverrides;
 }
 
 /** Starts the real app on an ephemeral port. Register `close` in afterAll beside the setup. */
@@ -189,6 +192,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     databaseBackoff: options.databaseBackoff ?? { initialDelayMs: 50, maxDelayMs: 500 },
     httpLimits: options.httpLimits,
     mail: options.mail,
+    audit: options.audit,
   });
   const url = await app.listen();
   if (options.waitForDatabase ?? true) await app.databaseReady;

@@ -61,15 +61,17 @@ export class AuthResolver {
   }
 
   @Mutation(() => AuthPayload, { description: "Rotates: the refresh token passed in is spent, and a new pair returned." })
-  async refresh(@Args(() => RefreshArgs) args: RefreshArgs): Promise<AuthPayload> {
-    return toAuthPayload(await refresh(this.deps, args.refreshToken));
+  async refresh(@Args(() => RefreshArgs) args: RefreshArgs, @Ctx() ctx: Context): Promise<AuthPayload> {
+    const client = { clientAddress: ctx.clientAddress, userAgent: ctx.userAgent };
+    return toAuthPayload(await refresh(this.deps, args.refreshToken, undefined, client));
   }
 
   @Mutation(() => Boolean, {
     description: "Ends the session of the refresh token, its access tokens too; true when the token was live.",
   })
-  logout(@Args(() => LogoutArgs) args: LogoutArgs): Promise<boolean> {
-    return logout(this.deps, args.refreshToken, args.everywhere);
+  logout(@Args(() => LogoutArgs) args: LogoutArgs, @Ctx() ctx: Context): Promise<boolean> {
+    const client = { clientAddress: ctx.clientAddress, userAgent: ctx.userAgent };
+    return logout(this.deps, args.refreshToken, args.everywhere, client);
   }
 
   @Authorized()

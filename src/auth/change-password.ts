@@ -23,7 +23,7 @@ export interface ChangePasswordRequest {
 
 /**
  * Changes a password. Every earlier token of the user is revoked (its sessions, and access tokens
- * through the token version) in the same transaction as the new hash.
+ * through the token version) in the same transaction as the new hash, and `password.changed` recorded.
  * @returns a fresh pair, the first of a new session.
  * @throws PasswordPolicyViolation (before any hashing), RateLimited when the user's name or the
  *   client address has spent its failure budget, IncorrectPassword for a wrong current password or
@@ -42,7 +42,11 @@ export async function changePassword(deps: LoginDeps, request: ChangePasswordReq
   // new hash, the token version and the refresh tokens change in one transaction, or none does.
   const tokenVersion = await users.transaction(async (store, trx) => {
     const version = await store.changePassword(userId, expected, replacement);
-    if (version !== undefined) await revokeSessionsOfUser(trx, userId, deps.clock.now());
+    if (version !== undefined) {
+      await revokeSessionsOfUser(trx, userId, deps.clock.now());
+      const { clientAddress, userAgent } = request;
+      await deps.audit.recordEvent(trx, { type: "password.changed", userId, clientAddress, userAgent });
+    }
     return version;
   });
   if (tokenVersion === undefined) throw new IncorrectPassword();

@@ -1,5 +1,5 @@
 /** The login use case: rate limit, verify the password, check the account, grant scopes, upgrade the hash, issue. */
-import { HashingUnavailable, InactiveUser, InvalidCredentials, MfaRequired } from "../errors";
+import { HashingUnavailable, InactiveUser, InvalidCredentials, MfaRequired, RateLimited } from "../errors";
 import { isVerifiablePassword, MAX_PASSWORD_LENGTH } from "../passwords/password-policy";
 import { type PasswordService } from "../passwords/passwords";
 import { grantScopes, parseRequestedScopes } from "../users/scopes";
@@ -41,11 +41,23 @@ export interface LoginRequest {
  *   once the server stops (neither counts as a failure).
  */
 export async function login(deps: LoginDeps, request: LoginRequest): Promise<TokenPair> {
-  const { users, passwords, limiter, logger } = deps;
+  const { users, passwords, limiter, logger, audit } = deps;
   const requested = parseRequestedScopes(request.scopes);
+  const client = { clientAddress: request.clientAddress, userAgent: request.userAgent };
   // Counted before anything is verified, for unknown usernames exactly as for known ones, so a
   // locked username refuses even the right password and the limit reveals nothing.
-  const attempt = await limiter.begin(request.username, request.clientAddress);
+  let attempt: LoginAttempt;
+  try {
+    attempt = await limiter.begin(request.username, request.clientAddress);
+  } catch (error) {
+    if (error instanceof RateLimited) {
+      // The event names the account when there is one (for its owner's security log); an
+      // unknown username is recorded as none, like a failed login.
+      const userId = (await users.findUserByUsername(request.username))?.id;
+      await audit.recordEventAlone({ type: "login.rate_limited", userId, ...client });
+    }
+    throw error;
+  }
   const found = await users.findCredentials(request.username);
 
   // Unknown user, unusable password and wrong password all cost one verification padded to the
@@ -55,6 +67,8 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
     const bounded = request.password.slice(0, MAX_PASSWORD_LENGTH);
     await settled(attempt, passwords.verifyDummy(bounded, { signal: request.signal }));
     await attempt.failed();
+    // No username in the event: an unknown one is often a password typed in the wrong field.
+    await audit.recordEventAlone({ type: "login.failed", userId: found?.user.id, ...client });
     throw new InvalidCredentials();
   }
   const verification = await settled(attempt, passwords.verify(request.password, found.passwordHash, { signal: request.signal }));
@@ -63,6 +77,7 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
   }
   if (!verification.ok) {
     await attempt.failed();
+    await audit.recordEventAlone({ type: "login.failed", userId: found.user.id, ...client });
     throw new InvalidCredentials();
   }
   // With two-factor on, a correct password is not a failure, but only the code finishes the login:
@@ -72,7 +87,10 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
   await (secondFactor ? attempt.abandoned() : attempt.succeeded());
 
   // The disabled state is revealed only to someone who knows the password.
-  if (found.user.disabled) throw new InactiveUser();
+  if (found.user.disabled) {
+    await audit.recordEventAlone({ type: "login.failed", userId: found.user.id, ...client });
+    throw new InactiveUser();
+  }
   const granted = grantScopes(found.user.scopes, requested);
 
   if (verification.needsRehash && found.passwordHash) {
@@ -85,7 +103,9 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
   // the account active.
   if (secondFactor) {
     const challenge = { userId: found.user.id, scopes: granted, tokenVersion: found.tokenVersion };
-    throw new MfaRequired(await deps.secondFactor.challenge(challenge));
+    const mfaToken = await deps.secondFactor.challenge(challenge);
+    await audit.recordEventAlone({ type: "login.mfa_required", userId: found.user.id, ...client });
+    throw new MfaRequired(mfaToken);
   }
   return startSession(deps, {
     userId: found.user.id,
@@ -93,6 +113,7 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
     tokenVersion: found.tokenVersion,
     userAgent: request.userAgent,
     clientAddress: request.clientAddress,
+    event: "login.succeeded",
   });
 }
 

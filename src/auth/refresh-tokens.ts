@@ -8,6 +8,7 @@ import {
   randomUUID,
   type KeyObject,
 } from "node:crypto";
+import { type AuthEventType, type EventClient, type EventRecorder } from "../audit/audit";
 import { type Clock } from "../clock";
 import { InvalidRefreshToken } from "../errors";
 import { type Logger } from "../log";
@@ -24,6 +25,8 @@ export interface SessionDeps {
   readonly tokens: TokenService;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The audit log: every use case here records its event through it. */
+  readonly audit: EventRecorder;
   /** REFRESH_TOKEN_EXPIRE_DAYS: a session's absolute life, never extended by rotation. */
   readonly refreshTokenExpireDays: number;
   /** REFRESH_TOKEN_REUSE_INTERVAL: seconds a spent token still gets its successor back; 0 is strict. */
@@ -47,6 +50,8 @@ export interface SessionStart {
   readonly userAgent?: string;
   readonly clientAddress?: string;
   readonly mfa?: boolean;
+  /** The event recorded with the new session, in its transaction (`login.succeeded`, `mfa.succeeded`). */
+  readonly event?: AuthEventType;
 }
 
 /**
@@ -103,26 +108,35 @@ export async function startSession(deps: SessionDeps, start: SessionStart): Prom
   const sessionId = randomUUID();
   const expiresAt = now + deps.refreshTokenExpireDays * DAY_MS;
   const token = randomBytes(TOKEN_BYTES).toString("base64url");
-  await deps.sessions.start(
-    {
-      id: sessionId,
-      userId: start.userId,
-      createdAt: now,
-      expiresAt,
-      userAgent: start.userAgent ?? null,
-      clientAddress: start.clientAddress ?? null,
-      mfa: start.mfa ?? false,
-    },
-    {
-      id: randomUUID(),
-      tokenHash: hashRefreshToken(token),
-      sessionId,
-      parentId: null,
-      userId: start.userId,
-      scopes: start.scopes,
-      createdAt: now,
-    },
-  );
+  const session = (sessions: SessionStore) =>
+    sessions.start(
+      {
+        id: sessionId,
+        userId: start.userId,
+        createdAt: now,
+        expiresAt,
+        userAgent: start.userAgent ?? null,
+        clientAddress: start.clientAddress ?? null,
+        mfa: start.mfa ?? false,
+      },
+      {
+        id: randomUUID(),
+        tokenHash: hashRefreshToken(token),
+        sessionId,
+        parentId: null,
+        userId: start.userId,
+        scopes: start.scopes,
+        createdAt: now,
+      },
+    );
+  const { event } = start;
+  if (event === undefined) await session(deps.sessions);
+  else
+    await deps.sessions.transaction(async (sessions, trx) => {
+      await session(sessions);
+      const { userId, userAgent, clientAddress } = start;
+      await deps.audit.recordEvent(trx, { type: event, userId, sessionId, userAgent, clientAddress });
+    });
   await deps.sessions.pruneExpired(now, PRUNE_BATCH).catch((error: unknown) => {
     deps.logger.warn({ err: error }, "pruning expired sessions failed");
   });
@@ -149,6 +163,7 @@ export async function refresh(
   deps: SessionDeps,
   presented: string,
   requestedScopes?: readonly string[] | null,
+  client: EventClient = {},
 ): Promise<TokenPair> {
   // A malformed scope request is refused before the token is looked at, so it spends nothing.
   const requested = parseRequestedScopes(requestedScopes);
@@ -186,10 +201,10 @@ export async function refresh(
       record = await deps.sessions.findToken(digest);
       if (!record || record.spentAt === null) throw new InvalidRefreshToken("unknown");
       checkSession(record, now);
-      await repeatWithinInterval(deps, record, successor, now);
+      await repeatWithinInterval(deps, record, successor, now, client);
     }
   } else {
-    await repeatWithinInterval(deps, record, successor, now);
+    await repeatWithinInterval(deps, record, successor, now, client);
   }
   const access = await deps.tokens.issueAccessToken(record.userId, granted, {
     tokenVersion: subject.tokenVersion,
@@ -207,7 +222,12 @@ export async function refresh(
  * section 2.2 advises for revocation); a spent one outside the reuse interval counts as reuse.
  * @returns whether the token was live, so that something was ended now.
  */
-export async function logout(deps: SessionDeps, presented: string, everywhere: boolean): Promise<boolean> {
+export async function logout(
+  deps: SessionDeps,
+  presented: string,
+  everywhere: boolean,
+  client: EventClient = {},
+): Promise<boolean> {
   if (!TOKEN_SHAPE.test(presented)) return false;
   const record = await deps.sessions.findToken(hashRefreshToken(presented));
   const now = deps.clock.now();
@@ -215,8 +235,10 @@ export async function logout(deps: SessionDeps, presented: string, everywhere: b
   // Conditional, like a rotation: of a logout and a revocation at once, one ends the session.
   const ended = await deps.sessions.revoke(record.sessionId, now);
   const current = record.spentAt === null || withinInterval(deps, record.spentAt, now);
-  if (!current && ended) logReuse(deps, record);
+  if (!current && ended) await reuseDetected(deps, record, client);
   if (!ended || !current) return false;
+  const { userId, sessionId } = record;
+  await deps.audit.recordEventAlone({ type: "logout", userId, sessionId, ...client });
   if (everywhere) await revokeAllTokensOfUser(deps, record.userId);
   return true;
 }
@@ -241,6 +263,7 @@ async function repeatWithinInterval(
   record: RefreshTokenRecord,
   successor: string,
   now: number,
+  client: EventClient,
 ): Promise<void> {
   if (record.spentAt !== null && withinInterval(deps, record.spentAt, now)) {
     const child = await deps.sessions.findToken(hashRefreshToken(successor));
@@ -249,13 +272,13 @@ async function repeatWithinInterval(
       return;
     }
   }
-  if (await deps.sessions.revoke(record.sessionId, now)) logReuse(deps, record);
+  if (await deps.sessions.revoke(record.sessionId, now)) await reuseDetected(deps, record, client);
   throw new InvalidRefreshToken("reused");
 }
 
-function logReuse(deps: SessionDeps, record: RefreshTokenRecord): void {
-  deps.logger.warn(
-    { userId: record.userId, sessionId: record.sessionId },
-    "refresh token reused: its session is ended",
-  );
+/** A spent token came back outside the interval and its session was just ended: a warning and an event. */
+async function reuseDetected(deps: SessionDeps, record: RefreshTokenRecord, client: EventClient): Promise<void> {
+  const { userId, sessionId } = record;
+  deps.logger.warn({ userId, sessionId }, "refresh token reused: its session is ended");
+  await deps.audit.recordEventAlone({ type: "refresh.reuse_detected", userId, sessionId, ...client });
 }

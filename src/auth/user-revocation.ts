@@ -1,4 +1,5 @@
 /** The use cases that end every login of a user: revoke all its tokens, and disable (or enable) the account. */
+import { type EventRecorder } from "../audit/audit";
 import { type Clock } from "../clock";
 import { type User } from "../users/user.entity";
 import { type UserStore } from "../users/user.store";
@@ -7,6 +8,7 @@ import { endRefreshingOfUser, revokeSessionsOfUser } from "../sessions/session.s
 export interface RevocationDeps {
   readonly users: UserStore;
   readonly clock: Clock;
+  readonly audit: EventRecorder;
 }
 
 /**
@@ -26,6 +28,7 @@ export function revokeAllTokensOfUser(deps: RevocationDeps, userId: string): Pro
  * Disables or enables an account. Disabling also revokes its refresh tokens in the same
  * transaction (CONTRACT section 4), so no door can forget to; its access tokens then meet
  * `Inactive user` on every field that needs an active account. Enabling brings no old login back.
+ * Records `user.disabled` or `user.enabled` in the same transaction.
  * @returns the account as it now is.
  * @throws UserNotFound
  */
@@ -33,6 +36,7 @@ export function setUserDisabled(deps: RevocationDeps, username: string, disabled
   return deps.users.transaction(async (users, trx) => {
     const user = await users.setDisabled(username, disabled);
     if (disabled) await endRefreshingOfUser(trx, user.id, deps.clock.now());
+    await deps.audit.recordEvent(trx, { type: disabled ? "user.disabled" : "user.enabled", userId: user.id });
     return user;
   });
 }

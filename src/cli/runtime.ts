@@ -1,5 +1,6 @@
 /** The CLI's runtime: standard streams, and config, database and password pool opened on first use. */
 import { PasswordService } from "../passwords/passwords";
+import { eventRecorder, type EventRecorder } from "../audit/audit";
 import { systemClock, type Clock } from "../clock";
 import { loadConfig, readEnvironment, type Config } from "../config";
 import { createDb, type DatabaseHandle } from "../db/database";
@@ -63,6 +64,14 @@ export class CliRuntime {
 
   async users(): Promise<UserStore> {
     return new UserStore((await this.database()).db, this.clock);
+  }
+
+  /**
+   * The audit log the CLI's use cases record their events in. It only queues webhooks (with
+   * WEBHOOK_URL set): the servers' senders deliver them.
+   */
+  async audit(): Promise<EventRecorder> {
+    return eventRecorder(this.config(), (await this.database()).db, this.clock);
   }
 
   /**

@@ -37,6 +37,7 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
         // The pool opens only once a password is to be hashed, as before the use case existed.
         {
           users: await runtime.users(),
+          audit: await runtime.audit(),
           passwords: { hash: async (password) => (await runtime.passwords()).hash(password) },
         },
         {
@@ -62,7 +63,8 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
       .action(async (username: string) => {
         // Every request reloads the user, so existing access tokens meet "Inactive user" at once;
         // disabling also revokes the user's refresh tokens, in the same transaction.
-        const user = await setUserDisabled({ users: await runtime.users(), clock: runtime.clock }, username, disabled);
+        const deps = { users: await runtime.users(), clock: runtime.clock, audit: await runtime.audit() };
+        const user = await setUserDisabled(deps, username, disabled);
         runtime.print(`${disabled ? "Disabled" : "Enabled"} user ${user.username}`);
       });
   }
@@ -73,7 +75,7 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
     .argument("<username>")
     .action(async (username: string) => {
       const mfa = new MfaStore((await runtime.database()).db);
-      const { user, wasEnabled } = await resetMfa({ users: await runtime.users(), mfa }, username);
+      const { user, wasEnabled } = await resetMfa({ users: await runtime.users(), mfa, audit: await runtime.audit() }, username);
       runtime.print(
         wasEnabled
           ? `Two-factor authentication turned off for user ${user.username}`

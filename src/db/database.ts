@@ -135,6 +135,31 @@ export interface MfaChallengesTable {
   used_at: NullableBigint;
 }
 
+/** One audit event (CONTRACT section 12): who, what, when, from where. Never a secret. */
+export interface AuthEventsTable {
+  id: string;
+  type: string;
+  at: EpochMillis;
+  user_id: string | null;
+  session_id: string | null;
+  client_address: string | null;
+  user_agent: string | null;
+}
+
+/** One webhook delivery of an audit event, claimed with a lease like mail_outbox. */
+export interface WebhookOutboxTable {
+  event_id: string;
+  body: string;
+  status: "pending" | "delivered" | "failed";
+  attempts: Generated<number>;
+  created_at: EpochMillis;
+  next_attempt_at: EpochMillis;
+  lease_until: ColumnType<number | string, number | undefined, number>;
+  lease_owner: string | null;
+  delivered_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+  last_error: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   login_attempts: LoginAttemptsTable;
@@ -144,6 +169,8 @@ export interface Database {
   mfa_totp: MfaTotpTable;
   mfa_recovery_codes: MfaRecoveryCodesTable;
   mfa_challenges: MfaChallengesTable;
+  auth_events: AuthEventsTable;
+  webhook_outbox: WebhookOutboxTable;
 }
 
 export type Dialect = "sqlite" | "postgres";

@@ -8,6 +8,7 @@ import * as usernameSkeleton from "./migrations/2026-12-01-05-username-skeleton"
 import * as sessions from "./migrations/2026-12-02-01-sessions";
 import * as mailOutbox from "./migrations/2026-12-02-02-mail-outbox";
 import * as mfa from "./migrations/2026-12-02-06-mfa";
+import * as authEvents from "./migrations/2026-12-02-07-auth-events";
 
 const MIGRATIONS: Record<string, Migration> = {
   "2026-11-29-01-users": users,
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "2026-12-02-01-sessions": sessions,
   "2026-12-02-02-mail-outbox": mailOutbox,
   "2026-12-02-06-mfa": mfa,
+  "2026-12-02-07-auth-events": authEvents,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,6 +1,7 @@
 /** The GraphQL schema, built once per app from the resolver instances; their classes are derived from them. */
 import { type GraphQLSchema } from "graphql";
 import { buildSchema, type NonEmptyArray, type ResolverData } from "type-graphql";
+import { AuditResolver, type AuditResolverDeps } from "../audit/audit.resolver";
 import { authChecker } from "../auth/auth-checker";
 import { AuthResolver, type AuthResolverDeps } from "../auth/auth.resolver";
 import { invariant } from "../errors";
@@ -14,6 +15,7 @@ export interface ResolverDeps {
   readonly auth: AuthResolverDeps;
   readonly sessions: SessionResolverDeps;
   readonly mfa: MfaResolverDeps;
+  readonly audit: AuditResolverDeps;
 }
 
 /**
@@ -27,6 +29,7 @@ export function appResolvers(deps: ResolverDeps): readonly object[] {
     new AuthResolver(deps.auth),
     new SessionResolver(deps.sessions),
     new MfaResolver(deps.mfa),
+    new AuditResolver(deps.audit),
   ];
 }
 
@@ -35,12 +38,12 @@ export function appResolvers(deps: ResolverDeps): readonly object[] {
  * shape): resolving a field with them fails loudly instead of running against nothing.
  */
 export function schemaOnlyDeps(): ResolverDeps {
-  const absent = new Proxy({} as AuthResolverDeps & SessionResolverDeps & MfaResolverDeps, {
+  const absent = new Proxy({} as AuthResolverDeps & SessionResolverDeps & MfaResolverDeps & AuditResolverDeps, {
     get: (_target, name) => {
       throw new Error(`This schema was built to be printed: it resolves nothing (asked for ${String(name)})`);
     },
   });
-  return { auth: absent, sessions: absent, mfa: absent };
+  return { auth: absent, sessions: absent, mfa: absent, audit: absent };
 }
 
 /**

@@ -199,7 +199,7 @@ async function grant(deps: LoginDeps, form: Form, client: Client, signal: AbortS
       return login(deps, { ...credentials, scopes, ...client, signal });
     }
     case "refresh_token":
-      return refresh(deps, required(form, "refresh_token"), scopes);
+      return refresh(deps, required(form, "refresh_token"), scopes, client);
     case MFA_OTP_GRANT: {
       const verification = { mfaToken: required(form, "mfa_token"), code: required(form, "otp") };
       return deps.secondFactor.verify({ ...verification, ...client });

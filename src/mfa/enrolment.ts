@@ -1,4 +1,5 @@
 /** Two-factor use cases of a signed-in user (enrol, confirm, disable, new recovery codes) and the operator's reset. */
+import { type EventRecorder } from "../audit/audit";
 import { InvalidEnrollmentCode, MfaAlreadyEnabled, MfaNotConfigured, MfaNotEnabled } from "../errors";
 import { verifyCurrentPassword, type CurrentPasswordCheck } from "../auth/current-password";
 import { type User } from "../users/user.entity";
@@ -40,12 +41,13 @@ export async function enrollTotp(deps: MfaDeps, user: User): Promise<TotpEnrollm
  */
 export async function confirmTotp(deps: MfaDeps, userId: string, code: string): Promise<string[]> {
   const now = deps.clock.now();
-  return deps.mfa.transaction(async (store) => {
+  return deps.mfa.transaction(async (store, trx) => {
     const enrolment = await store.findTotp(userId);
     if (enrolment?.confirmed) throw new MfaAlreadyEnabled();
     const secret = enrolment && openSecret(deps.mfaKeys.open, userId, enrolment.secretBox);
     const step = secret === undefined ? undefined : matchTotpStep(secret, code, now);
     if (step === undefined || !(await store.confirmTotp(userId, step, now))) throw new InvalidEnrollmentCode();
+    await deps.audit.recordEvent(trx, { type: "mfa.enabled", userId });
     return replaceCodes(store, userId, now);
   });
 }
@@ -57,7 +59,11 @@ export async function confirmTotp(deps: MfaDeps, userId: string, code: string): 
  */
 export async function disableTotp(deps: MfaDeps, check: CurrentPasswordCheck): Promise<boolean> {
   await verifyCurrentPassword(deps, check);
-  const removed = await deps.mfa.transaction((store) => store.removeAll(check.userId));
+  const removed = await deps.mfa.transaction(async (store, trx) => {
+    const wasOn = await store.removeAll(check.userId);
+    if (wasOn) await deps.audit.recordEvent(trx, { type: "mfa.disabled", userId: check.userId });
+    return wasOn;
+  });
   if (removed) deps.logger.info({ userId: check.userId }, "two-factor authentication turned off");
   return removed;
 }
@@ -81,11 +87,15 @@ export async function regenerateRecoveryCodes(deps: MfaDeps, check: CurrentPassw
  * @throws UserNotFound
  */
 export async function resetMfa(
-  deps: { readonly users: UserStore; readonly mfa: MfaStore },
+  deps: { readonly users: UserStore; readonly mfa: MfaStore; readonly audit: EventRecorder },
   username: string,
 ): Promise<{ user: User; wasEnabled: boolean }> {
   const user = await deps.users.requireUserByUsername(username);
-  const wasEnabled = await deps.mfa.transaction((store) => store.removeAll(user.id));
+  const wasEnabled = await deps.mfa.transaction(async (store, trx) => {
+    const wasOn = await store.removeAll(user.id);
+    if (wasOn) await deps.audit.recordEvent(trx, { type: "mfa.disabled", userId: user.id });
+    return wasOn;
+  });
   return { user, wasEnabled };
 }
 

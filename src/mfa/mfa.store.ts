@@ -1,6 +1,6 @@
 /** The two-factor store: every query on mfa_totp, mfa_recovery_codes and mfa_challenges. */
 import { randomUUID } from "node:crypto";
-import { type Kysely } from "kysely";
+import { type Kysely, type Transaction } from "kysely";
 import { type Database } from "../db/database";
 
 /** A user's TOTP enrolment, its secret still sealed. */
@@ -36,8 +36,8 @@ export class MfaStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Runs `work` in one transaction, with a store over it. */
-  transaction<T>(work: (store: MfaStore) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => work(new MfaStore(trx)));
+  transaction<T>(work: (store: MfaStore, trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => work(new MfaStore(trx), trx));
   }
 
   async findTotp(userId: string): Promise<TotpEnrolment | undefined> {

@@ -86,8 +86,10 @@ export async function verifyMfa(deps: MfaDeps, verification: SecondFactorVerific
     await attempt.abandoned();
     throw error;
   }
+  const client = { clientAddress: verification.clientAddress, userAgent: verification.userAgent };
   if (!accepted) {
     await attempt.failed();
+    await deps.audit.recordEventAlone({ type: "mfa.failed", userId, ...client });
     throw new InvalidMfaCode();
   }
   await attempt.succeeded();
@@ -96,7 +98,7 @@ export async function verifyMfa(deps: MfaDeps, verification: SecondFactorVerific
   const scopes = challenge.scopes.filter((scope) => subject.user.scopes.includes(scope));
   const { userAgent, clientAddress } = verification;
   const session = { userId, scopes, tokenVersion: subject.tokenVersion, userAgent, clientAddress, mfa: true };
-  return startSession(deps, session);
+  return startSession(deps, { ...session, event: "mfa.succeeded" });
 }
 
 /**

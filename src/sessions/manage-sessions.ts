@@ -1,4 +1,5 @@
 /** The session use cases a user runs on their own sessions: list them, end one, end all others. */
+import { type EventClient, type EventRecorder } from "../audit/audit";
 import { type Clock } from "../clock";
 import { type Session } from "./session.entity";
 import { toSession, type SessionStore } from "./session.store";
@@ -6,6 +7,7 @@ import { toSession, type SessionStore } from "./session.store";
 export interface ManageSessionsDeps {
   readonly sessions: SessionStore;
   readonly clock: Clock;
+  readonly audit: EventRecorder;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -26,20 +28,37 @@ export async function listSessions(
  * nothing about other users' sessions.
  * @returns whether this call ended a session.
  */
-export async function revokeSession(deps: ManageSessionsDeps, userId: string, sessionId: string): Promise<boolean> {
+export async function revokeSession(
+  deps: ManageSessionsDeps,
+  userId: string,
+  sessionId: string,
+  client: EventClient = {},
+): Promise<boolean> {
   if (!UUID.test(sessionId)) return false;
-  return deps.sessions.revoke(sessionId.toLowerCase(), deps.clock.now(), userId);
+  const id = sessionId.toLowerCase();
+  return deps.sessions.transaction(async (sessions, trx) => {
+    const ended = await sessions.revoke(id, deps.clock.now(), userId);
+    if (ended) await deps.audit.recordEvent(trx, { type: "session.revoked", userId, sessionId: id, ...client });
+    return ended;
+  });
 }
 
 /**
  * Ends every live session of the user but `currentId` (every one when the caller's token names no
  * session).
- * @returns how many were ended.
+ * @returns how many were ended (one `session.revoked` event each, in the same transaction).
  */
 export function revokeOtherSessions(
   deps: ManageSessionsDeps,
   userId: string,
   currentId: string | undefined,
+  client: EventClient = {},
 ): Promise<number> {
-  return deps.sessions.revokeOthers(userId, currentId, deps.clock.now());
+  return deps.sessions.transaction(async (sessions, trx) => {
+    const ended = await sessions.revokeOthers(userId, currentId, deps.clock.now());
+    // One event per session ended, each naming it, as revokeSession records one.
+    for (const sessionId of ended)
+      await deps.audit.recordEvent(trx, { type: "session.revoked", userId, sessionId, ...client });
+    return ended.length;
+  });
 }

@@ -30,13 +30,15 @@ export class SessionResolver {
     description: "Ends one of the viewer's own sessions; false for an unknown, foreign or ended id.",
   })
   async revokeSession(@Args(() => RevokeSessionArgs) args: RevokeSessionArgs, @Ctx() ctx: Context): Promise<boolean> {
-    return revokeSession(this.deps, (await ctx.viewer()).user.id, args.id);
+    const client = { clientAddress: ctx.clientAddress, userAgent: ctx.userAgent };
+    return revokeSession(this.deps, (await ctx.viewer()).user.id, args.id, client);
   }
 
   @Authorized()
   @Mutation(() => Int, { description: "Ends every session of the viewer but the current one; returns how many." })
   async revokeOtherSessions(@Ctx() ctx: Context): Promise<number> {
     const viewer = await ctx.viewer();
-    return revokeOtherSessions(this.deps, viewer.user.id, viewer.sessionId);
+    const client = { clientAddress: ctx.clientAddress, userAgent: ctx.userAgent };
+    return revokeOtherSessions(this.deps, viewer.user.id, viewer.sessionId, client);
   }
 }

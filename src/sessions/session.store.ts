@@ -1,5 +1,5 @@
 /** The session store: every query on sessions and refresh_tokens. Refresh tokens are kept as SHA-256 digests only. */
-import { type Kysely, type Selectable } from "kysely";
+import { type Kysely, type Selectable, type Transaction } from "kysely";
 import { type Database, type SessionsTable } from "../db/database";
 import { type Session } from "./session.entity";
 
@@ -93,11 +93,20 @@ export function toSession(row: SessionRow, currentId: string | undefined): Sessi
 }
 
 export class SessionStore {
+  /** `db` may be a Transaction: a store made inside `transaction` runs its queries there. */
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Starts a session with its first refresh token, together. */
+  /**
+   * Runs `work` in one database transaction, with a store bound to it and the transaction itself,
+   * for a use case that writes an event (or another store's rows) with the session's change.
+   */
+  transaction<T>(work: (store: SessionStore, trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => work(new SessionStore(trx), trx));
+  }
+
+  /** Starts a session with its first refresh token, together (in the caller's transaction, if any). */
   async start(session: NewSession, token: NewRefreshToken): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    const insert = async (trx: Kysely<Database>) => {
       await trx
         .insertInto("sessions")
         .values({
@@ -112,7 +121,8 @@ export class SessionStore {
         })
         .execute();
       await trx.insertInto("refresh_tokens").values(toRow(token)).execute();
-    });
+    };
+    await (this.db.isTransaction ? insert(this.db) : this.db.transaction().execute(insert));
   }
 
   /** Finds a refresh token by its digest (a unique index: one probe whatever was presented), with its session. */
@@ -181,8 +191,8 @@ export class SessionStore {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Ends every live session of `userId` but `keepId`. @returns how many were ended. */
-  async revokeOthers(userId: string, keepId: string | undefined, nowMs: number): Promise<number> {
+  /** Ends every live session of `userId` but `keepId`. @returns the ids of those ended. */
+  async revokeOthers(userId: string, keepId: string | undefined, nowMs: number): Promise<string[]> {
     let update = this.db
       .updateTable("sessions")
       .set({ revoked_at: nowMs })
@@ -190,8 +200,8 @@ export class SessionStore {
       .where("revoked_at", "is", null)
       .where("expires_at", ">", nowMs);
     if (keepId !== undefined) update = update.where("id", "!=", keepId);
-    const result = await update.executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    const ended = await update.returning("id").execute();
+    return ended.map((row) => row.id);
   }
 
   /** The user's live sessions, newest first. */

@@ -1,4 +1,5 @@
 /** The "add a user" use case, for every door that creates an account (the CLI; later the admin API and sign-up). */
+import { type EventClient, type EventRecorder } from "../audit/audit";
 import { InvalidUsername, UsernameTaken } from "../errors";
 import { checkNewPassword } from "../passwords/password-policy";
 import { type PasswordService } from "../passwords/passwords";
@@ -10,6 +11,8 @@ export interface AddUserDeps {
   readonly users: UserStore;
   /** Only hashing: a door may open its password pool lazily, once a password is to be hashed. */
   readonly passwords: Pick<PasswordService, "hash">;
+  /** Records `user.created` with the account, in its transaction. */
+  readonly audit: EventRecorder;
 }
 
 export interface AddUserRequest {
@@ -24,11 +27,16 @@ export interface AddUserRequest {
    * or simply the value a request carried), so that nobody types a password for nothing.
    */
   readonly password: () => Promise<string>;
+  /** The event recorded with the account: `user.created` (CLI, admin API), or `user.registered` (sign-up). */
+  readonly event?: "user.created" | "user.registered";
+  /** Where the request came from, for the event (sign-up, the admin API). */
+  readonly client?: EventClient;
 }
 
 /**
  * Adds a user: checks the fields (users/user-fields.ts), refuses a taken or look-alike username,
- * then reads the password, checks it against the policy, and only then hashes it and inserts.
+ * then reads the password, checks it against the policy, and only then hashes it and inserts
+ * (with a `user.created` event, in one transaction).
  * The unique indexes still decide when two doors race (createUser throws the same errors).
  * @returns the new account.
  * @throws InvalidUsername, InvalidEmail, InvalidFullName or InvalidScope for a field outside the
@@ -47,12 +55,16 @@ export async function addUser(deps: AddUserDeps, request: AddUserRequest): Promi
   const password = await request.password();
   checkNewPassword(password);
   const passwordHash = await deps.passwords.hash(password);
-  return deps.users.createUser({
-    username,
-    email,
-    fullName,
-    passwordHash,
-    scopes: scopes ?? [],
-    disabled: request.disabled === true,
+  return deps.users.transaction(async (users, trx) => {
+    const user = await users.createUser({
+      username,
+      email,
+      fullName,
+      passwordHash,
+      scopes: scopes ?? [],
+      disabled: request.disabled === true,
+    });
+    await deps.audit.recordEvent(trx, { type: request.event ?? "user.created", userId: user.id, ...request.client });
+    return user;
   });
 }

@@ -81,7 +81,7 @@ describe.each(DIALECTS)("user use cases (%s)", (dialect) => {
 
   it("addUser checks every field before asking for the password, applies the policy, hashes for real", async () => {
     const asked: string[] = [];
-    const deps = { users: server.app.users, passwords: server.app.passwords };
+    const deps = { users: server.app.users, passwords: server.app.passwords, audit: server.app.audit };
     const password = (value: string) => async () => {
       asked.push(value);
       return value;

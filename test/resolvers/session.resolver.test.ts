@@ -10,7 +10,7 @@ describe("SessionResolver", () => {
   let resolver: SessionResolver;
   beforeAll(async () => {
     t = await createTestApp();
-    resolver = new SessionResolver({ sessions: t.app.sessions, clock: t.app.auth.clock });
+    resolver = new SessionResolver({ sessions: t.app.sessions, clock: t.app.auth.clock, audit: t.app.audit });
   });
   afterAll(async () => t?.close());
 

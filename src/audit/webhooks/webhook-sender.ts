@@ -1,0 +1,190 @@
+/** The webhook delivery loop: claims due deliveries, POSTs them signed, settles them; one per server process. */
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Kysely } from "kysely";
+import { type Clock } from "../../clock";
+import { type WebhookConfig } from "../../config";
+import { type Database } from "../../db/database";
+import { backoffDelay, type BackoffPolicy } from "../../db/startup";
+import { type Logger } from "../../log";
+import { signWebhook } from "./signature";
+import {
+  claimNextDelivery,
+  markDelivered,
+  markDeliveryFailed,
+  releaseDelivery,
+  scheduleDeliveryRetry,
+  type ClaimedDelivery,
+} from "./webhook-outbox.store";
+
+/** Every timing of the webhook outbox; tests shorten them through AppOverrides.audit. */
+export interface WebhookTiming {
+  /** The wait between looks at the outbox when nothing was due. */
+  readonly pollIntervalMs: number;
+  /** How long a claim holds a delivery; longer than sendTimeoutMs, so a live sender never loses one. */
+  readonly leaseMs: number;
+  /** A receiver that has not answered in this long counts as a failure (CONTRACT: 10 s). */
+  readonly sendTimeoutMs: number;
+  /** The wait after each failed attempt: doubling from initialDelayMs up to maxDelayMs. */
+  readonly retry: BackoffPolicy;
+  /** A delivery still failing this long after its event is given up (at least 24 hours). */
+  readonly retryForMs: number;
+  /** close() lets the delivery in hand finish this long, then aborts it and hands it back. */
+  readonly shutdownGraceMs: number;
+}
+
+export const DEFAULT_WEBHOOK_TIMING: WebhookTiming = {
+  pollIntervalMs: 1_000,
+  leaseMs: 60_000,
+  sendTimeoutMs: 10_000,
+  // 10 s, 20 s, 40 s, ... then every 30 minutes: the first retry within 15 s (CONTRACT section 12),
+  // about 60 attempts in the 26 hours.
+  retry: { initialDelayMs: 10_000, maxDelayMs: 30 * 60_000 },
+  retryForMs: 26 * 60 * 60_000,
+  shutdownGraceMs: 2_000,
+};
+
+export interface WebhookSenderDeps {
+  readonly db: Kysely<Database>;
+  readonly webhook: WebhookConfig;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly timing: WebhookTiming;
+}
+
+const SHUTDOWN = Symbol("shutdown");
+
+/**
+ * Delivers the webhook outbox one event at a time, in every server process. A delivery is claimed
+ * with a lease (claimNextDelivery), so any number of senders deliver each event once while they
+ * live; one whose process dies mid-delivery is claimed again when its lease ends (at least once:
+ * receivers de-duplicate by `webhook-id`). Failures are logged by event id and outcome code, never
+ * with the body or the secret, and never reach a request.
+ */
+export class WebhookSender {
+  private readonly owner = randomUUID();
+  private readonly stopping = new AbortController();
+  private inHand: AbortController | undefined;
+  private running: Promise<void> | undefined;
+  private outboxFailing = false;
+
+  constructor(private readonly deps: WebhookSenderDeps) {}
+
+  /** Starts the loop once `ready` (the database migrated) resolves; a second call does nothing. */
+  start(ready: Promise<void>): void {
+    this.running ??= this.loop(ready);
+  }
+
+  /** Stops the loop; a delivery in hand may finish for shutdownGraceMs, then is handed back untried. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    if (!this.running) return;
+    const grace = setTimeout(() => this.inHand?.abort(SHUTDOWN), this.deps.timing.shutdownGraceMs);
+    try {
+      await this.running;
+    } finally {
+      clearTimeout(grace);
+    }
+  }
+
+  private async loop(ready: Promise<void>): Promise<void> {
+    const stopped = new Promise<void>((resolve) =>
+      this.stopping.signal.addEventListener("abort", () => resolve(), { once: true }),
+    );
+    await Promise.race([ready, stopped]);
+    while (!this.stopping.signal.aborted) {
+      let sent = false;
+      try {
+        sent = await this.sendOne();
+        if (this.outboxFailing) this.deps.logger.info("webhook outbox reachable again");
+        this.outboxFailing = false;
+      } catch (error) {
+        if (!this.outboxFailing)
+          this.deps.logger.warn(
+            { err: { code: (error as { code?: unknown }).code } },
+            "webhook outbox unreachable; retrying",
+          );
+        this.outboxFailing = true;
+      }
+      if (sent) continue;
+      try {
+        await sleep(this.deps.timing.pollIntervalMs, undefined, { signal: this.stopping.signal });
+      } catch {
+        return;
+      }
+    }
+  }
+
+  /** Claims and delivers one due event. @returns whether there was one. */
+  private async sendOne(): Promise<boolean> {
+    const { db, clock, timing } = this.deps;
+    const delivery = await claimNextDelivery(db, this.owner, clock.now(), timing.leaseMs);
+    if (!delivery) return false;
+    if (this.stopping.signal.aborted) {
+      await releaseDelivery(db, delivery.eventId, this.owner);
+      return true;
+    }
+    const controller = new AbortController();
+    this.inHand = controller;
+    const deadline = setTimeout(() => controller.abort(), timing.sendTimeoutMs);
+    let outcome: string | undefined;
+    try {
+      outcome = await this.post(delivery, controller.signal);
+    } catch {
+      if (controller.signal.reason === SHUTDOWN) {
+        await releaseDelivery(db, delivery.eventId, this.owner);
+        this.deps.logger.info({ eventId: delivery.eventId }, "webhook handed back at shutdown");
+        return true;
+      }
+      outcome = controller.signal.aborted ? "TIMEOUT" : "UNREACHABLE";
+    } finally {
+      clearTimeout(deadline);
+      this.inHand = undefined;
+    }
+    if (outcome === undefined) {
+      await markDelivered(db, delivery.eventId, this.owner, clock.now());
+      this.deps.logger.info({ eventId: delivery.eventId, attempts: delivery.attempts + 1 }, "webhook delivered");
+    } else {
+      await this.failed(delivery, outcome);
+    }
+    return true;
+  }
+
+  /** POSTs one delivery. @returns undefined on a 2xx answer, else the failure's code (`HTTP 500`). */
+  private async post(delivery: ClaimedDelivery, signal: AbortSignal): Promise<string | undefined> {
+    const { webhook, clock } = this.deps;
+    const timestamp = Math.floor(clock.now() / 1000);
+    const response = await fetch(webhook.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "webhook-id": delivery.eventId,
+        "webhook-timestamp": String(timestamp),
+        "webhook-signature": signWebhook(webhook.secret, delivery.eventId, timestamp, delivery.body),
+      },
+      body: delivery.body,
+      redirect: "manual",
+      signal,
+    });
+    // The answer's body is of no use and must not hold the connection.
+    await response.body?.cancel().catch(() => undefined);
+    return response.status >= 200 && response.status < 300 ? undefined : `HTTP ${response.status}`;
+  }
+
+  private async failed(delivery: ClaimedDelivery, code: string): Promise<void> {
+    const { db, clock, logger, timing } = this.deps;
+    const attempts = delivery.attempts + 1;
+    const now = clock.now();
+    if (now - delivery.createdAt >= timing.retryForMs) {
+      await markDeliveryFailed(db, delivery.eventId, this.owner, code);
+      logger.warn(
+        { eventId: delivery.eventId, attempts, error: code },
+        "webhook not delivered after retrying; given up",
+      );
+      return;
+    }
+    const retryInMs = backoffDelay(timing.retry, attempts);
+    await scheduleDeliveryRetry(db, delivery.eventId, this.owner, now + retryInMs, code);
+    logger.warn({ eventId: delivery.eventId, attempts, error: code, retryInMs }, "webhook delivery failed; retrying");
+  }
+}
