@@ -36,7 +36,23 @@ describe("graphql-auth users", () => {
       fullName: "Ann Example",
       disabled: true,
       scopes: ["me", "items", "extra"],
+      emailVerified: true,
     });
+  });
+
+  it("marks the address verified unless --no-email-verified, and takes DEFAULT_SCOPES when --scopes is absent", async () => {
+    const verified = uniqueName("ver");
+    expect((await runCli(["users", "add", verified, "--email", "v@example.com", "--password-stdin"], env, "a-long-enough-pw")).code).toBe(0);
+    const unverified = uniqueName("unver");
+    const result = await runCli(["users", "add", unverified, "--email", "u@example.com", "--no-email-verified", "--password-stdin"], env, "a-long-enough-pw");
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(result.stdout).toMatch(new RegExp(`^Added user ${unverified} \\(id [0-9a-f-]{36}, scopes: me items, email unverified\\)\\n$`));
+    const narrow = uniqueName("narrow");
+    expect((await runCli(["users", "add", narrow, "--password-stdin"], { ...env, DEFAULT_SCOPES: "me" }, "a-long-enough-pw")).code).toBe(0);
+    const listed = await listJson();
+    expect(listed.find((u) => u.username === verified)).toMatchObject({ emailVerified: true, scopes: ["me", "items"] });
+    expect(listed.find((u) => u.username === unverified)).toMatchObject({ emailVerified: false });
+    expect(listed.find((u) => u.username === narrow)).toMatchObject({ scopes: ["me"] });
   });
 
   it("gives a new user the scopes me and items by default, and null email and full name", async () => {
