@@ -28,7 +28,7 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
     .argument("<username>", "letters, digits and . _ @ + -, one script (Latin may mix with digits); compared case-insensitively, and refused if it looks like an existing one")
     .option("--email <email>", "e-mail address")
     .option("--full-name <name>", "display name")
-    .option("--scopes <scopes>", "space-separated scopes the account may be granted (default: DEFAULT_SCOPES, \"me items\")")
+    .option("--scopes <scopes>", 'space-separated scopes the account may hold (default: DEFAULT_SCOPES, "me items")')
     .option("--disabled", "create the account disabled")
     .option("--no-email-verified", "leave the address unverified (verified by default: the operator vouches for it)")
     .option("--password-stdin", "read the password from standard input (one trailing newline is removed)")

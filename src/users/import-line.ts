@@ -51,10 +51,11 @@ function parseUser(text: string): ImportedUser {
     throw new LineRefused("disabled must be true or false");
   }
   const disabled = typeof record.disabled === "boolean" ? record.disabled : undefined;
-  if (record.email_verified !== undefined && record.email_verified !== null && typeof record.email_verified !== "boolean") {
+  const verified = record.email_verified;
+  if (verified !== undefined && verified !== null && typeof verified !== "boolean") {
     throw new LineRefused("email_verified must be true or false");
   }
-  const emailVerified = typeof record.email_verified === "boolean" ? record.email_verified : undefined;
+  const emailVerified = typeof verified === "boolean" ? verified : undefined;
   return {
     username,
     usernameKey: usernameKey(username),

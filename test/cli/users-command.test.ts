@@ -40,17 +40,23 @@ describe("graphql-auth users", () => {
     });
   });
 
-  it("marks the address verified unless --no-email-verified, and takes DEFAULT_SCOPES when --scopes is absent", async () => {
+  it("marks the address verified unless --no-email-verified, and takes DEFAULT_SCOPES without --scopes", async () => {
+    const add = (args: string[], extra: Record<string, string> = {}) =>
+      runCli(["users", "add", ...args, "--password-stdin"], { ...env, ...extra }, "a-long-enough-pw");
     const verified = uniqueName("ver");
-    expect((await runCli(["users", "add", verified, "--email", "v@example.com", "--password-stdin"], env, "a-long-enough-pw")).code).toBe(0);
+    expect((await add([verified, "--email", "v@example.com"])).code).toBe(0);
     const unverified = uniqueName("unver");
-    const result = await runCli(["users", "add", unverified, "--email", "u@example.com", "--no-email-verified", "--password-stdin"], env, "a-long-enough-pw");
+    const result = await add([unverified, "--email", "u@example.com", "--no-email-verified"]);
     expect(result).toMatchObject({ code: 0, stderr: "" });
-    expect(result.stdout).toMatch(new RegExp(`^Added user ${unverified} \\(id [0-9a-f-]{36}, scopes: me items, email unverified\\)\\n$`));
+    const line = `^Added user ${unverified} \\(id [0-9a-f-]{36}, scopes: me items, email unverified\\)\\n$`;
+    expect(result.stdout).toMatch(new RegExp(line));
     const narrow = uniqueName("narrow");
-    expect((await runCli(["users", "add", narrow, "--password-stdin"], { ...env, DEFAULT_SCOPES: "me" }, "a-long-enough-pw")).code).toBe(0);
+    expect((await add([narrow], { DEFAULT_SCOPES: "me" })).code).toBe(0);
     const listed = await listJson();
-    expect(listed.find((u) => u.username === verified)).toMatchObject({ emailVerified: true, scopes: ["me", "items"] });
+    expect(listed.find((u) => u.username === verified)).toMatchObject({
+      emailVerified: true,
+      scopes: ["me", "items"],
+    });
     expect(listed.find((u) => u.username === unverified)).toMatchObject({ emailVerified: false });
     expect(listed.find((u) => u.username === narrow)).toMatchObject({ scopes: ["me"] });
   });

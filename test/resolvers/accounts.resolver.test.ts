@@ -1,4 +1,4 @@
-/** AccountsResolver without HTTP: the closed door, mail not configured, and the answers through Apollo's formatError. */
+/** AccountsResolver without HTTP: the closed door and mail not configured, by the methods and through Apollo. */
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,7 +7,8 @@ import { AccountsResolver } from "../../src/accounts/accounts.resolver";
 import { contextForViewer } from "../../src/auth/context";
 import { createTestApp, TEST_SECRET, uniqueName, type TestApp } from "../harness";
 
-const REGISTER = "mutation($u: String!, $e: String!, $p: String!) { register(username: $u, email: $e, password: $p) { id emailVerified } }";
+const REGISTER =
+  "mutation($u: String!, $e: String!, $p: String!) { register(username: $u, email: $e, password: $p) { id } }";
 
 describe("AccountsResolver, REGISTRATION unset (closed)", () => {
   let t: TestApp;
@@ -20,21 +21,33 @@ describe("AccountsResolver, REGISTRATION unset (closed)", () => {
     const resolver = new AccountsResolver(t.app.accounts);
     const username = uniqueName("Closed");
     await expect(
-      resolver.register({ username, email: "c@example.com", password: "a-fine-long-passphrase" }, contextForViewer(undefined)),
+      resolver.register(
+        { username, email: "c@example.com", password: "a-fine-long-passphrase" },
+        contextForViewer(undefined),
+      ),
     ).rejects.toMatchObject({ code: "FORBIDDEN", message: "Registration is closed" });
     expect(await t.app.users.findUserByUsername(username)).toBeUndefined();
   });
 
   it('level 2: FORBIDDEN "Registration is closed"', async () => {
-    const { data, errors } = await t.execute(REGISTER, { u: uniqueName("Closed"), e: "c@example.com", p: "a-fine-long-passphrase" });
+    const { data, errors } = await t.execute(REGISTER, {
+      u: uniqueName("Closed"),
+      e: "c@example.com",
+      p: "a-fine-long-passphrase",
+    });
     expect(data).toBeNull();
-    expect(errors).toEqual([expect.objectContaining({ message: "Registration is closed", extensions: { code: "FORBIDDEN" } })]);
+    expect(errors).toEqual([
+      expect.objectContaining({ message: "Registration is closed", extensions: { code: "FORBIDDEN" } }),
+    ]);
   });
 
   it("level 1: verifyEmail() and resetPassword() refuse an unknown token", async () => {
     const resolver = new AccountsResolver(t.app.accounts);
     const token = "A".repeat(43);
-    await expect(resolver.verifyEmail({ token })).rejects.toMatchObject({ code: "BAD_USER_INPUT", message: "Invalid or expired token" });
+    await expect(resolver.verifyEmail({ token })).rejects.toMatchObject({
+      code: "BAD_USER_INPUT",
+      message: "Invalid or expired token",
+    });
     await expect(resolver.resetPassword({ token, newPassword: "a-fine-long-passphrase" })).rejects.toMatchObject({
       code: "BAD_USER_INPUT",
       message: "Invalid or expired token",
@@ -53,7 +66,9 @@ describe("AccountsResolver in production without SMTP_URL", () => {
     const user = await t.createUser();
     const token = await t.tokenFor(user.id);
     const reset = await t.execute("mutation($e: String!) { requestPasswordReset(email: $e) }", { e: user.user.email });
-    expect(reset.errors).toEqual([expect.objectContaining({ message: "Email is not configured", extensions: { code: "FORBIDDEN" } })]);
+    expect(reset.errors).toEqual([
+      expect.objectContaining({ message: "Email is not configured", extensions: { code: "FORBIDDEN" } }),
+    ]);
     const verification = await t.execute("mutation { requestEmailVerification }", {}, { token });
     expect(verification.errors).toEqual([
       expect.objectContaining({ message: "Email is not configured", extensions: { code: "FORBIDDEN" } }),
@@ -86,7 +101,8 @@ describe("REGISTRATION=open in production without SMTP_URL", () => {
     clearTimeout(kill);
     expect(code).toBe(1);
     expect(stderr).toBe(
-      "Invalid configuration: REGISTRATION cannot be open in production without SMTP_URL (no verification mail could be sent)\n",
+      "Invalid configuration: REGISTRATION cannot be open in production without SMTP_URL" +
+        " (no verification mail could be sent)\n",
     );
   });
 });
