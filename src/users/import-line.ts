@@ -18,7 +18,8 @@ class LineRefused extends Error {}
  * users/user-fields.ts, which every door shares), `password_hash` (a recognised format within the
  * bounds of CONTRACT section 7, never computed, or an unusable-password marker, which becomes
  * null: an account without a usable password), optional `scopes` (array or space-separated
- * string), `disabled` and `email_verified` (true when absent: the operator vouches). Other keys are ignored, so an export may carry more columns than we keep.
+ * string), `disabled` and `email_verified` (true when absent: the operator vouches). Other keys
+ * are ignored, so an export may carry more columns than we keep.
  * Absent optional fields stay undefined, so that `--update` changes only what a line states.
  * Reasons name the field, never the hash.
  */
