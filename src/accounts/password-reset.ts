@@ -36,7 +36,8 @@ export async function requestPasswordReset(deps: AccountsDeps, email: string, cl
     throw error;
   }
   // Counted for unknown addresses too, so the count says nothing about which ones exist.
-  if ((await deps.actions.count(RESET_MAIL_BUDGET, address.toLowerCase(), "id")) > 0) return true;
+  // Keyed by a digest: the counters table keeps no address, least of all one that has no account.
+  if ((await deps.actions.count(RESET_MAIL_BUDGET, digest(address.toLowerCase()), "id")) > 0) return true;
   const accounts = await deps.users.findActiveCredentialsByEmail(address);
   if (accounts.length === 0) return true;
   const now = deps.clock.now();
