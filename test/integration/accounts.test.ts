@@ -12,7 +12,14 @@ import {
   type TestServer,
 } from "../harness";
 import { startSmtpSink, waitFor, type SmtpSink } from "../smtp-sink";
-import { expectIncorrectCredentials, expectInvalidToken, loginPair, postToken, refreshMutation } from "../support";
+import {
+  expectIncorrectCredentials,
+  expectInvalidToken,
+  expectRateLimited,
+  loginPair,
+  postToken,
+  refreshMutation,
+} from "../support";
 
 const FAST_MAIL = {
   pollIntervalMs: 20,
@@ -176,11 +183,11 @@ describe.each(DIALECTS)("accounts (%s)", (dialect) => {
     const email = `${uniqueName("k")}@example.com`;
     const known = await addUser(email);
     const before = await loginPair(server, known.username, known.password);
-    // Failed logins on the username, cleared by the reset.
-    for (let i = 0; i < 4; i++)
-      await gql('mutation($u: String!) { login(username: $u, password: "wrong-password") { accessToken } }', {
-        u: known.username,
-      });
+    // The username's failed-login budget (LOGIN_MAX_FAILURES, 5) spent: even the right password is
+    // refused now. The reset clears it.
+    const LOGIN = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }";
+    for (let i = 0; i < 5; i++) await gql(LOGIN, { u: known.username, p: "wrong-password" });
+    expectRateLimited(await gql(LOGIN, { u: known.username, p: known.password }));
 
     expect((await gql(REQUEST_RESET, { email: email.toUpperCase() })).body).toEqual({
       data: { requestPasswordReset: true },
@@ -462,5 +469,57 @@ describe.each(DIALECTS)("REQUIRE_EMAIL_VERIFICATION and REGISTRATION (%s)", (dia
   it("does not hold accounts an operator added (verified unless stated) to it", async () => {
     const made = await server.createUser();
     expect((await loginPair(server, made.username, made.password)).accessToken).toEqual(expect.any(String));
+  });
+});
+
+describe.each(DIALECTS)("account limits across two instances on one database (%s)", (dialect) => {
+  let sink: SmtpSink;
+  let first: TestServer;
+  let second: TestServer;
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    const env = { SMTP_URL: sink.url, REGISTRATION: "open", TRUST_PROXY: "1" };
+    first = await startTestServer({ dialect, env, mail: FAST_MAIL });
+    second = await startTestServer({ databaseUrl: first.database.url, env, mail: FAST_MAIL });
+  });
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+    await sink?.close();
+  });
+
+  it("counts one client address's register calls and one email address's reset mails on both together", async () => {
+    const headers = { "x-forwarded-for": `192.0.2.${1 + (randomBytes(1)[0]! % 250)}` };
+    const register = (server: TestServer) =>
+      server.gql(
+        REGISTER,
+        { username: uniqueName("Two"), email: `${uniqueName("t")}@example.com`, password: "a-fine-long-passphrase" },
+        { headers },
+      );
+    for (let i = 0; i < 10; i++) expect((await register(i % 2 === 0 ? first : second)).body.errors).toBeUndefined();
+    for (const server of [first, second]) {
+      expect((await register(server)).body.errors).toEqual([
+        expect.objectContaining({ extensions: { code: "RATE_LIMITED", retryAfter: expect.any(Number) } }),
+      ]);
+    }
+
+    const email = `${uniqueName("both")}@example.com`;
+    await first.app.users.createUser({ username: uniqueName("Both"), email, passwordHash: "!", scopes: ["me"] });
+    for (let i = 0; i < 4; i++) {
+      const server = i % 2 === 0 ? first : second;
+      const response = await server.gql(
+        REQUEST_RESET,
+        { email },
+        { headers: { "x-forwarded-for": `192.0.2.${10 + i}` } },
+      );
+      expect(response.body).toEqual({ data: { requestPasswordReset: true } });
+    }
+    await waitFor(() => sink.received.filter((r) => r.envelopeTo.includes(email)).length >= 3, "three reset mails");
+    const queued = await first.app.database.db
+      .selectFrom("mail_outbox")
+      .select("id")
+      .where("recipient", "=", email)
+      .execute();
+    expect(queued).toHaveLength(3);
   });
 });
