@@ -55,6 +55,49 @@ describe("AccountsResolver, REGISTRATION unset (closed)", () => {
   });
 });
 
+describe("AccountsResolver, REGISTRATION=open (test: mail as .eml files)", () => {
+  let t: TestApp;
+  let resolver: AccountsResolver;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { REGISTRATION: "open", DEFAULT_SCOPES: "me" } });
+    resolver = new AccountsResolver(t.app.accounts);
+  });
+  afterAll(async () => t?.close());
+
+  const outbox = (to: string) =>
+    t.app.database.db.selectFrom("mail_outbox").select(["subject"]).where("recipient", "=", to).execute();
+
+  it("level 1: register() makes an unverified account with DEFAULT_SCOPES, one verification mail queued", async () => {
+    const username = uniqueName("Open");
+    const email = `${username}@example.com`;
+    const user = await resolver.register(
+      { username, email, password: "a-fine-long-passphrase", fullName: "Open Door" },
+      contextForViewer(undefined, { clientAddress: "192.0.2.7" }),
+    );
+    expect(user).toEqual({
+      id: expect.any(String),
+      username,
+      email,
+      fullName: "Open Door",
+      disabled: false,
+      scopes: ["me"],
+      emailVerified: false,
+    });
+    expect(await outbox(email)).toEqual([{ subject: "Verify your email address" }]);
+  });
+
+  it("level 1: requestEmailVerification() queues a link for an unverified address, none once verified", async () => {
+    const made = await t.createUser();
+    const email = made.user.email!;
+    const viewer = (emailVerified: boolean) =>
+      contextForViewer({ user: { ...made.user, emailVerified }, scopes: ["me"], tokenId: "t", issuedAt: 0 });
+    expect(await resolver.requestEmailVerification(viewer(true))).toBe(true);
+    expect(await outbox(email)).toEqual([]);
+    expect(await resolver.requestEmailVerification(viewer(false))).toBe(true);
+    expect(await outbox(email)).toEqual([{ subject: "Verify your email address" }]);
+  });
+});
+
 describe("AccountsResolver in production without SMTP_URL", () => {
   let t: TestApp;
   beforeAll(async () => {
