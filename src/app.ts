@@ -1,8 +1,9 @@
 /** The composition root: builds database, stores, services, resolvers, schema, Apollo and HTTP. */
+import { type AccountsDeps } from "./accounts/accounts-deps";
 import { createAudit, type Audit, type AuditOverrides } from "./audit/audit";
 import { loadSigningKeys } from "./auth/keys";
 import { type LoginDeps } from "./auth/login";
-import { LoginLimiter, loginLimitPolicy } from "./auth/rate-limit";
+import { ActionLimiter, LoginLimiter, loginLimitPolicy } from "./auth/rate-limit";
 import { refreshTokenKey } from "./auth/refresh-tokens";
 import { TokenService } from "./auth/tokens";
 import { systemClock, type Clock } from "./clock";
@@ -63,6 +64,8 @@ export interface App {
   readonly mfa: MfaDeps;
   /** The audit log: `recordEvent` inside a use case's transaction; the webhook sender and retention. */
   readonly audit: Audit;
+  /** The account use cases' dependencies (register, verification, reset). */
+  readonly accounts: AccountsDeps;
   /** Starts listening; resolves to the base URL (`http://host:port`). */
   listen(): Promise<string>;
   /**
@@ -132,9 +135,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       signingSecret: config.secretKey === undefined ? hsSecret : Buffer.from(config.secretKey, "utf8"),
     });
     const mfa: MfaDeps = { ...sessionDeps, mfa: new MfaStore(database.db), mfaKeys, issuer: config.jwtIssuer };
-    const auth: LoginDeps = { ...sessionDeps, secondFactor: secondFactor(mfa) };
+    const auth: LoginDeps = {
+      ...sessionDeps,
+      secondFactor: secondFactor(mfa),
+      requireEmailVerification: config.accounts.requireEmailVerification,
+    };
+    const accounts: AccountsDeps = {
+      ...sessionDeps,
+      db: database.db,
+      mail,
+      actions: new ActionLimiter(database.db, clock),
+      config: config.accounts,
+    };
     const schema = await buildAppSchema(
-      appResolvers({ auth, sessions: { sessions, clock, audit }, mfa, audit: { db: database.db } }),
+      appResolvers({ auth, sessions: { sessions, clock, audit }, mfa, audit: { db: database.db }, accounts }),
     );
     const http = await createHttpServer({
       config,
@@ -165,6 +179,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       mail,
       mfa,
       audit,
+      accounts,
       listen: async () => {
         await http.fastify.listen({ host: config.host, port: config.port });
         const address = http.fastify.server.address();

@@ -52,8 +52,59 @@ describe("loadConfig defaults", () => {
       mfaEncryptionKey: undefined,
       authEventsRetentionDays: 90,
       webhook: undefined,
+      accounts: {
+        registrationOpen: false,
+        requireEmailVerification: false,
+        defaultScopes: ["me", "items"],
+        publicUrl: "http://127.0.0.1:4000",
+        appUrl: "http://127.0.0.1:4000",
+      },
     });
     expect("mfaEncryptionKey" in config).toBe(true);
+  });
+
+  describe("accounts (CONTRACT section 10)", () => {
+    const production = { NODE_ENV: "production", SECRET_KEY: GOOD_KEY };
+
+    it("reads REGISTRATION, REQUIRE_EMAIL_VERIFICATION, DEFAULT_SCOPES, PUBLIC_URL and APP_URL", () => {
+      const config = loadConfig({
+        REGISTRATION: "open",
+        REQUIRE_EMAIL_VERIFICATION: "true",
+        DEFAULT_SCOPES: "me",
+        PUBLIC_URL: "https://auth.example.com/",
+        APP_URL: "https://app.example.com/accounts/",
+      });
+      expect(config.accounts).toEqual({
+        registrationOpen: true,
+        requireEmailVerification: true,
+        defaultScopes: ["me"],
+        publicUrl: "https://auth.example.com",
+        appUrl: "https://app.example.com/accounts",
+      });
+      expect(loadConfig({ PUBLIC_URL: "https://auth.example.com" }).accounts.appUrl).toBe("https://auth.example.com");
+      expect(loadConfig({ HOST: "::1", PORT: "8080" }).accounts.publicUrl).toBe("http://[::1]:8080");
+    });
+
+    const notBase = "must be an http:// or https:// URL without a query or fragment";
+    const oneSpace = "must be scopes separated by single spaces (RFC 6749 section 3.3)";
+    it.each([
+      [{ REGISTRATION: "maybe" }, "REGISTRATION must be one of open, closed"],
+      [{ DEFAULT_SCOPES: "me  items" }, `DEFAULT_SCOPES ${oneSpace}`],
+      [{ APP_URL: "ftp://app.example.com" }, `APP_URL ${notBase}`],
+      [{ PUBLIC_URL: "https://x.example.com/#a" }, `PUBLIC_URL ${notBase}`],
+    ])("refuses %j", (env, message) => {
+      expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${message}`);
+    });
+
+    it("refuses REGISTRATION=open in production without SMTP_URL, and allows it with one", () => {
+      expect(() => loadConfig({ ...production, REGISTRATION: "open" })).toThrow(
+        "Invalid configuration: REGISTRATION cannot be open in production without SMTP_URL" +
+          " (no verification mail could be sent)",
+      );
+      const withSmtp = { ...production, REGISTRATION: "open", SMTP_URL: "smtp://mail.example.com:587" };
+      expect(loadConfig(withSmtp).accounts.registrationOpen).toBe(true);
+      expect(loadConfig({ REGISTRATION: "open" }).accounts.registrationOpen).toBe(true);
+    });
   });
 
   it("takes WEBHOOK_URL with a Standard Webhooks WEBHOOK_SECRET, both or neither, and the retention", () => {

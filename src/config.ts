@@ -70,6 +70,7 @@ export interface Config {
   readonly authEventsRetentionDays: number;
   /** Where every audit event is POSTed (Standard Webhooks); undefined: no webhooks. */
   readonly webhook: WebhookConfig | undefined;
+  readonly accounts: AccountsConfig;
 }
 
 /** Webhooks (CONTRACT section 12): WEBHOOK_URL and the secret its deliveries are signed with. */
@@ -77,6 +78,20 @@ export interface WebhookConfig {
   readonly url: string;
   /** WEBHOOK_SECRET as given: `whsec_` + base64 of at least 24 bytes. */
   readonly secret: string;
+}
+
+/** Accounts (CONTRACT section 10): sign-up, verification, the scopes of new accounts, link targets. */
+export interface AccountsConfig {
+  /** REGISTRATION=open lets anyone call `register`. */
+  readonly registrationOpen: boolean;
+  /** REQUIRE_EMAIL_VERIFICATION: an unverified address refuses login after a correct password. */
+  readonly requireEmailVerification: boolean;
+  /** DEFAULT_SCOPES: what `register`, `users add` and `users import` give an account that names none. */
+  readonly defaultScopes: readonly string[];
+  /** PUBLIC_URL without a trailing slash: this server as clients reach it. */
+  readonly publicUrl: string;
+  /** APP_URL without a trailing slash: where the links in mails land. */
+  readonly appUrl: string;
 }
 
 /** Mail (CONTRACT section 10): where messages go, and who they are from. */
@@ -119,6 +134,8 @@ const nonEmpty = z.string().trim().min(1, "must not be empty");
 
 /** A DNS name or IPv4 address, or an IPv6 address in brackets, as a Host header carries it. */
 const HOST_NAME = /^(?:[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?\.?|\[[0-9a-f:.]+\])$/;
+
+const BASE_URL_RULE = "must be an http:// or https:// URL without a query or fragment";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -198,7 +215,23 @@ const schema = z.object({
       "must be whsec_ followed by base64 of at least 24 bytes (`graphql-auth secret --webhook` prints one)",
     )
     .optional(),
+  // Accounts (CONTRACT section 10).
+  REGISTRATION: z.enum(["open", "closed"]).default("closed"),
+  REQUIRE_EMAIL_VERIFICATION: bool.default(false),
+  DEFAULT_SCOPES: z
+    .string()
+    .trim()
+    .refine(
+      (v) => v.split(" ").every((scope) => SCOPE_TOKEN.test(scope)),
+      "must be scopes separated by single spaces (RFC 6749 section 3.3)",
+    )
+    .default("me items"),
+  PUBLIC_URL: z.string().trim().refine(isBaseUrl, BASE_URL_RULE).optional(),
+  APP_URL: z.string().trim().refine(isBaseUrl, BASE_URL_RULE).optional(),
 });
+
+/** RFC 6749 section 3.3's scope-token: %x21 / %x23-5B / %x5D-7E, one or more. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
 /** Development lets any local port call the API, so a front-end dev server works unconfigured. */
 const DEVELOPMENT_CORS_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*"];
@@ -245,6 +278,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       e.WEBHOOK_URL === undefined ? ["WEBHOOK_URL", "WEBHOOK_SECRET"] : ["WEBHOOK_SECRET", "WEBHOOK_URL"];
     throw new ConfigError(missing, `must be set when ${other} is (webhooks need both)`);
   }
+  // Sign-up mails a link it could not deliver: an open door nobody could finish walking through.
+  if (e.NODE_ENV === "production" && e.REGISTRATION === "open" && e.SMTP_URL === undefined) {
+    const why = "cannot be open in production without SMTP_URL (no verification mail could be sent)";
+    throw new ConfigError("REGISTRATION", why);
+  }
+  const listening = `http://${e.HOST.includes(":") ? `[${e.HOST}]` : e.HOST}:${e.PORT}`;
+  const publicUrl = withoutTrailingSlash(e.PUBLIC_URL ?? listening);
 
   const config: Config = {
     nodeEnv: e.NODE_ENV,
@@ -281,6 +321,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       e.WEBHOOK_URL !== undefined && e.WEBHOOK_SECRET !== undefined
         ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET }
         : undefined,
+    accounts: {
+      registrationOpen: e.REGISTRATION === "open",
+      requireEmailVerification: e.REQUIRE_EMAIL_VERIFICATION,
+      defaultScopes: [...new Set(e.DEFAULT_SCOPES.split(" "))],
+      publicUrl,
+      appUrl: e.APP_URL === undefined ? publicUrl : withoutTrailingSlash(e.APP_URL),
+    },
   };
   return deepFreeze(config);
 }
@@ -385,6 +432,26 @@ function allowedHostsOf(given: string[] | undefined, nodeEnv: NodeEnv, host: str
   if (nodeEnv !== "development") return undefined;
   const listening = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
   return [...new Set(["localhost", "127.0.0.1", "[::1]", withoutTrailingDot(listening.toLowerCase())])];
+}
+
+/** An absolute http(s) URL that a path can follow: no query, fragment or credentials. */
+function isBaseUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (
+      (url.protocol === "http:" || url.protocol === "https:") &&
+      url.search === "" &&
+      url.hash === "" &&
+      url.username === "" &&
+      url.password === ""
+    );
+  } catch {
+    return false;
+  }
+}
+
+function withoutTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, "");
 }
 
 /** `localhost.` and `localhost` name the same host. */

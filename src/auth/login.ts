@@ -1,5 +1,5 @@
 /** The login use case: rate limit, verify the password, check the account, grant scopes, upgrade the hash, issue. */
-import { HashingUnavailable, InactiveUser, InvalidCredentials, MfaRequired, RateLimited } from "../errors";
+import { EmailNotVerified, HashingUnavailable, InactiveUser, InvalidCredentials, MfaRequired, RateLimited } from "../errors";
 import { isVerifiablePassword, MAX_PASSWORD_LENGTH } from "../passwords/password-policy";
 import { type PasswordService } from "../passwords/passwords";
 import { grantScopes, parseRequestedScopes } from "../users/scopes";
@@ -13,6 +13,8 @@ export interface LoginDeps extends SessionDeps {
   readonly limiter: LoginLimiter;
   /** Two-factor authentication (src/mfa/): asked after a correct password, and the second step. */
   readonly secondFactor: SecondFactor;
+  /** REQUIRE_EMAIL_VERIFICATION: an account whose address is unverified may not log in. */
+  readonly requireEmailVerification?: boolean;
 }
 
 export interface LoginRequest {
@@ -34,6 +36,7 @@ export interface LoginRequest {
  * @throws RateLimited when the username or the client address has spent its failure budget (the
  *   right password too is refused then), InvalidCredentials for an unknown username or a wrong
  *   password (one answer for both), InactiveUser for a disabled account after a correct password,
+ *   EmailNotVerified (REQUIRE_EMAIL_VERIFICATION) for an unverified address after a correct password,
  *   UnknownScope for a scope the account does not hold, MfaRequired (with the mfaToken) for an
  *   active account with two-factor authentication on, after every other check, InvalidScope
  *   (before anything is counted or verified) for a scope request that breaks the grammar of
@@ -90,6 +93,11 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
   if (found.user.disabled) {
     await audit.recordEventAlone({ type: "login.failed", userId: found.user.id, ...client });
     throw new InactiveUser();
+  }
+  // Likewise the unverified address: only after the right password.
+  if (deps.requireEmailVerification === true && !found.user.emailVerified) {
+    await audit.recordEventAlone({ type: "login.failed", userId: found.user.id, ...client });
+    throw new EmailNotVerified();
   }
   const granted = grantScopes(found.user.scopes, requested);
 

@@ -7,6 +7,7 @@ import * as pendingLoginAttempts from "./migrations/2026-12-01-01-pending-login-
 import * as usernameSkeleton from "./migrations/2026-12-01-05-username-skeleton";
 import * as sessions from "./migrations/2026-12-02-01-sessions";
 import * as mailOutbox from "./migrations/2026-12-02-02-mail-outbox";
+import * as accounts from "./migrations/2026-12-02-05-accounts";
 import * as mfa from "./migrations/2026-12-02-06-mfa";
 import * as authEvents from "./migrations/2026-12-02-07-auth-events";
 
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "2026-12-01-05-username-skeleton": usernameSkeleton,
   "2026-12-02-01-sessions": sessions,
   "2026-12-02-02-mail-outbox": mailOutbox,
+  "2026-12-02-05-accounts": accounts,
   "2026-12-02-06-mfa": mfa,
   "2026-12-02-07-auth-events": authEvents,
 };

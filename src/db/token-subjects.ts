@@ -14,6 +14,7 @@ export interface TokenSubjectRow {
   readonly full_name: string | null;
   readonly disabled: number | boolean;
   readonly scopes: string;
+  readonly email_verified: number | boolean;
   readonly token_version: number | string;
   /** The session's id when it exists and belongs to this user, else null. */
   readonly session_id: string | null;
@@ -44,6 +45,7 @@ function subjectQuery(db: Kysely<Database>, sessionId: string | null, userId: st
       "users.full_name",
       "users.disabled",
       "users.scopes",
+      "users.email_verified",
       "users.token_version",
       "sessions.id as session_id",
       "sessions.expires_at as session_expires_at",

@@ -1,6 +1,8 @@
 /** The GraphQL schema, built once per app from the resolver instances; their classes are derived from them. */
 import { type GraphQLSchema } from "graphql";
 import { buildSchema, type NonEmptyArray, type ResolverData } from "type-graphql";
+import { type AccountsDeps } from "../accounts/accounts-deps";
+import { AccountsResolver } from "../accounts/accounts.resolver";
 import { AuditResolver, type AuditResolverDeps } from "../audit/audit.resolver";
 import { authChecker } from "../auth/auth-checker";
 import { AuthResolver, type AuthResolverDeps } from "../auth/auth.resolver";
@@ -16,6 +18,7 @@ export interface ResolverDeps {
   readonly sessions: SessionResolverDeps;
   readonly mfa: MfaResolverDeps;
   readonly audit: AuditResolverDeps;
+  readonly accounts: AccountsDeps;
 }
 
 /**
@@ -30,6 +33,7 @@ export function appResolvers(deps: ResolverDeps): readonly object[] {
     new SessionResolver(deps.sessions),
     new MfaResolver(deps.mfa),
     new AuditResolver(deps.audit),
+    new AccountsResolver(deps.accounts),
   ];
 }
 
@@ -38,12 +42,12 @@ export function appResolvers(deps: ResolverDeps): readonly object[] {
  * shape): resolving a field with them fails loudly instead of running against nothing.
  */
 export function schemaOnlyDeps(): ResolverDeps {
-  const absent = new Proxy({} as AuthResolverDeps & SessionResolverDeps & MfaResolverDeps & AuditResolverDeps, {
+  const absent = new Proxy({} as AuthResolverDeps & SessionResolverDeps & MfaResolverDeps & AuditResolverDeps & AccountsDeps, {
     get: (_target, name) => {
       throw new Error(`This schema was built to be printed: it resolves nothing (asked for ${String(name)})`);
     },
   });
-  return { auth: absent, sessions: absent, mfa: absent, audit: absent };
+  return { auth: absent, sessions: absent, mfa: absent, audit: absent, accounts: absent };
 }
 
 /**

@@ -1,5 +1,7 @@
-/** The "add a user" use case, for every door that creates an account (the CLI; later the admin API and sign-up). */
+/** The "add a user" use case, for every door that creates an account (the CLI, sign-up, the admin API). */
+import { type Transaction } from "kysely";
 import { type EventClient, type EventRecorder } from "../audit/audit";
+import { type Database } from "../db/database";
 import { InvalidUsername, UsernameTaken } from "../errors";
 import { checkNewPassword } from "../passwords/password-policy";
 import { type PasswordService } from "../passwords/passwords";
@@ -13,6 +15,8 @@ export interface AddUserDeps {
   readonly passwords: Pick<PasswordService, "hash">;
   /** Records `user.created` with the account, in its transaction. */
   readonly audit: EventRecorder;
+  /** DEFAULT_SCOPES: the scopes of an account whose request names none (DEFAULT_SCOPES' default when absent). */
+  readonly defaultScopes?: readonly string[];
 }
 
 export interface AddUserRequest {
@@ -22,6 +26,8 @@ export interface AddUserRequest {
   /** A list, or space-separated as an operator types it; DEFAULT_SCOPES when absent. */
   readonly scopes?: string | readonly string[];
   readonly disabled?: boolean;
+  /** Whether the address counts as proven; true unless stated (sign-up says false). */
+  readonly emailVerified?: boolean;
   /**
    * The new password, asked for only once every other field has passed (a prompt, standard input,
    * or simply the value a request carried), so that nobody types a password for nothing.
@@ -31,6 +37,11 @@ export interface AddUserRequest {
   readonly event?: "user.created" | "user.registered";
   /** Where the request came from, for the event (sign-up, the admin API). */
   readonly client?: EventClient;
+  /**
+   * Work that must commit with the new account or not at all (sign-up queues its verification
+   * mail): run in the insert's transaction, after the hash is computed (no transaction waits on it).
+   */
+  readonly inTransaction?: (user: User, trx: Transaction<Database>) => Promise<void>;
 }
 
 /**
@@ -47,7 +58,7 @@ export async function addUser(deps: AddUserDeps, request: AddUserRequest): Promi
     username: request.username,
     email: request.email ?? null,
     fullName: request.fullName ?? null,
-    scopes: request.scopes ?? DEFAULT_SCOPES,
+    scopes: request.scopes ?? deps.defaultScopes ?? DEFAULT_SCOPES,
   });
   if (await deps.users.findUserByUsername(username)) throw new UsernameTaken(username);
   if (await deps.users.findLookAlike(username)) throw new InvalidUsername(LOOKS_LIKE_EXISTING);
@@ -55,16 +66,19 @@ export async function addUser(deps: AddUserDeps, request: AddUserRequest): Promi
   const password = await request.password();
   checkNewPassword(password);
   const passwordHash = await deps.passwords.hash(password);
+  const newUser = {
+    username,
+    email,
+    fullName,
+    passwordHash,
+    scopes: scopes ?? [],
+    disabled: request.disabled === true,
+    emailVerified: request.emailVerified !== false,
+  };
   return deps.users.transaction(async (users, trx) => {
-    const user = await users.createUser({
-      username,
-      email,
-      fullName,
-      passwordHash,
-      scopes: scopes ?? [],
-      disabled: request.disabled === true,
-    });
+    const user = await users.createUser(newUser);
     await deps.audit.recordEvent(trx, { type: request.event ?? "user.created", userId: user.id, ...request.client });
+    await request.inTransaction?.(user, trx);
     return user;
   });
 }

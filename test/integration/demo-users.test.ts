@@ -18,8 +18,8 @@ describe.each(DIALECTS)("demo users (%s)", (dialect) => {
 
   it("seeds johndoe and alice as the tutorial has them", async () => {
     expect(await server.app.users.listUsers()).toEqual([
-      { id: expect.any(String), username: "alice", email: "alicechains@example.com", fullName: "Alice Chains", disabled: true, scopes: ["me", "items"] },
-      { id: expect.any(String), username: "johndoe", email: "johndoe@example.com", fullName: "John Doe", disabled: false, scopes: ["me", "items"] },
+      { id: expect.any(String), username: "alice", email: "alicechains@example.com", fullName: "Alice Chains", disabled: true, scopes: ["me", "items"], emailVerified: true },
+      { id: expect.any(String), username: "johndoe", email: "johndoe@example.com", fullName: "John Doe", disabled: false, scopes: ["me", "items"], emailVerified: true },
     ]);
   });
 
