@@ -17,7 +17,8 @@ export const ACCOUNT_ASSETS_PATH = "/account-pages";
  * Only this server's own script, style sheet and /graphql: no inline script or style, so text an
  * attacker slipped into the page could not run; no framing (clickjacking the button), no <base>,
  * forms post nowhere else. The token is in the fragment, which no request carries; no-referrer
- * keeps the page's address out of any request all the same.
+ * keeps the page's address out of any request all the same. `img-src data:` is for the empty
+ * `data:,` icon, which keeps the browser from asking for /favicon.ico.
  */
 export const ACCOUNT_PAGES_CSP = [
   "default-src 'none'",
