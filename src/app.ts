@@ -1,7 +1,8 @@
 /** The composition root: builds database, stores, services, resolvers, schema, Apollo and HTTP. */
+import { type AccountsDeps } from "./accounts/accounts-deps";
 import { loadSigningKeys } from "./auth/keys";
 import { type LoginDeps } from "./auth/login";
-import { LoginLimiter, loginLimitPolicy } from "./auth/rate-limit";
+import { ActionLimiter, LoginLimiter, loginLimitPolicy } from "./auth/rate-limit";
 import { RefreshTokenStore } from "./auth/refresh-token.store";
 import { TokenService } from "./auth/tokens";
 import { systemClock, type Clock } from "./clock";
@@ -98,8 +99,29 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     );
 
     // The use cases behind both doors: the GraphQL mutations and POST /token.
-    const auth: LoginDeps = { users, passwords, tokens, refreshTokens, limiter, clock, logger, refreshTokenExpireDays: config.refreshTokenExpireDays };
-    const schema = await buildAppSchema(appResolvers({ auth }));
+    const auth: LoginDeps = {
+      users,
+      passwords,
+      tokens,
+      refreshTokens,
+      limiter,
+      clock,
+      logger,
+      refreshTokenExpireDays: config.refreshTokenExpireDays,
+      requireEmailVerification: config.accounts.requireEmailVerification,
+    };
+    const accounts: AccountsDeps = {
+      db: database.db,
+      users,
+      passwords,
+      mail,
+      limiter,
+      actions: new ActionLimiter(database.db, clock),
+      clock,
+      logger,
+      config: config.accounts,
+    };
+    const schema = await buildAppSchema(appResolvers({ auth, accounts }));
     const http = await createHttpServer({
       config,
       logger,

@@ -48,6 +48,53 @@ describe("loadConfig defaults", () => {
       allowedHosts: ["localhost", "127.0.0.1", "[::1]"],
       corsOrigins: ["http://localhost:*", "http://127.0.0.1:*"],
       mail: { smtpUrl: undefined, from: "graphql-auth-server <no-reply@localhost>", outboxDir: "data/outbox" },
+      accounts: {
+        registrationOpen: false,
+        requireEmailVerification: false,
+        defaultScopes: ["me", "items"],
+        publicUrl: "http://127.0.0.1:4000",
+        appUrl: "http://127.0.0.1:4000",
+      },
+    });
+  });
+
+  describe("accounts (CONTRACT section 10)", () => {
+    const production = { NODE_ENV: "production", SECRET_KEY: GOOD_KEY };
+
+    it("reads REGISTRATION, REQUIRE_EMAIL_VERIFICATION, DEFAULT_SCOPES, PUBLIC_URL and APP_URL", () => {
+      const config = loadConfig({
+        REGISTRATION: "open",
+        REQUIRE_EMAIL_VERIFICATION: "true",
+        DEFAULT_SCOPES: "me",
+        PUBLIC_URL: "https://auth.example.com/",
+        APP_URL: "https://app.example.com/accounts/",
+      });
+      expect(config.accounts).toEqual({
+        registrationOpen: true,
+        requireEmailVerification: true,
+        defaultScopes: ["me"],
+        publicUrl: "https://auth.example.com",
+        appUrl: "https://app.example.com/accounts",
+      });
+      expect(loadConfig({ PUBLIC_URL: "https://auth.example.com" }).accounts.appUrl).toBe("https://auth.example.com");
+      expect(loadConfig({ HOST: "::1", PORT: "8080" }).accounts.publicUrl).toBe("http://[::1]:8080");
+    });
+
+    it.each([
+      [{ REGISTRATION: "maybe" }, "Invalid configuration: REGISTRATION must be one of open, closed"],
+      [{ DEFAULT_SCOPES: "me  items" }, "Invalid configuration: DEFAULT_SCOPES must be scopes separated by single spaces (RFC 6749 section 3.3)"],
+      [{ APP_URL: "ftp://app.example.com" }, "Invalid configuration: APP_URL must be an http:// or https:// URL without a query or fragment"],
+      [{ PUBLIC_URL: "https://x.example.com/#a" }, "Invalid configuration: PUBLIC_URL must be an http:// or https:// URL without a query or fragment"],
+    ])("refuses %j", (env, message) => {
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+
+    it("refuses REGISTRATION=open in production without SMTP_URL, and allows it with one", () => {
+      expect(() => loadConfig({ ...production, REGISTRATION: "open" })).toThrow(
+        "Invalid configuration: REGISTRATION cannot be open in production without SMTP_URL (no verification mail could be sent)",
+      );
+      expect(loadConfig({ ...production, REGISTRATION: "open", SMTP_URL: "smtp://mail.example.com:587" }).accounts.registrationOpen).toBe(true);
+      expect(loadConfig({ REGISTRATION: "open" }).accounts.registrationOpen).toBe(true);
     });
   });
 

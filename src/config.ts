@@ -59,6 +59,21 @@ export interface Config {
    */
   readonly corsOrigins: readonly string[];
   readonly mail: MailConfig;
+  readonly accounts: AccountsConfig;
+}
+
+/** Accounts (CONTRACT section 10): sign-up, verification, the scopes of new accounts, link targets. */
+export interface AccountsConfig {
+  /** REGISTRATION=open lets anyone call `register`. */
+  readonly registrationOpen: boolean;
+  /** REQUIRE_EMAIL_VERIFICATION: an unverified address refuses login after a correct password. */
+  readonly requireEmailVerification: boolean;
+  /** DEFAULT_SCOPES: what `register`, `users add` and `users import` give an account that names none. */
+  readonly defaultScopes: readonly string[];
+  /** PUBLIC_URL without a trailing slash: this server as clients reach it. */
+  readonly publicUrl: string;
+  /** APP_URL without a trailing slash: where the links in mails land. */
+  readonly appUrl: string;
 }
 
 /** Mail (CONTRACT section 10): where messages go, and who they are from. */
@@ -162,7 +177,23 @@ const schema = z.object({
   MAIL_FROM: nonEmpty
     .refine((v) => isSingleMailbox(v), "must be one address, as `Name <address@example.com>` or `address@example.com`")
     .default("graphql-auth-server <no-reply@localhost>"),
+  // Accounts (CONTRACT section 10).
+  REGISTRATION: z.enum(["open", "closed"]).default("closed"),
+  REQUIRE_EMAIL_VERIFICATION: bool.default(false),
+  DEFAULT_SCOPES: z
+    .string()
+    .trim()
+    .refine(
+      (v) => v.split(" ").every((scope) => SCOPE_TOKEN.test(scope)),
+      "must be scopes separated by single spaces (RFC 6749 section 3.3)",
+    )
+    .default("me items"),
+  PUBLIC_URL: z.string().trim().refine(isBaseUrl, "must be an http:// or https:// URL without a query or fragment").optional(),
+  APP_URL: z.string().trim().refine(isBaseUrl, "must be an http:// or https:// URL without a query or fragment").optional(),
 });
+
+/** RFC 6749 section 3.3's scope-token: %x21 / %x23-5B / %x5D-7E, one or more. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
 /** Development lets any local port call the API, so a front-end dev server works unconfigured. */
 const DEVELOPMENT_CORS_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*"];
@@ -204,6 +235,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError("CORS_ORIGINS", "must not be * in production (list the origins that may call the API)");
   }
 
+  // Sign-up mails a link it could not deliver: an open door nobody could finish walking through.
+  if (e.NODE_ENV === "production" && e.REGISTRATION === "open" && e.SMTP_URL === undefined) {
+    throw new ConfigError("REGISTRATION", "cannot be open in production without SMTP_URL (no verification mail could be sent)");
+  }
+  const publicUrl = withoutTrailingSlash(e.PUBLIC_URL ?? `http://${e.HOST.includes(":") ? `[${e.HOST}]` : e.HOST}:${e.PORT}`);
+
   const config: Config = {
     nodeEnv: e.NODE_ENV,
     host: e.HOST,
@@ -232,6 +269,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     allowedHosts: allowedHostsOf(e.ALLOWED_HOSTS, e.NODE_ENV, e.HOST),
     corsOrigins,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, outboxDir: join(dataDirOf(e.DATABASE_URL), "outbox") },
+    accounts: {
+      registrationOpen: e.REGISTRATION === "open",
+      requireEmailVerification: e.REQUIRE_EMAIL_VERIFICATION,
+      defaultScopes: [...new Set(e.DEFAULT_SCOPES.split(" "))],
+      publicUrl,
+      appUrl: e.APP_URL === undefined ? publicUrl : withoutTrailingSlash(e.APP_URL),
+    },
   };
   return deepFreeze(config);
 }
@@ -320,6 +364,26 @@ function allowedHostsOf(given: string[] | undefined, nodeEnv: NodeEnv, host: str
   if (nodeEnv !== "development") return undefined;
   const listening = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
   return [...new Set(["localhost", "127.0.0.1", "[::1]", withoutTrailingDot(listening.toLowerCase())])];
+}
+
+/** An absolute http(s) URL that a path can follow: no query, fragment or credentials. */
+function isBaseUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (
+      (url.protocol === "http:" || url.protocol === "https:") &&
+      url.search === "" &&
+      url.hash === "" &&
+      url.username === "" &&
+      url.password === ""
+    );
+  } catch {
+    return false;
+  }
+}
+
+function withoutTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, "");
 }
 
 /** `localhost.` and `localhost` name the same host. */

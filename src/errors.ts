@@ -166,6 +166,46 @@ export class UsernameTaken extends AppError {
   }
 }
 
+/** `register` with a username that exists, in any case (CONTRACT section 10's wording). */
+export class RegistrationUsernameTaken extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor() {
+    super("Username is taken");
+  }
+}
+
+/** `register` while REGISTRATION=closed. */
+export class RegistrationClosed extends AppError {
+  readonly code = "FORBIDDEN";
+  constructor() {
+    super("Registration is closed");
+  }
+}
+
+/** REQUIRE_EMAIL_VERIFICATION: a correct password, but the account's address is not verified yet. */
+export class EmailNotVerified extends AppError {
+  readonly code = "FORBIDDEN";
+  constructor() {
+    super("Email not verified");
+  }
+}
+
+/** A mutation that mails, in production without SMTP_URL. */
+export class MailNotConfigured extends AppError {
+  readonly code = "FORBIDDEN";
+  constructor() {
+    super("Email is not configured");
+  }
+}
+
+/** A verification or reset token that is unknown, spent, expired, or no longer bound to the account. */
+export class InvalidAccountToken extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor(reason?: string) {
+    super("Invalid or expired token", { cause: reason });
+  }
+}
+
 /** An operator named a user that does not exist. */
 export class UserNotFound extends AppError {
   readonly code = "BAD_USER_INPUT";
@@ -174,11 +214,14 @@ export class UserNotFound extends AppError {
   }
 }
 
-/** Too many failed logins; `retryAfter` is in whole seconds. */
+/** Too many failed logins (or, with `what`, too many calls of an account mutation); `retryAfter` is in whole seconds. */
 export class RateLimited extends AppError {
   readonly code = "RATE_LIMITED";
-  constructor(readonly retryAfter: number) {
-    super(`Too many failed login attempts; retry in ${retryAfter} seconds`);
+  constructor(
+    readonly retryAfter: number,
+    what = "failed login attempts",
+  ) {
+    super(`Too many ${what}; retry in ${retryAfter} seconds`);
   }
 
   override publicExtensions(): Record<string, unknown> {

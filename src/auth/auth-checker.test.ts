@@ -5,7 +5,15 @@ import { type User } from "../users/user.entity";
 import { authChecker } from "./auth-checker";
 import { contextForViewer } from "./context";
 
-const active: User = { id: "6f1c1f8e-2f43-4a4e-9d1e-0c7f3c1b5a10", username: "ada", email: null, fullName: null, disabled: false, scopes: ["me", "items"] };
+const active: User = {
+  id: "6f1c1f8e-2f43-4a4e-9d1e-0c7f3c1b5a10",
+  username: "ada",
+  email: null,
+  fullName: null,
+  disabled: false,
+  scopes: ["me", "items"],
+  emailVerified: true,
+};
 const disabled: User = { ...active, disabled: true };
 
 describe("authChecker", () => {

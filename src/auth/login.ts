@@ -1,5 +1,5 @@
 /** The login use case: rate limit, verify the password, check the account, grant scopes, upgrade the hash, issue. */
-import { HashingUnavailable, InactiveUser, InvalidCredentials } from "../errors";
+import { EmailNotVerified, HashingUnavailable, InactiveUser, InvalidCredentials } from "../errors";
 import { isVerifiablePassword, MAX_PASSWORD_LENGTH } from "../passwords/password-policy";
 import { type PasswordService } from "../passwords/passwords";
 import { grantScopes, parseRequestedScopes } from "../users/scopes";
@@ -10,6 +10,8 @@ export interface LoginDeps extends SessionDeps {
   readonly passwords: PasswordService;
   /** Failed-login counters (CONTRACT section 7), consulted before any password is verified. */
   readonly limiter: LoginLimiter;
+  /** REQUIRE_EMAIL_VERIFICATION: an account whose address is unverified may not log in. */
+  readonly requireEmailVerification?: boolean;
 }
 
 export interface LoginRequest {
@@ -29,6 +31,7 @@ export interface LoginRequest {
  * @throws RateLimited when the username or the client address has spent its failure budget (the
  *   right password too is refused then), InvalidCredentials for an unknown username or a wrong
  *   password (one answer for both), InactiveUser for a disabled account after a correct password,
+ *   EmailNotVerified (REQUIRE_EMAIL_VERIFICATION) for an unverified address after a correct password,
  *   UnknownScope for a scope the account does not hold, InvalidScope (before anything is counted or
  *   verified) for a scope request that breaks the grammar of RFC 6749 section 3.3, ServerBusy when
  *   HASH_QUEUE_MAX verifications already wait, ShuttingDown once the server stops (neither counts
@@ -63,6 +66,8 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
 
   // The disabled state is revealed only to someone who knows the password.
   if (found.user.disabled) throw new InactiveUser();
+  // Likewise the unverified address: only after the right password.
+  if (deps.requireEmailVerification === true && !found.user.emailVerified) throw new EmailNotVerified();
   const granted = grantScopes(found.user.scopes, requested);
 
   if (verification.needsRehash && found.passwordHash) {

@@ -120,6 +120,17 @@ export class LoginLimiter {
     };
   }
 
+  /**
+   * Clears the username's failed-login count (a password reset proved who the owner is), so the
+   * new password works at once. The address's count is left alone.
+   */
+  async clearUsername(username: string): Promise<void> {
+    await this.db
+      .deleteFrom("login_attempts")
+      .where("key", "=", counterKey("user", usernameKey(username)))
+      .execute();
+  }
+
   private async forgive(userKey: string, addressKey: string): Promise<void> {
     await this.db.deleteFrom("login_attempts").where("key", "=", userKey).execute();
     await this.settle([addressKey], { giveBack: true });
@@ -147,6 +158,48 @@ export class LoginLimiter {
   }
 }
 
+/** One kind of call counted per identity (a client address, an e-mail address): its budget and window. */
+export interface ActionBudget {
+  /** The counter's kind, part of its key: `register`, `reset`, `reset-mail`, ... */
+  readonly action: string;
+  readonly max: number;
+  readonly windowMs: number;
+}
+
+/**
+ * Counts calls other than logins (the account mutations) in the same `login_attempts` table, so
+ * the limits hold across every instance sharing the database: one atomic upsert per call, the
+ * window starting at the first call and ending `windowMs` later. Swept with the login counters.
+ */
+export class ActionLimiter {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Counts one call of `budget.action` by `identity` (a client address is bucketed as logins are).
+   * @returns 0 while within the budget, else the whole seconds until the window ends (at least 1).
+   */
+  async count(budget: ActionBudget, identity: string, kind: "addr" | "id" = "addr"): Promise<number> {
+    const now = this.clock.now();
+    const key = counterKey(`${budget.action}:${kind}`, kind === "addr" ? addressBucket(identity) : identity);
+    const row = await this.db
+      .insertInto("login_attempts")
+      .values({ key, attempts: 1, reset_at: now + budget.windowMs })
+      .onConflict((conflict) =>
+        conflict.column("key").doUpdateSet({
+          attempts: sql<number>`case when login_attempts.reset_at <= ${now} then 1 else login_attempts.attempts + 1 end`,
+          reset_at: sql<number>`case when login_attempts.reset_at <= ${now} then excluded.reset_at else login_attempts.reset_at end`,
+        }),
+      )
+      .returning(["attempts", "reset_at"])
+      .executeTakeFirstOrThrow();
+    if (Number(row.attempts) <= budget.max) return 0;
+    return Math.max(1, Math.ceil((Number(row.reset_at) - now) / 1000));
+  }
+}
+
 /**
  * The address a budget is kept for: IPv4 as is (an IPv4-mapped IPv6 address becomes its IPv4 form),
  * IPv6 by its /64 prefix, because one subscriber is routinely given a whole /64 and could
@@ -164,7 +217,7 @@ export function addressBucket(address: string): string {
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64`;
 }
 
-function counterKey(kind: "user" | "addr", identity: string): string {
+function counterKey(kind: string, identity: string): string {
   // PostgreSQL text cannot hold NUL: such an identity is counted by its digest like a long one.
   if (identity.length <= MAX_READABLE_KEY && !identity.includes("\0")) return `${kind}:${identity}`;
   return `${kind}#${createHash("sha256").update(identity).digest("hex")}`;

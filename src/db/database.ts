@@ -33,6 +33,8 @@ export interface UsersTable {
    * the value they were issued under (see auth/token-version.ts).
    */
   token_version: EpochMillis;
+  /** 0/1 on SQLite, boolean on PostgreSQL: whether the address in `email` was proven by a link. */
+  email_verified: ColumnType<number | boolean, number | undefined, number>;
 }
 
 /** A bigint of epoch milliseconds: PostgreSQL returns bigint as a string, SQLite as a number. */
@@ -84,11 +86,25 @@ export interface MailOutboxTable {
   last_error: string | null;
 }
 
+/** One single-use account token (src/accounts/account-token.store.ts): only its digest is kept. */
+export interface AccountTokensTable {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  purpose: "verify_email" | "reset_password";
+  /** Hex SHA-256 of the address (verification) or of the password hash (reset) it was issued for. */
+  binding: string;
+  created_at: EpochMillis;
+  expires_at: EpochMillis;
+  used_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+}
+
 export interface Database {
   users: UsersTable;
   login_attempts: LoginAttemptsTable;
   refresh_tokens: RefreshTokensTable;
   mail_outbox: MailOutboxTable;
+  account_tokens: AccountTokensTable;
 }
 
 export type Dialect = "sqlite" | "postgres";

@@ -6,6 +6,7 @@ import * as loginAttempts from "./migrations/2026-11-30-01-login-attempts";
 import * as pendingLoginAttempts from "./migrations/2026-12-01-01-pending-login-attempts";
 import * as usernameSkeleton from "./migrations/2026-12-01-05-username-skeleton";
 import * as mailOutbox from "./migrations/2026-12-02-02-mail-outbox";
+import * as accounts from "./migrations/2026-12-02-05-accounts";
 
 const MIGRATIONS: Record<string, Migration> = {
   "2026-11-29-01-users": users,
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "2026-12-01-01-pending-login-attempts": pendingLoginAttempts,
   "2026-12-01-05-username-skeleton": usernameSkeleton,
   "2026-12-02-02-mail-outbox": mailOutbox,
+  "2026-12-02-05-accounts": accounts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

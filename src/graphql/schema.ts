@@ -1,6 +1,8 @@
 /** The GraphQL schema, built once per app from the resolver instances; their classes are derived from them. */
 import { type GraphQLSchema } from "graphql";
 import { buildSchema, type NonEmptyArray, type ResolverData } from "type-graphql";
+import { type AccountsDeps } from "../accounts/accounts-deps";
+import { AccountsResolver } from "../accounts/accounts.resolver";
 import { authChecker } from "../auth/auth-checker";
 import { AuthResolver, type AuthResolverDeps } from "../auth/auth.resolver";
 import { invariant } from "../errors";
@@ -10,6 +12,7 @@ import { UserResolver } from "../users/user.resolver";
 /** What the resolvers are built from. */
 export interface ResolverDeps {
   readonly auth: AuthResolverDeps;
+  readonly accounts: AccountsDeps;
 }
 
 /**
@@ -17,7 +20,7 @@ export interface ResolverDeps {
  * instance added here, and the schema, the server and `npm run schema` all take it from here.
  */
 export function appResolvers(deps: ResolverDeps): readonly object[] {
-  return [new UserResolver(), new ItemResolver(), new AuthResolver(deps.auth)];
+  return [new UserResolver(), new ItemResolver(), new AuthResolver(deps.auth), new AccountsResolver(deps.accounts)];
 }
 
 /**
@@ -25,12 +28,15 @@ export function appResolvers(deps: ResolverDeps): readonly object[] {
  * shape): resolving a field with them fails loudly instead of running against nothing.
  */
 export function schemaOnlyDeps(): ResolverDeps {
-  const absent = new Proxy({} as AuthResolverDeps, {
-    get: (_target, name) => {
-      throw new Error(`This schema was built to be printed: it resolves nothing (asked for ${String(name)})`);
+  const absent = new Proxy(
+    {},
+    {
+      get: (_target, name) => {
+        throw new Error(`This schema was built to be printed: it resolves nothing (asked for ${String(name)})`);
+      },
     },
-  });
-  return { auth: absent };
+  );
+  return { auth: absent as AuthResolverDeps, accounts: absent as AccountsDeps };
 }
 
 /**

@@ -6,6 +6,7 @@ import { classify } from "../error-classes";
 import { bodyText, formPairs } from "./body-text";
 import { clientGoneSignal } from "./client-gone";
 import {
+  EmailNotVerified,
   InactiveUser,
   InvalidCredentials,
   InvalidRefreshToken,
@@ -76,7 +77,9 @@ function oauthCodeFor(error: unknown, status: number): OAuthErrorCode {
   // endpoint (RFC 6749 section 4.1.2.1); the token endpoint borrows it, with HTTP's own 503.
   if (status === 503) return "temporarily_unavailable";
   if (error instanceof RateLimited) return "rate_limited";
+  // RFC 6749 section 5.2: the resource owner's credentials cannot be used as a grant (now).
   if (error instanceof InvalidCredentials || error instanceof InactiveUser) return "invalid_grant";
+  if (error instanceof EmailNotVerified) return "invalid_grant";
   if (error instanceof InvalidRefreshToken) return "invalid_grant";
   const scope = error instanceof InvalidScope || error instanceof UnknownScope || error instanceof ScopeNotGranted;
   if (scope) return "invalid_scope";

@@ -22,6 +22,9 @@ export class User {
 
   @Field(() => [String], { description: "The scopes this account may be granted." })
   scopes!: string[];
+
+  @Field(() => Boolean, { description: "register: false until verified; users add / import: true unless stated." })
+  emailVerified!: boolean;
 }
 
 /** What login needs beside the user: the stored hash, which stays inside the auth use cases. */

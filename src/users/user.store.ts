@@ -19,9 +19,11 @@ export interface NewUser {
   readonly passwordHash: string;
   readonly scopes: readonly string[];
   readonly disabled?: boolean;
+  /** Whether the address is taken as proven; true unless stated (only sign-up says false). */
+  readonly emailVerified?: boolean;
 }
 
-const PUBLIC_COLUMNS = ["id", "username", "email", "full_name", "disabled", "scopes"] as const;
+const PUBLIC_COLUMNS = ["id", "username", "email", "full_name", "disabled", "scopes", "email_verified"] as const;
 /** Rows per page when the calibration reads the stored hashes. */
 const HASH_PAGE_ROWS = 1_000;
 
@@ -34,6 +36,7 @@ export function toUser(row: Pick<UserRow, (typeof PUBLIC_COLUMNS)[number]>): Use
     fullName: row.full_name,
     disabled: Boolean(row.disabled),
     scopes: row.scopes.split(" ").filter(Boolean),
+    emailVerified: Boolean(row.email_verified),
   };
 }
 
@@ -162,6 +165,7 @@ export class UserStore {
           password_hash: input.passwordHash,
           disabled: input.disabled ? 1 : 0,
           scopes: scopes.join(" "),
+          email_verified: input.emailVerified === false ? 0 : 1,
           created_at: now,
           updated_at: now,
         })
@@ -177,7 +181,57 @@ export class UserStore {
       fullName: fields.fullName ?? null,
       disabled: Boolean(input.disabled),
       scopes,
+      emailVerified: input.emailVerified !== false,
     };
+  }
+
+  /**
+   * The active accounts whose address is `email`, compared case-insensitively (lower() on both
+   * sides, over the index users_email_lower_idx), with their stored hashes: a reset is bound to one.
+   */
+  async findActiveCredentialsByEmail(email: string): Promise<UserCredentials[]> {
+    if (email.includes("\0")) return [];
+    const rows = await this.db
+      .selectFrom("users")
+      .select([...PUBLIC_COLUMNS, "password_hash", "token_version"])
+      .where(sql<string>`lower(email)`, "=", sql<string>`lower(${email})`)
+      .where("disabled", "=", 0)
+      .orderBy("id")
+      .execute();
+    return rows.map((row) => ({ user: toUser(row), passwordHash: row.password_hash, tokenVersion: Number(row.token_version) }));
+  }
+
+  /**
+   * Marks the account's address verified, if it is still `email` (a link mailed to an old address
+   * proves nothing about a new one).
+   * @returns whether the row was updated.
+   */
+  async markEmailVerified(id: string, email: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable("users")
+      .set({ email_verified: 1, updated_at: new Date(this.clock.now()).toISOString() })
+      .where("id", "=", id)
+      .where("email", "=", email)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * A password reset's one write: the new hash, if the stored one is still `expected` (null: the
+   * account had no usable password), the address marked verified (the link proved it), and the
+   * token version moved past every access token issued so far.
+   * @returns the new token version, or undefined when the hash changed meanwhile (nothing written).
+   */
+  async resetPassword(id: string, expected: string | null, replacement: string): Promise<number | undefined> {
+    const now = this.clock.now();
+    const row = await this.db
+      .updateTable("users")
+      .set({ password_hash: replacement, email_verified: 1, token_version: nextTokenVersion(now), updated_at: new Date(now).toISOString() })
+      .where("id", "=", id)
+      .where("password_hash", expected === null ? "is" : "=", expected)
+      .returning("token_version")
+      .executeTakeFirst();
+    return row && Number(row.token_version);
   }
 
   /**
