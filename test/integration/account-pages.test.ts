@@ -93,11 +93,11 @@ describe.each(["development", "test", "production"])("the account pages (NODE_EN
     expect(script).toContain('headers: { "content-type": "application/json" }');
   });
 
-  it("serves nothing else from the pages' folder", async () => {
+  it("serves the four files and nothing else from the pages' folder", async () => {
+    const status = async (path: string) => [path, (await fetch(`${server.url}${path}`)).status];
+    for (const path of [...PAGES, SCRIPT, STYLES]) expect(await status(path)).toEqual([path, 200]);
     const others = ["/account-pages/verify-email.html", "/account-pages/", "/account-pages/..%2fapp.js", "/app.js"];
-    for (const path of others) {
-      expect([path, (await fetch(`${server.url}${path}`)).status]).toEqual([path, 404]);
-    }
+    for (const path of others) expect(await status(path)).toEqual([path, 404]);
   });
 });
 
