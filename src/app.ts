@@ -52,6 +52,8 @@ export interface App {
   readonly limiter: LoginLimiter;
   /** The outbox: `enqueueMail` inside a use case's transaction, and whether mail is configured. */
   readonly mail: Mail;
+  /** The account use cases' dependencies (register, verification, reset). */
+  readonly accounts: AccountsDeps;
   /** Starts listening; resolves to the base URL (`http://host:port`). */
   listen(): Promise<string>;
   /**
@@ -148,6 +150,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       auth,
       limiter,
       mail,
+      accounts,
       listen: async () => {
         await http.fastify.listen({ host: config.host, port: config.port });
         const address = http.fastify.server.address();

@@ -80,20 +80,24 @@ describe("loadConfig defaults", () => {
       expect(loadConfig({ HOST: "::1", PORT: "8080" }).accounts.publicUrl).toBe("http://[::1]:8080");
     });
 
+    const notBase = "must be an http:// or https:// URL without a query or fragment";
+    const oneSpace = "must be scopes separated by single spaces (RFC 6749 section 3.3)";
     it.each([
-      [{ REGISTRATION: "maybe" }, "Invalid configuration: REGISTRATION must be one of open, closed"],
-      [{ DEFAULT_SCOPES: "me  items" }, "Invalid configuration: DEFAULT_SCOPES must be scopes separated by single spaces (RFC 6749 section 3.3)"],
-      [{ APP_URL: "ftp://app.example.com" }, "Invalid configuration: APP_URL must be an http:// or https:// URL without a query or fragment"],
-      [{ PUBLIC_URL: "https://x.example.com/#a" }, "Invalid configuration: PUBLIC_URL must be an http:// or https:// URL without a query or fragment"],
+      [{ REGISTRATION: "maybe" }, "REGISTRATION must be one of open, closed"],
+      [{ DEFAULT_SCOPES: "me  items" }, `DEFAULT_SCOPES ${oneSpace}`],
+      [{ APP_URL: "ftp://app.example.com" }, `APP_URL ${notBase}`],
+      [{ PUBLIC_URL: "https://x.example.com/#a" }, `PUBLIC_URL ${notBase}`],
     ])("refuses %j", (env, message) => {
-      expect(() => loadConfig(env)).toThrow(message);
+      expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${message}`);
     });
 
     it("refuses REGISTRATION=open in production without SMTP_URL, and allows it with one", () => {
       expect(() => loadConfig({ ...production, REGISTRATION: "open" })).toThrow(
-        "Invalid configuration: REGISTRATION cannot be open in production without SMTP_URL (no verification mail could be sent)",
+        "Invalid configuration: REGISTRATION cannot be open in production without SMTP_URL" +
+          " (no verification mail could be sent)",
       );
-      expect(loadConfig({ ...production, REGISTRATION: "open", SMTP_URL: "smtp://mail.example.com:587" }).accounts.registrationOpen).toBe(true);
+      const withSmtp = { ...production, REGISTRATION: "open", SMTP_URL: "smtp://mail.example.com:587" };
+      expect(loadConfig(withSmtp).accounts.registrationOpen).toBe(true);
       expect(loadConfig({ REGISTRATION: "open" }).accounts.registrationOpen).toBe(true);
     });
   });

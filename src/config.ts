@@ -117,6 +117,8 @@ const nonEmpty = z.string().trim().min(1, "must not be empty");
 /** A DNS name or IPv4 address, or an IPv6 address in brackets, as a Host header carries it. */
 const HOST_NAME = /^(?:[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?\.?|\[[0-9a-f:.]+\])$/;
 
+const BASE_URL_RULE = "must be an http:// or https:// URL without a query or fragment";
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 const schema = z.object({
@@ -188,8 +190,8 @@ const schema = z.object({
       "must be scopes separated by single spaces (RFC 6749 section 3.3)",
     )
     .default("me items"),
-  PUBLIC_URL: z.string().trim().refine(isBaseUrl, "must be an http:// or https:// URL without a query or fragment").optional(),
-  APP_URL: z.string().trim().refine(isBaseUrl, "must be an http:// or https:// URL without a query or fragment").optional(),
+  PUBLIC_URL: z.string().trim().refine(isBaseUrl, BASE_URL_RULE).optional(),
+  APP_URL: z.string().trim().refine(isBaseUrl, BASE_URL_RULE).optional(),
 });
 
 /** RFC 6749 section 3.3's scope-token: %x21 / %x23-5B / %x5D-7E, one or more. */
@@ -237,9 +239,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
 
   // Sign-up mails a link it could not deliver: an open door nobody could finish walking through.
   if (e.NODE_ENV === "production" && e.REGISTRATION === "open" && e.SMTP_URL === undefined) {
-    throw new ConfigError("REGISTRATION", "cannot be open in production without SMTP_URL (no verification mail could be sent)");
+    const why = "cannot be open in production without SMTP_URL (no verification mail could be sent)";
+    throw new ConfigError("REGISTRATION", why);
   }
-  const publicUrl = withoutTrailingSlash(e.PUBLIC_URL ?? `http://${e.HOST.includes(":") ? `[${e.HOST}]` : e.HOST}:${e.PORT}`);
+  const listening = `http://${e.HOST.includes(":") ? `[${e.HOST}]` : e.HOST}:${e.PORT}`;
+  const publicUrl = withoutTrailingSlash(e.PUBLIC_URL ?? listening);
 
   const config: Config = {
     nodeEnv: e.NODE_ENV,

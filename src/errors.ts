@@ -214,7 +214,7 @@ export class UserNotFound extends AppError {
   }
 }
 
-/** Too many failed logins (or, with `what`, too many calls of an account mutation); `retryAfter` is in whole seconds. */
+/** Too many failed logins (or, with `what`, calls of an account mutation); `retryAfter` is in whole seconds. */
 export class RateLimited extends AppError {
   readonly code = "RATE_LIMITED";
   constructor(

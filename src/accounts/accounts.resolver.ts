@@ -47,13 +47,17 @@ class ResetPasswordArgs {
 export class AccountsResolver {
   constructor(private readonly deps: AccountsDeps) {}
 
-  @Mutation(() => User, { description: "REGISTRATION=open only; the address stays unverified until the mailed link is followed." })
+  @Mutation(() => User, {
+    description: "REGISTRATION=open only; the address stays unverified until the mailed link is followed.",
+  })
   register(@Args(() => RegisterArgs) args: RegisterArgs, @Ctx() ctx: Context): Promise<User> {
     return register(this.deps, { ...args, clientAddress: ctx.clientAddress });
   }
 
   @Authorized()
-  @Mutation(() => Boolean, { description: "Valid token; mails a new verification link to the viewer's address. Always true." })
+  @Mutation(() => Boolean, {
+    description: "Valid token; mails a new verification link to the viewer's address. Always true.",
+  })
   async requestEmailVerification(@Ctx() ctx: Context): Promise<boolean> {
     return requestEmailVerification(this.deps, (await ctx.viewer()).user, ctx.clientAddress);
   }
@@ -63,13 +67,19 @@ export class AccountsResolver {
     return verifyEmail(this.deps, args.token);
   }
 
-  @Mutation(() => Boolean, { description: "Mails a reset link to every active account with that address. Always true." })
-  requestPasswordReset(@Args(() => RequestPasswordResetArgs) args: RequestPasswordResetArgs, @Ctx() ctx: Context): Promise<boolean> {
+  @Mutation(() => Boolean, {
+    description: "Mails a reset link to every active account with that address. Always true.",
+  })
+  requestPasswordReset(
+    @Args(() => RequestPasswordResetArgs) args: RequestPasswordResetArgs,
+    @Ctx() ctx: Context,
+  ): Promise<boolean> {
     return requestPasswordReset(this.deps, args.email, ctx.clientAddress);
   }
 
   @Mutation(() => Boolean, {
-    description: 'Spends a reset token, sets the password, ends every session; BAD_USER_INPUT "Invalid or expired token".',
+    description:
+      'Spends a reset token, sets the password, ends every session; BAD_USER_INPUT "Invalid or expired token".',
   })
   resetPassword(@Args(() => ResetPasswordArgs) args: ResetPasswordArgs): Promise<boolean> {
     return resetPassword(this.deps, args.token, args.newPassword);

@@ -189,8 +189,10 @@ export class ActionLimiter {
       .values({ key, attempts: 1, reset_at: now + budget.windowMs })
       .onConflict((conflict) =>
         conflict.column("key").doUpdateSet({
-          attempts: sql<number>`case when login_attempts.reset_at <= ${now} then 1 else login_attempts.attempts + 1 end`,
-          reset_at: sql<number>`case when login_attempts.reset_at <= ${now} then excluded.reset_at else login_attempts.reset_at end`,
+          attempts: sql<number>`case when login_attempts.reset_at <= ${now} then 1
+            else login_attempts.attempts + 1 end`,
+          reset_at: sql<number>`case when login_attempts.reset_at <= ${now} then excluded.reset_at
+            else login_attempts.reset_at end`,
         }),
       )
       .returning(["attempts", "reset_at"])

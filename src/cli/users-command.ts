@@ -3,7 +3,6 @@ import { type Command } from "commander";
 import { setUserDisabled } from "../auth/user-revocation";
 import { InvalidInput, InvalidScope, InvalidUserField } from "../errors";
 import { addUser } from "../users/add-user";
-import { DEFAULT_SCOPES } from "../users/user-fields";
 import { type User } from "../users/user.entity";
 import { commandGroup } from "./command";
 import { readNewPassword } from "./password-input";
@@ -12,8 +11,10 @@ import { type CliRuntime } from "./runtime";
 interface AddOptions {
   readonly email?: string;
   readonly fullName?: string;
-  readonly scopes: string;
+  readonly scopes?: string;
   readonly disabled?: boolean;
+  /** false with --no-email-verified. */
+  readonly emailVerified: boolean;
   readonly passwordStdin?: boolean;
 }
 
@@ -27,8 +28,9 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
     .argument("<username>", "letters, digits and . _ @ + -, one script (Latin may mix with digits); compared case-insensitively, and refused if it looks like an existing one")
     .option("--email <email>", "e-mail address")
     .option("--full-name <name>", "display name")
-    .option("--scopes <scopes>", "space-separated scopes the account may be granted", DEFAULT_SCOPES.join(" "))
+    .option("--scopes <scopes>", 'space-separated scopes the account may hold (default: DEFAULT_SCOPES, "me items")')
     .option("--disabled", "create the account disabled")
+    .option("--no-email-verified", "leave the address unverified (verified by default: the operator vouches for it)")
     .option("--password-stdin", "read the password from standard input (one trailing newline is removed)")
     .action(async (username: string, options: AddOptions) => {
       const user = await addUser(
@@ -36,6 +38,7 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
         {
           users: await runtime.users(),
           passwords: { hash: async (password) => (await runtime.passwords()).hash(password) },
+          defaultScopes: runtime.config().accounts.defaultScopes,
         },
         {
           username,
@@ -43,10 +46,11 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
           fullName: options.fullName,
           scopes: options.scopes,
           disabled: options.disabled,
+          emailVerified: options.emailVerified,
           password: () => readNewPassword(runtime.io, { fromStdin: options.passwordStdin === true }),
         },
       ).catch(explainField);
-      runtime.print(`Added user ${user.username} (id ${user.id}, scopes: ${user.scopes.join(" ") || "none"}${user.disabled ? ", disabled" : ""})`);
+      runtime.print(`Added user ${user.username} (id ${user.id}, scopes: ${user.scopes.join(" ") || "none"}${user.disabled ? ", disabled" : ""}${user.emailVerified ? "" : ", email unverified"})`);
     });
 
   for (const [name, disabled] of [
@@ -68,7 +72,7 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
   users
     .command("list")
     .description("list the users (never their password hashes)")
-    .option("--json", "print a JSON array of { id, username, email, fullName, disabled, scopes }")
+    .option("--json", "print a JSON array of { id, username, email, fullName, disabled, scopes, emailVerified }")
     .action(async (options: { json?: boolean }) => {
       const list = await (await runtime.users()).listUsers();
       if (options.json) runtime.print(JSON.stringify(list, null, 2));

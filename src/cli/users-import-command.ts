@@ -2,7 +2,6 @@
 import { type Command } from "commander";
 import { SingleBar } from "cli-progress";
 import { importUsers, type ImportProgress } from "../users/import-users";
-import { DEFAULT_SCOPES } from "../users/user-fields";
 import { UserImportStore } from "../users/user-import.store";
 import { commandGroup, type RegisterCommand } from "./command";
 import { type CliRuntime } from "./runtime";
@@ -11,12 +10,12 @@ import { type CliRuntime } from "./runtime";
 export const registerUsersImportCommand: RegisterCommand = (program: Command, runtime: CliRuntime) => {
   commandGroup(program, "users", "manage user accounts")
     .command("import")
-    .description("import users from a JSONL file: username, password_hash (any verifiable format, or an unusable-password marker: !… or *), email, full_name, scopes, disabled")
+    .description("import users from a JSONL file: username, password_hash (any verifiable format, or an unusable-password marker: !… or *), email, full_name, scopes, disabled, email_verified (true unless stated)")
     .argument("<file.jsonl>", "one JSON object per line, at most 64 KiB each; bad lines are reported by number and the rest imported")
     .option("--update", "give existing usernames the fields their line states (a password hash written here since is kept)")
     .action(async (file: string, options: { update?: boolean }) => {
       const database = await runtime.database();
-      const store = new UserImportStore(database.db, DEFAULT_SCOPES, runtime.clock);
+      const store = new UserImportStore(database.db, runtime.config().accounts.defaultScopes, runtime.clock);
       const bar = progressBar(runtime);
       let result;
       try {

@@ -18,7 +18,8 @@ class LineRefused extends Error {}
  * users/user-fields.ts, which every door shares), `password_hash` (a recognised format within the
  * bounds of CONTRACT section 7, never computed, or an unusable-password marker, which becomes
  * null: an account without a usable password), optional `scopes` (array or space-separated
- * string) and `disabled`. Other keys are ignored, so an export may carry more columns than we keep.
+ * string), `disabled` and `email_verified` (true when absent: the operator vouches). Other keys
+ * are ignored, so an export may carry more columns than we keep.
  * Absent optional fields stay undefined, so that `--update` changes only what a line states.
  * Reasons name the field, never the hash.
  */
@@ -51,7 +52,22 @@ function parseUser(text: string): ImportedUser {
     throw new LineRefused("disabled must be true or false");
   }
   const disabled = typeof record.disabled === "boolean" ? record.disabled : undefined;
-  return { username, usernameKey: usernameKey(username), skeletonKey: skeletonKey(username), passwordHash, email, fullName, scopes, disabled };
+  const verified = record.email_verified;
+  if (verified !== undefined && verified !== null && typeof verified !== "boolean") {
+    throw new LineRefused("email_verified must be true or false");
+  }
+  const emailVerified = typeof verified === "boolean" ? verified : undefined;
+  return {
+    username,
+    usernameKey: usernameKey(username),
+    skeletonKey: skeletonKey(username),
+    passwordHash,
+    email,
+    fullName,
+    scopes,
+    disabled,
+    emailVerified,
+  };
 }
 
 function parseUsername(value: unknown): string {

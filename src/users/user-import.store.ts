@@ -18,6 +18,8 @@ export interface ImportedUser {
   readonly fullName?: string | null;
   readonly scopes?: readonly string[];
   readonly disabled?: boolean;
+  /** Absent: true for a new account, unchanged for an existing one. */
+  readonly emailVerified?: boolean;
 }
 
 export interface BatchOutcome {
@@ -59,7 +61,7 @@ export class UserImportStore {
     return this.db.transaction().execute(async (trx) => {
       const existing = await trx
         .selectFrom("users")
-        .select(["username_key", "skeleton_key", "email", "full_name", "password_hash", "disabled", "scopes"])
+        .select(["username_key", "skeleton_key", "email", "full_name", "password_hash", "disabled", "scopes", "email_verified"])
         .where((eb) =>
           eb.or([
             eb(
@@ -97,6 +99,7 @@ export class UserImportStore {
               password_hash: u.passwordHash,
               disabled: u.disabled ? 1 : 0,
               scopes: (u.scopes ?? this.defaultScopes).join(" "),
+              email_verified: u.emailVerified === false ? 0 : 1,
               created_at: now,
               updated_at: now,
             })),
@@ -121,6 +124,8 @@ export class UserImportStore {
             ...(user.fullName !== undefined && row.full_name !== user.fullName && { full_name: user.fullName }),
             ...(user.scopes !== undefined && row.scopes !== user.scopes.join(" ") && { scopes: user.scopes.join(" ") }),
             ...(user.disabled !== undefined && Boolean(row.disabled) !== user.disabled && { disabled: user.disabled ? 1 : 0 }),
+            ...(user.emailVerified !== undefined &&
+              Boolean(row.email_verified) !== user.emailVerified && { email_verified: user.emailVerified ? 1 : 0 }),
           };
           if (Object.keys(changes).length === 0) continue;
           await trx.updateTable("users").set({ ...changes, updated_at: now }).where("username_key", "=", user.usernameKey).execute();

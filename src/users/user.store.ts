@@ -198,7 +198,11 @@ export class UserStore {
       .where("disabled", "=", 0)
       .orderBy("id")
       .execute();
-    return rows.map((row) => ({ user: toUser(row), passwordHash: row.password_hash, tokenVersion: Number(row.token_version) }));
+    return rows.map((row) => ({
+      user: toUser(row),
+      passwordHash: row.password_hash,
+      tokenVersion: Number(row.token_version),
+    }));
   }
 
   /**
@@ -226,7 +230,12 @@ export class UserStore {
     const now = this.clock.now();
     const row = await this.db
       .updateTable("users")
-      .set({ password_hash: replacement, email_verified: 1, token_version: nextTokenVersion(now), updated_at: new Date(now).toISOString() })
+      .set({
+        password_hash: replacement,
+        email_verified: 1,
+        token_version: nextTokenVersion(now),
+        updated_at: new Date(now).toISOString(),
+      })
       .where("id", "=", id)
       .where("password_hash", expected === null ? "is" : "=", expected)
       .returning("token_version")

@@ -36,7 +36,29 @@ describe("graphql-auth users", () => {
       fullName: "Ann Example",
       disabled: true,
       scopes: ["me", "items", "extra"],
+      emailVerified: true,
     });
+  });
+
+  it("marks the address verified unless --no-email-verified, and takes DEFAULT_SCOPES without --scopes", async () => {
+    const add = (args: string[], extra: Record<string, string> = {}) =>
+      runCli(["users", "add", ...args, "--password-stdin"], { ...env, ...extra }, "a-long-enough-pw");
+    const verified = uniqueName("ver");
+    expect((await add([verified, "--email", "v@example.com"])).code).toBe(0);
+    const unverified = uniqueName("unver");
+    const result = await add([unverified, "--email", "u@example.com", "--no-email-verified"]);
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    const line = `^Added user ${unverified} \\(id [0-9a-f-]{36}, scopes: me items, email unverified\\)\\n$`;
+    expect(result.stdout).toMatch(new RegExp(line));
+    const narrow = uniqueName("narrow");
+    expect((await add([narrow], { DEFAULT_SCOPES: "me" })).code).toBe(0);
+    const listed = await listJson();
+    expect(listed.find((u) => u.username === verified)).toMatchObject({
+      emailVerified: true,
+      scopes: ["me", "items"],
+    });
+    expect(listed.find((u) => u.username === unverified)).toMatchObject({ emailVerified: false });
+    expect(listed.find((u) => u.username === narrow)).toMatchObject({ scopes: ["me"] });
   });
 
   it("gives a new user the scopes me and items by default, and null email and full name", async () => {

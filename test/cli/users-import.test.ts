@@ -72,6 +72,32 @@ describe.each(DIALECTS)("graphql-auth users import (%s)", (dialect) => {
     expect(screen.text).toContain("imported 1200, skipped 0, rejected 0");
   });
 
+  it("imports email_verified (true unless stated), refuses a non-boolean; DEFAULT_SCOPES when absent", async () => {
+    const hash = ONE_VECTOR_PER_FORMAT[0]!.hash;
+    const [stated, absent] = [uniqueName("st"), uniqueName("ab")];
+    const [unverified, broken] = [uniqueName("un"), uniqueName("br")];
+    const lines = [
+      JSON.stringify({ username: stated, password_hash: hash, email: "s@example.com", email_verified: true }),
+      JSON.stringify({ username: absent, password_hash: hash, email: "a@example.com" }),
+      JSON.stringify({ username: unverified, password_hash: hash, email: "u@example.com", email_verified: false }),
+      JSON.stringify({ username: broken, password_hash: hash, email_verified: "yes" }),
+    ];
+    const file = join(dir, "verified.jsonl");
+    writeFileSync(file, `${lines.join("\n")}\n`);
+    expect(await runCli(["users", "import", file], { ...env, DEFAULT_SCOPES: "me" })).toEqual({
+      code: 0,
+      stdout: "line 4: email_verified must be true or false\nimported 3, skipped 0, rejected 1\n",
+      stderr: "",
+    });
+    const listing = await runCli(["users", "list", "--json"], env);
+    const listed = JSON.parse(listing.stdout) as Array<Record<string, unknown>>;
+    const find = (username: string) => listed.find((u) => u.username === username);
+    expect(find(stated)).toMatchObject({ emailVerified: true, scopes: ["me"] });
+    expect(find(absent)).toMatchObject({ emailVerified: true, scopes: ["me"] });
+    expect(find(unverified)).toMatchObject({ emailVerified: false, scopes: ["me"] });
+    expect(find(broken)).toBeUndefined();
+  });
+
   it("exits 1 with one line when the file cannot be read", async () => {
     const missing = join(dir, "missing.jsonl");
     expect(await runCli(["users", "import", missing], env)).toEqual({ code: 1, stdout: "", stderr: `error: Cannot read ${missing}: no such file\n` });

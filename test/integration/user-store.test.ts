@@ -15,7 +15,7 @@ describe.each(DIALECTS)("UserStore (%s)", (dialect) => {
 
   it("returns a User without any password hash, and the same one on every lookup", async () => {
     const created = await newUser();
-    expect(Object.keys(created).sort()).toEqual(["disabled", "email", "fullName", "id", "scopes", "username"]);
+    expect(Object.keys(created).sort()).toEqual(["disabled", "email", "emailVerified", "fullName", "id", "scopes", "username"]);
     expect(await users.findUserById(created.id)).toEqual(created);
     expect(await users.findUserByUsername(created.username)).toEqual(created);
     expect(await users.listUsers()).toContainEqual(created);

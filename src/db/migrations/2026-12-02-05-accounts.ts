@@ -1,4 +1,4 @@
-/** Migration: accounts (CONTRACT section 10): users.email_verified and one-time tokens. Frozen in time: imports nothing from src/. */
+/** Migration: accounts (CONTRACT section 10): users.email_verified, one-time tokens. Frozen: imports nothing. */
 import { sql, type Kysely } from "kysely";
 
 export async function up(db: Kysely<any>): Promise<void> {
