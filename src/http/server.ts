@@ -11,6 +11,7 @@ import { classify } from "../error-classes";
 import { readinessPlugin } from "../graphql/readiness-plugin";
 import { type Logger } from "../log";
 import { type Context } from "../users/viewer";
+import { registerAccountPagesRoutes } from "./account-pages-route";
 import { bodyText } from "./body-text";
 import { registerCors } from "./cors";
 import { registerExplorerRoutes } from "./explorer-route";
@@ -120,6 +121,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   registerHealthRoutes(fastify, options.ping, options.databaseReady);
   registerJwksRoute(fastify, options.jwks);
   if (config.nodeEnv === "development") registerExplorerRoutes(fastify, logger);
+  registerAccountPagesRoutes(fastify);
   await registerTokenRoute(fastify, options.auth, options.databaseReady);
 
   const apollo = options.createApollo([fastifyApolloDrainPlugin(fastify), readinessPlugin(options.databaseReady)]);
