@@ -111,7 +111,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       refreshTokenReuseInterval: config.refreshTokenReuseInterval,
       refreshTokenKey: refreshTokenKey(keys),
     };
-    const schema = await buildAppSchema(appResolvers({ auth, sessions: { sessions, clock } }));
+    const admin = { users, passwords, clock, limiter };
+    const schema = await buildAppSchema(appResolvers({ auth, sessions: { sessions, clock }, admin }));
     const http = await createHttpServer({
       config,
       logger,

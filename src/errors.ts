@@ -318,3 +318,35 @@ export class UnreadableFile extends AppError {
     super(`Cannot read ${path}: ${(errorCode && FILE_ERRORS[errorCode]) ?? errorCode ?? "unreadable"}`);
   }
 }
+
+/** A connection's `first` outside 1..100 (CONTRACT section 12). */
+export class PageSizeOutOfRange extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor() {
+    super("first must be between 1 and 100");
+  }
+}
+
+/** An `after` cursor this server did not hand out. */
+export class InvalidCursor extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor() {
+    super("Invalid cursor");
+  }
+}
+
+/** An admin mutation named a user id that does not exist (CONTRACT section 12). */
+export class UnknownUser extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor() {
+    super("Unknown user");
+  }
+}
+
+/** An admin tried to disable or delete their own account, or to drop `admin` from it. */
+export class OwnAccountRefused extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor() {
+    super("You cannot do that to your own account");
+  }
+}

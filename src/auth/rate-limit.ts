@@ -120,6 +120,17 @@ export class LoginLimiter {
     };
   }
 
+  /**
+   * Clears the username's failed-login count (a password reset proved who the owner is), so the
+   * new password works at once. The address's count is left alone.
+   */
+  async clearUsername(username: string): Promise<void> {
+    await this.db
+      .deleteFrom("login_attempts")
+      .where("key", "=", counterKey("user", usernameKey(username)))
+      .execute();
+  }
+
   private async forgive(userKey: string, addressKey: string): Promise<void> {
     await this.db.deleteFrom("login_attempts").where("key", "=", userKey).execute();
     await this.settle([addressKey], { giveBack: true });

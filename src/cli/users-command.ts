@@ -1,8 +1,10 @@
-/** `graphql-auth users add|disable|enable|list`: the operator's account management. */
+/** `graphql-auth users add|disable|enable|delete|unlock|list`: the operator's account management. */
 import { type Command } from "commander";
+import { unlockUser } from "../auth/unlock-user";
 import { setUserDisabled } from "../auth/user-revocation";
 import { InvalidInput, InvalidScope, InvalidUserField } from "../errors";
 import { addUser } from "../users/add-user";
+import { deleteUser } from "../users/delete-user";
 import { DEFAULT_SCOPES } from "../users/user-fields";
 import { type User } from "../users/user.entity";
 import { commandGroup } from "./command";
@@ -17,7 +19,7 @@ interface AddOptions {
   readonly passwordStdin?: boolean;
 }
 
-/** Registers `users add`, `users disable`, `users enable` and `users list`. */
+/** Registers `users add`, `users disable`, `users enable`, `users delete`, `users unlock` and `users list`. */
 export function registerUsersCommand(program: Command, runtime: CliRuntime): void {
   const users = commandGroup(program, "users", "manage user accounts");
 
@@ -64,6 +66,24 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
         runtime.print(`${disabled ? "Disabled" : "Enabled"} user ${user.username}`);
       });
   }
+
+  users
+    .command("delete")
+    .description("delete a user; its sessions go with it, and its tokens stop working at their next request")
+    .argument("<username>")
+    .action(async (username: string) => {
+      const user = await deleteUser({ users: await runtime.users() }, username);
+      runtime.print(`Deleted user ${user.username}`);
+    });
+
+  users
+    .command("unlock")
+    .description("clear the user's failed-login count, so a locked-out owner can log in at once")
+    .argument("<username>")
+    .action(async (username: string) => {
+      const user = await unlockUser({ users: await runtime.users(), limiter: await runtime.limiter() }, username);
+      runtime.print(`Unlocked user ${user.username}`);
+    });
 
   users
     .command("list")

@@ -1,6 +1,7 @@
 /** The GraphQL schema, built once per app from the resolver instances; their classes are derived from them. */
 import { type GraphQLSchema } from "graphql";
 import { buildSchema, type NonEmptyArray, type ResolverData } from "type-graphql";
+import { AdminResolver, type AdminResolverDeps } from "../admin/admin.resolver";
 import { authChecker } from "../auth/auth-checker";
 import { AuthResolver, type AuthResolverDeps } from "../auth/auth.resolver";
 import { invariant } from "../errors";
@@ -12,6 +13,7 @@ import { UserResolver } from "../users/user.resolver";
 export interface ResolverDeps {
   readonly auth: AuthResolverDeps;
   readonly sessions: SessionResolverDeps;
+  readonly admin: AdminResolverDeps;
 }
 
 /**
@@ -19,7 +21,13 @@ export interface ResolverDeps {
  * instance added here, and the schema, the server and `npm run schema` all take it from here.
  */
 export function appResolvers(deps: ResolverDeps): readonly object[] {
-  return [new UserResolver(), new ItemResolver(), new AuthResolver(deps.auth), new SessionResolver(deps.sessions)];
+  return [
+    new UserResolver(),
+    new ItemResolver(),
+    new AuthResolver(deps.auth),
+    new SessionResolver(deps.sessions),
+    new AdminResolver(deps.admin),
+  ];
 }
 
 /**
@@ -27,12 +35,12 @@ export function appResolvers(deps: ResolverDeps): readonly object[] {
  * shape): resolving a field with them fails loudly instead of running against nothing.
  */
 export function schemaOnlyDeps(): ResolverDeps {
-  const absent = new Proxy({} as AuthResolverDeps & SessionResolverDeps, {
+  const absent = new Proxy({} as AuthResolverDeps & SessionResolverDeps & AdminResolverDeps, {
     get: (_target, name) => {
       throw new Error(`This schema was built to be printed: it resolves nothing (asked for ${String(name)})`);
     },
   });
-  return { auth: absent, sessions: absent };
+  return { auth: absent, sessions: absent, admin: absent };
 }
 
 /**
