@@ -48,7 +48,7 @@ describe.each(DIALECTS)("graphql-auth users with the server (%s)", (dialect) => 
     expect((await server.gql(ME, {}, { token })).body.data?.me).toMatchObject({ username, disabled: false });
   });
 
-  it("users delete: the user's tokens meet Could not validate credentials at once, its refresh token is dead", async () => {
+  it("users delete: the user's tokens fail validation at once, its refresh token is dead", async () => {
     const made = await server.createUser({ prefix: "Del" });
     const pair = await loginPair(server, made.username, made.password);
     expectMe(await server.gql("{ me { id } }", {}, { token: pair.accessToken }), made.id);
