@@ -1,8 +1,10 @@
 /** AdminResolver without HTTP: its methods over the real stores with a constructed context, then through Apollo. */
 import { AdminResolver } from "../../src/admin/admin.resolver";
 import { contextForViewer } from "../../src/auth/context";
+import { login } from "../../src/auth/login";
 import { type Viewer } from "../../src/users/viewer";
-import { createTestApp, type TestApp, type TestUser } from "../harness";
+import { createTestApp, movableClock, type TestApp, type TestUser } from "../harness";
+import { DAY_MS } from "../support";
 
 describe("AdminResolver", () => {
   let t: TestApp;
@@ -107,6 +109,29 @@ describe("AdminResolver", () => {
         message: "Inactive user",
         extensions: { code: "FORBIDDEN" },
       });
+    });
+  });
+
+  describe("revokeUserSessions counts live sessions only", () => {
+    const clock = movableClock();
+    let timed: TestApp;
+    beforeAll(async () => {
+      timed = await createTestApp({ clock });
+    });
+    afterAll(async () => timed?.close());
+
+    it("a session past REFRESH_TOKEN_EXPIRE_DAYS, not yet pruned, is not counted as ended now", async () => {
+      const deps = { users: timed.app.users, passwords: timed.app.passwords, clock, limiter: timed.app.limiter };
+      const timedResolver = new AdminResolver(deps);
+      const user = await timed.createUser();
+      const credentials = { username: user.username, password: user.password, clientAddress: "192.0.2.9" };
+      await login(timed.app.auth, credentials);
+      await login(timed.app.auth, credentials);
+      clock.advance(13 * DAY_MS);
+      await login(timed.app.auth, credentials);
+      // The first two are past their 14 days; no login since has pruned them.
+      clock.advance(2 * DAY_MS);
+      expect(await timedResolver.revokeUserSessions({ id: user.id })).toBe(1);
     });
   });
 });
