@@ -2,7 +2,14 @@
 import { randomBytes } from "node:crypto";
 import { setUserDisabled } from "../../src/auth/user-revocation";
 import { loginPair, refreshMutation } from "../auth-helpers";
-import { DIALECTS, startTestServer, type GraphQLResponse, type TestServer, type TestUser } from "../harness";
+import {
+  capturingLogger,
+  DIALECTS,
+  startTestServer,
+  type GraphQLResponse,
+  type TestServer,
+  type TestUser,
+} from "../harness";
 import { expectInvalidToken, expectRateLimited } from "../support";
 
 const UNKNOWN_ID = "00000000-0000-4000-8000-000000000000";
@@ -16,10 +23,14 @@ describe.each(DIALECTS)("admin API (%s)", (dialect) => {
   let server: TestServer;
   let admin: TestUser;
   let adminToken: string;
+  const log = capturingLogger("debug");
+  /** Every password and token this file sends, searched for in the logs at the end. */
+  const secrets: string[] = [];
   beforeAll(async () => {
-    server = await startTestServer({ dialect });
+    server = await startTestServer({ dialect, logger: log.logger });
     admin = await server.createUser({ prefix: "admin", scopes: ["me", "admin"] });
     adminToken = await server.login(admin.username, admin.password);
+    secrets.push(admin.password, adminToken);
   });
   afterAll(async () => server?.close());
 
@@ -237,6 +248,7 @@ describe.each(DIALECTS)("admin API (%s)", (dialect) => {
 
     it("createUser follows the rules of users add: a common password is refused and nothing is created", async () => {
       const username = `common_${letters()}`;
+      secrets.push("a perfectly fine passphrase");
       const refused = await asAdmin(CREATE, { input: { username, password: "Password1" } });
       expect(firstError(refused)).toEqual({ code: "BAD_USER_INPUT", message: "Password is too common" });
       const short = await asAdmin(CREATE, { input: { username, password: "short" } });
@@ -434,5 +446,11 @@ describe.each(DIALECTS)("admin API (%s)", (dialect) => {
       });
       expect((await attempt(user.password)).body.data?.login.accessToken).toEqual(expect.any(String));
     });
+  });
+
+  it("no password or token of this file reaches a log line", () => {
+    const lines = log.lines();
+    expect(lines.length).toBeGreaterThan(0);
+    for (const secret of [...secrets, "Password1", "$argon2"]) expect(lines).not.toContain(secret);
   });
 });
