@@ -147,8 +147,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       actions: new ActionLimiter(database.db, clock),
       config: config.accounts,
     };
+    const admin = { users, passwords, clock, limiter, audit, mfa: mfa.mfa };
     const schema = await buildAppSchema(
-      appResolvers({ auth, sessions: { sessions, clock, audit }, mfa, audit: { db: database.db }, accounts }),
+      appResolvers({ auth, sessions: { sessions, clock, audit }, mfa, audit: { db: database.db }, accounts, admin }),
     );
     const http = await createHttpServer({
       config,

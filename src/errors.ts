@@ -458,3 +458,19 @@ export class UnknownEventType extends AppError {
     super("Unknown event type");
   }
 }
+
+/** An admin mutation named a user id that does not exist (CONTRACT section 12). */
+export class UnknownUser extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor() {
+    super("Unknown user");
+  }
+}
+
+/** An admin tried to disable or delete their own account, or to drop `admin` from it. */
+export class OwnAccountRefused extends AppError {
+  readonly code = "BAD_USER_INPUT";
+  constructor() {
+    super("You cannot do that to your own account");
+  }
+}

@@ -121,8 +121,8 @@ export class LoginLimiter {
   }
 
   /**
-   * Clears the username's failed-login count (a password reset proved who the owner is), so the
-   * new password works at once. The address's count is left alone.
+   * Clears the username's failed-login count (a password reset proved who the owner is, or an
+   * operator unlocked it), so the right password works at once. The address's count is left alone.
    */
   async clearUsername(username: string): Promise<void> {
     await this.db

@@ -16,11 +16,25 @@ export interface RevocationDeps {
  * and revokes every refresh token, in one transaction.
  * @returns the new token version, or undefined for an unknown user (nothing written).
  */
-export function revokeAllTokensOfUser(deps: RevocationDeps, userId: string): Promise<number | undefined> {
+export async function revokeAllTokensOfUser(deps: RevocationDeps, userId: string): Promise<number | undefined> {
+  return (await endEverySessionOfUser(deps, userId))?.tokenVersion;
+}
+
+/**
+ * revokeAllTokensOfUser, answering how many sessions it ended (an admin's revokeUserSessions):
+ * every access token dies at its next request, with or without `sid`.
+ * @returns the new token version and the number of live sessions ended, or undefined for an
+ *   unknown user (nothing written).
+ */
+export function endEverySessionOfUser(
+  deps: RevocationDeps,
+  userId: string,
+): Promise<{ tokenVersion: number; sessionsEnded: number } | undefined> {
   return deps.users.transaction(async (users, trx) => {
     const tokenVersion = await users.advanceTokenVersion(userId);
-    if (tokenVersion !== undefined) await revokeSessionsOfUser(trx, userId, deps.clock.now());
-    return tokenVersion;
+    if (tokenVersion === undefined) return undefined;
+    const sessionsEnded = await revokeSessionsOfUser(trx, userId, deps.clock.now());
+    return { tokenVersion, sessionsEnded };
   });
 }
 

@@ -1,4 +1,5 @@
 /** The CLI's runtime: standard streams, and config, database and password pool opened on first use. */
+import { LoginLimiter, loginLimitPolicy } from "../auth/rate-limit";
 import { PasswordService } from "../passwords/passwords";
 import { eventRecorder, type EventRecorder } from "../audit/audit";
 import { systemClock, type Clock } from "../clock";
@@ -82,6 +83,11 @@ export class CliRuntime {
   passwords(): Promise<PasswordService> {
     this.passwordService ??= PasswordService.create(this.config().argon2, 1, { dummyHashAtStart: false });
     return this.passwordService;
+  }
+
+  /** The failed-login counters the servers share (`users unlock`), under LOGIN_MAX_FAILURES. */
+  async limiter(): Promise<LoginLimiter> {
+    return new LoginLimiter((await this.database()).db, loginLimitPolicy(this.config().loginMaxFailures), this.clock);
   }
 
   /** Writes one line of result to stdout. */

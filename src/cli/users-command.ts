@@ -1,10 +1,12 @@
-/** `graphql-auth users add|disable|enable|list|mfa-reset`: the operator's account management. */
+/** `graphql-auth users add|disable|enable|delete|unlock|list|mfa-reset`: the operator's account management. */
 import { type Command } from "commander";
+import { unlockUser } from "../auth/unlock-user";
 import { setUserDisabled } from "../auth/user-revocation";
 import { InvalidInput, InvalidScope, InvalidUserField } from "../errors";
 import { resetMfa } from "../mfa/enrolment";
 import { MfaStore } from "../mfa/mfa.store";
 import { addUser } from "../users/add-user";
+import { deleteUser } from "../users/delete-user";
 import { type User } from "../users/user.entity";
 import { commandGroup } from "./command";
 import { readNewPassword } from "./password-input";
@@ -20,7 +22,7 @@ interface AddOptions {
   readonly passwordStdin?: boolean;
 }
 
-/** Registers `users add`, `users disable`, `users enable`, `users list` and `users mfa-reset`. */
+/** Registers `users add`, `disable`, `enable`, `delete`, `unlock`, `list` and `mfa-reset`. */
 export function registerUsersCommand(program: Command, runtime: CliRuntime): void {
   const users = commandGroup(program, "users", "manage user accounts");
 
@@ -85,6 +87,24 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
           ? `Two-factor authentication turned off for user ${user.username}`
           : `Two-factor authentication was not on for user ${user.username}`,
       );
+    });
+
+  users
+    .command("delete")
+    .description("delete a user; its sessions go with it, and its tokens stop working at their next request")
+    .argument("<username>")
+    .action(async (username: string) => {
+      const user = await deleteUser({ users: await runtime.users(), audit: await runtime.audit() }, username);
+      runtime.print(`Deleted user ${user.username}`);
+    });
+
+  users
+    .command("unlock")
+    .description("clear the user's failed-login count, so a locked-out owner can log in at once")
+    .argument("<username>")
+    .action(async (username: string) => {
+      const user = await unlockUser({ users: await runtime.users(), limiter: await runtime.limiter() }, username);
+      runtime.print(`Unlocked user ${user.username}`);
     });
 
   users

@@ -4,6 +4,7 @@ import { buildSchema, type NonEmptyArray, type ResolverData } from "type-graphql
 import { type AccountsDeps } from "../accounts/accounts-deps";
 import { AccountsResolver } from "../accounts/accounts.resolver";
 import { AuditResolver, type AuditResolverDeps } from "../audit/audit.resolver";
+import { AdminResolver, type AdminResolverDeps } from "../admin/admin.resolver";
 import { authChecker } from "../auth/auth-checker";
 import { AuthResolver, type AuthResolverDeps } from "../auth/auth.resolver";
 import { invariant } from "../errors";
@@ -19,6 +20,7 @@ export interface ResolverDeps {
   readonly mfa: MfaResolverDeps;
   readonly audit: AuditResolverDeps;
   readonly accounts: AccountsDeps;
+  readonly admin: AdminResolverDeps;
 }
 
 /**
@@ -34,6 +36,7 @@ export function appResolvers(deps: ResolverDeps): readonly object[] {
     new MfaResolver(deps.mfa),
     new AuditResolver(deps.audit),
     new AccountsResolver(deps.accounts),
+    new AdminResolver(deps.admin),
   ];
 }
 
@@ -42,21 +45,23 @@ export function appResolvers(deps: ResolverDeps): readonly object[] {
  * shape): resolving a field with them fails loudly instead of running against nothing.
  */
 export function schemaOnlyDeps(): ResolverDeps {
-  const absent = new Proxy({} as AuthResolverDeps & SessionResolverDeps & MfaResolverDeps & AuditResolverDeps & AccountsDeps, {
+  const absent = new Proxy(
+    {} as AuthResolverDeps & SessionResolverDeps & MfaResolverDeps & AuditResolverDeps & AccountsDeps & AdminResolverDeps,
+    {
     get: (_target, name) => {
       throw new Error(`This schema was built to be printed: it resolves nothing (asked for ${String(name)})`);
     },
   });
-  return { auth: absent, sessions: absent, mfa: absent, audit: absent, accounts: absent };
+  return { auth: absent, sessions: absent, mfa: absent, audit: absent, accounts: absent, admin: absent };
 }
+
+/** A resolver's class, as type-graphql's container is asked for it. */
+type ResolverClass = abstract new (...args: never[]) => object;
 
 /**
  * Builds the schema from resolver instances: type-graphql reads the decorators of their classes
  * and asks `container.get` for the instance of a class (a map, no DI framework).
  */
-/** A resolver's class, as type-graphql's container is asked for it. */
-type ResolverClass = abstract new (...args: never[]) => object;
-
 export async function buildAppSchema(resolvers: readonly object[]): Promise<GraphQLSchema> {
   const byClass = new Map<ResolverClass, object>(resolvers.map((instance) => [instance.constructor as ResolverClass, instance]));
   invariant(byClass.size === resolvers.length, "one instance per resolver class");

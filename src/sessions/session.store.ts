@@ -51,13 +51,15 @@ const CLIENT_ADDRESS_MAX = 64;
  * @returns how many sessions were live.
  */
 export async function revokeSessionsOfUser(db: Kysely<Database>, userId: string, nowMs: number): Promise<number> {
-  const result = await db
+  const ended = await db
     .updateTable("sessions")
     .set({ revoked_at: nowMs })
     .where("user_id", "=", userId)
     .where("revoked_at", "is", null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+    .returning("expires_at")
+    .execute();
+  // An expired session not yet pruned was already over: not counted as ended now.
+  return ended.filter((row) => Number(row.expires_at) > nowMs).length;
 }
 
 /**

@@ -30,9 +30,10 @@ export interface AddUserRequest {
   readonly emailVerified?: boolean;
   /**
    * The new password, asked for only once every other field has passed (a prompt, standard input,
-   * or simply the value a request carried), so that nobody types a password for nothing.
+   * or simply the value a request carried), so that nobody types a password for nothing. Absent:
+   * the account has no usable password until a reset sets one (an admin's createUser without one).
    */
-  readonly password: () => Promise<string>;
+  readonly password?: () => Promise<string>;
   /** The event recorded with the account: `user.created` (CLI, admin API), or `user.registered` (sign-up). */
   readonly event?: "user.created" | "user.registered";
   /** Where the request came from, for the event (sign-up, the admin API). */
@@ -46,7 +47,7 @@ export interface AddUserRequest {
 
 /**
  * Adds a user: checks the fields (users/user-fields.ts), refuses a taken or look-alike username,
- * then reads the password, checks it against the policy, and only then hashes it and inserts
+ * then reads the password (if any), checks it against the policy, and only then hashes it and inserts
  * (with a `user.created` event, in one transaction).
  * The unique indexes still decide when two doors race (createUser throws the same errors).
  * @returns the new account.
@@ -63,9 +64,7 @@ export async function addUser(deps: AddUserDeps, request: AddUserRequest): Promi
   if (await deps.users.findUserByUsername(username)) throw new UsernameTaken(username);
   if (await deps.users.findLookAlike(username)) throw new InvalidUsername(LOOKS_LIKE_EXISTING);
 
-  const password = await request.password();
-  checkNewPassword(password);
-  const passwordHash = await deps.passwords.hash(password);
+  const passwordHash = request.password ? await chosenPasswordHash(deps, await request.password()) : null;
   const newUser = {
     username,
     email,
@@ -81,4 +80,10 @@ export async function addUser(deps: AddUserDeps, request: AddUserRequest): Promi
     await request.inTransaction?.(user, trx);
     return user;
   });
+}
+
+/** The policy first (CONTRACT section 10, the blocklist included), so a refused password is never hashed. */
+async function chosenPasswordHash(deps: AddUserDeps, password: string): Promise<string> {
+  checkNewPassword(password);
+  return deps.passwords.hash(password);
 }

@@ -14,11 +14,27 @@ export interface NewUser {
   readonly username: string;
   readonly email?: string | null;
   readonly fullName?: string | null;
-  readonly passwordHash: string;
+  /** null: no usable password (login fails after the dummy work) until one is set by a reset. */
+  readonly passwordHash: string | null;
   readonly scopes: readonly string[];
   readonly disabled?: boolean;
   /** Whether the address is taken as proven; true unless stated (only sign-up says false). */
   readonly emailVerified?: boolean;
+}
+
+/** What an update changes: each field absent (kept), null (cleared, email and full name) or given. */
+export interface ProfileChanges {
+  readonly email?: string | null;
+  readonly fullName?: string | null;
+  readonly scopes?: readonly string[];
+}
+
+/** A page of users in username order: those after `afterKey` (a username_key), at most `limit`. */
+export interface UserPageQuery {
+  readonly afterKey?: string;
+  readonly limit: number;
+  /** Part of the username or email, already lower-cased; matched with LIKE, its wildcards escaped. */
+  readonly search?: string;
 }
 
 const PUBLIC_COLUMNS = ["id", "username", "email", "full_name", "disabled", "scopes", "email_verified"] as const;
@@ -256,6 +272,75 @@ export class UserStore {
       .executeTakeFirst();
     if (!row) throw new UserNotFound(username);
     return toUser(row);
+  }
+
+  /**
+   * Changes an account's e-mail address, full name or scopes, already checked by the rules of
+   * users/user-fields.ts (the use case's job); the other columns stay.
+   * @returns the account as it now is, or undefined for an unknown id.
+   */
+  async updateProfile(id: string, changes: ProfileChanges): Promise<User | undefined> {
+    const row = await this.db
+      .updateTable("users")
+      .set({
+        // A new address is unverified (CONTRACT section 12); the same address keeps its state.
+        ...(changes.email !== undefined && {
+          email: changes.email,
+          email_verified:
+            changes.email === null
+              ? sql<number>`email_verified`
+              : sql<number>`case when email = ${changes.email} then email_verified else ${sql.lit(0)} end`,
+        }),
+        ...(changes.fullName !== undefined && { full_name: changes.fullName }),
+        ...(changes.scopes !== undefined && { scopes: changes.scopes.join(" ") }),
+        updated_at: new Date(this.clock.now()).toISOString(),
+      })
+      .where("id", "=", id)
+      .returning(PUBLIC_COLUMNS)
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  /**
+   * Deletes an account. Its sessions and refresh tokens go with it (their foreign keys cascade),
+   * and the per-request lookup then finds no user for its access tokens.
+   * @returns the account as it was.
+   * @throws UserNotFound
+   */
+  async deleteUser(username: string): Promise<User> {
+    const key = lookupKey(username);
+    if (key === undefined) throw new UserNotFound(username);
+    const row = await this.db
+      .deleteFrom("users")
+      .where("username_key", "=", key)
+      .returning(PUBLIC_COLUMNS)
+      .executeTakeFirst();
+    if (!row) throw new UserNotFound(username);
+    return toUser(row);
+  }
+
+  /**
+   * One page of users ordered by username_key (unique, so the order is total and a page starts
+   * strictly after the last key of the one before: rows inserted meanwhile shift nothing), and
+   * how many match the search in all.
+   */
+  async pageUsers(query: UserPageQuery): Promise<{ users: User[]; keys: string[]; total: number }> {
+    let select = this.db.selectFrom("users");
+    if (query.search !== undefined && query.search !== "") {
+      // "!" escapes LIKE's wildcards (and itself), so `_` and `%` in a search are plain characters.
+      const pattern = `%${query.search.replace(/[!%_]/g, "!$&")}%`;
+      select = select.where((eb) =>
+        eb.or([
+          eb(sql<string>`username_key`, "like", sql<string>`${pattern} escape '!'`),
+          eb(sql<string>`lower(email)`, "like", sql<string>`${pattern} escape '!'`),
+        ]),
+      );
+    }
+    const count = await select.select((eb) => eb.fn.countAll<number | string>().as("n")).executeTakeFirstOrThrow();
+    let page = select.select([...PUBLIC_COLUMNS, "username_key"]);
+    if (query.afterKey !== undefined) page = page.where("username_key", ">", query.afterKey);
+    const rows = await page.orderBy("username_key").limit(query.limit).execute();
+    return { users: rows.map(toUser), keys: rows.map((row) => row.username_key), total: Number(count.n) };
   }
 
   /**

@@ -1,5 +1,7 @@
 /** The CLI and the real server on one database: a CLI user logs in, and `users disable` stops its token at once. */
 import { DIALECTS, createTestDatabase, startTestServer, uniqueName, type TestDatabase, type TestServer } from "../harness";
+import { loginPair, refreshMutation } from "../auth-helpers";
+import { expectIncorrectCredentials, expectInvalidToken, expectMe, expectRateLimited } from "../support";
 import { cliEnv, runCli } from "./run-cli";
 
 describe.each(DIALECTS)("graphql-auth users with the server (%s)", (dialect) => {
@@ -44,6 +46,41 @@ describe.each(DIALECTS)("graphql-auth users with the server (%s)", (dialect) => 
 
     expect((await runCli(["users", "enable", username], env)).code).toBe(0);
     expect((await server.gql(ME, {}, { token })).body.data?.me).toMatchObject({ username, disabled: false });
+  });
+
+  it("users delete: the user's tokens fail validation at once, its refresh token is dead", async () => {
+    const made = await server.createUser({ prefix: "Del" });
+    const pair = await loginPair(server, made.username, made.password);
+    expectMe(await server.gql("{ me { id } }", {}, { token: pair.accessToken }), made.id);
+
+    expect(await runCli(["users", "delete", made.username], env)).toEqual({
+      code: 0,
+      stdout: `Deleted user ${made.username}\n`,
+      stderr: "",
+    });
+    expectInvalidToken(await server.gql("{ me { id } }", {}, { token: pair.accessToken }));
+    expect((await refreshMutation(server, pair.refreshToken)).body.errors?.[0]).toMatchObject({
+      message: "Invalid refresh token",
+      extensions: { code: "UNAUTHENTICATED" },
+    });
+  });
+
+  it("users unlock: after a lockout, the right password logs in at once", async () => {
+    const made = await server.createUser({ prefix: "Lock" });
+    const attempt = (password: string) =>
+      server.gql("mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }", {
+        u: made.username,
+        p: password,
+      });
+    for (let i = 0; i < 5; i++) expectIncorrectCredentials(await attempt("not the password"));
+    expectRateLimited(await attempt(made.password));
+
+    expect(await runCli(["users", "unlock", made.username.toUpperCase()], env)).toEqual({
+      code: 0,
+      stdout: `Unlocked user ${made.username}\n`,
+      stderr: "",
+    });
+    expect((await attempt(made.password)).body.data?.login.accessToken).toEqual(expect.any(String));
   });
 
   it("lists the users the server sees, and refuses a duplicate of one the server created", async () => {

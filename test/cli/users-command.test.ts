@@ -125,8 +125,24 @@ describe("graphql-auth users", () => {
     expect((await listJson()).find((u) => u.username === username)?.disabled).toBe(false);
   });
 
+  it("deletes a user by any case of its name, and says which; a second delete finds no such user", async () => {
+    const username = uniqueName("Gone");
+    await runCli(["users", "add", username, "--password-stdin"], env, "delete-me-password");
+    expect(await runCli(["users", "delete", username.toLowerCase()], env)).toEqual({
+      code: 0,
+      stdout: `Deleted user ${username}\n`,
+      stderr: "",
+    });
+    expect((await listJson()).find((u) => u.username === username)).toBeUndefined();
+    expect(await runCli(["users", "delete", username], env)).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `error: No such user: ${username}\n`,
+    });
+  });
+
   it("answers exit 1 and one line for an unknown user", async () => {
-    for (const action of ["disable", "enable"]) {
+    for (const action of ["disable", "enable", "delete", "unlock"]) {
       expect(await runCli(["users", action, "ghost_nobody"], env)).toEqual({ code: 1, stdout: "", stderr: "error: No such user: ghost_nobody\n" });
     }
   });
