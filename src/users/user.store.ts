@@ -289,7 +289,7 @@ export class UserStore {
           email_verified:
             changes.email === null
               ? sql<number>`email_verified`
-              : sql<number>`case when email = ${changes.email} then email_verified else ${sql.lit(0)} end`,
+              : sql<number>`case when email = ${changes.email} then email_verified else ${0} end`,
         }),
         ...(changes.fullName !== undefined && { full_name: changes.fullName }),
         ...(changes.scopes !== undefined && { scopes: changes.scopes.join(" ") }),

@@ -1,6 +1,6 @@
 /** The CLI and the real server on one database: a CLI user logs in, and `users disable` stops its token at once. */
 import { DIALECTS, createTestDatabase, startTestServer, uniqueName, type TestDatabase, type TestServer } from "../harness";
-import { loginPair, refreshMutation } from "../auth-helpers";
+import { loginPair, refreshMutation } from "../support";
 import { expectIncorrectCredentials, expectInvalidToken, expectMe, expectRateLimited } from "../support";
 import { cliEnv, runCli } from "./run-cli";
 

@@ -1,7 +1,7 @@
 /** The admin API over HTTP on both databases (CONTRACT section 12): scope admin, pages, search, each mutation. */
 import { randomBytes } from "node:crypto";
 import { setUserDisabled } from "../../src/auth/user-revocation";
-import { loginPair, refreshMutation } from "../auth-helpers";
+import { loginPair, refreshMutation } from "../support";
 import {
   capturingLogger,
   DIALECTS,

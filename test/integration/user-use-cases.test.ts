@@ -4,7 +4,7 @@
  */
 import { revokeAllTokensOfUser, setUserDisabled } from "../../src/auth/user-revocation";
 import { addUser } from "../../src/users/add-user";
-import { loginPair, refreshMutation } from "../auth-helpers";
+import { loginPair, refreshMutation } from "../support";
 import { DIALECTS, startTestServer, uniqueName, type TestServer } from "../harness";
 
 describe.each(DIALECTS)("user use cases (%s)", (dialect) => {

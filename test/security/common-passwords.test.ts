@@ -2,7 +2,7 @@
  * CONTRACT section 10: a password on the shipped blocklist is refused wherever one is chosen
  * (changePassword, `users add`, `hash`), case-insensitively, and never judged at login.
  */
-import { loginPair, postToken, whoAmI } from "../auth-helpers";
+import { loginPair, postToken, whoAmI } from "../support";
 import {
   createTestDatabase,
   DIALECTS,
