@@ -125,7 +125,9 @@ const bcryptText = (chars: number) => Array.from(randomBytes(chars), (b) => BCRY
 function realisticHash(i: number): string {
   switch (i % 6) {
     case 0:
-      return `pbkdf2_sha256$600000$${B64(16).replace(/[^A-Za-z0-9]/g, "a").slice(0, 22)}$${randomBytes(32).toString("base64")}`;
+      return `pbkdf2_sha256$600000$${B64(16)
+        .replace(/[^A-Za-z0-9]/g, "a")
+        .slice(0, 22)}$${randomBytes(32).toString("base64")}`;
     case 1:
       return `$pbkdf2-sha256$29000$${B64(16).replace(/\+/g, ".")}$${B64(32).replace(/\+/g, ".")}`;
     case 2:
@@ -236,7 +238,9 @@ export function formatsMarkdown(result: FormatsBenchResult): string {
     "",
     "| format | parameters | verifications | per second | event-loop p99 (ms) | max (ms) |",
     "|---|---|---:|---:|---:|---:|",
-    ...result.verify.map((r) => `| ${r.format} | ${r.parameters} | ${r.verifications} | ${f(r.perSecond)} | ${f(r.loopDelayP99Ms)} | ${f(r.loopDelayMaxMs)} |`),
+    ...result.verify.map(
+      (r) => `| ${r.format} | ${r.parameters} | ${r.verifications} | ${f(r.perSecond)} | ${f(r.loopDelayP99Ms)} | ${f(r.loopDelayMaxMs)} |`,
+    ),
     "",
     "### `users import` of generated JSONL",
     "",

@@ -28,7 +28,10 @@ export function passlibBcryptSha256(password: string, cost: number): string {
 
 /** Django PBKDF2PasswordHasher (salt used as text, padded base64 key). */
 export function djangoPbkdf2(password: string, iterations: number): string {
-  const salt = randomBytes(16).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 22);
+  const salt = randomBytes(16)
+    .toString("base64")
+    .replace(/[^A-Za-z0-9]/g, "")
+    .slice(0, 22);
   return `pbkdf2_sha256$${iterations}$${salt}$${pbkdf2Sync(password, salt, iterations, 32, "sha256").toString("base64")}`;
 }
 

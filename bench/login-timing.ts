@@ -63,7 +63,11 @@ export async function measureLoginTiming(options: LoginTimingOptions = {}): Prom
     SECRET_KEY: randomBytes(32).toString("hex"),
     LOG_LEVEL: "silent",
     LOGIN_MAX_FAILURES: "1000",
-    ...(argon2 && { ARGON2_MEMORY_KIB: String(argon2.memoryKib), ARGON2_TIME_COST: String(argon2.timeCost), ARGON2_PARALLELISM: String(argon2.parallelism) }),
+    ...(argon2 && {
+      ARGON2_MEMORY_KIB: String(argon2.memoryKib),
+      ARGON2_TIME_COST: String(argon2.timeCost),
+      ARGON2_PARALLELISM: String(argon2.parallelism),
+    }),
   };
   // A first app writes the accounts; the measured one starts on them, as a server does after an import.
   const seeding = await createApp(loadConfig(env));

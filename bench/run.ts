@@ -16,7 +16,18 @@ import type { AuthServerOptions } from "./servers/auth-server";
 import { runExtras } from "./lib/extras";
 import { forkServer, memoryOf, SERVER_NODE_FLAGS, type ServerProcess } from "./lib/processes";
 import { describeMachine, toMarkdown, type BenchReport } from "./lib/report";
-import { expectData, LOGIN_MUTATION, ME_QUERY, ITEMS_QUERY, login, scaling, storm, throughput, type BenchOptions, type Servers } from "./lib/sections";
+import {
+  expectData,
+  LOGIN_MUTATION,
+  ME_QUERY,
+  ITEMS_QUERY,
+  login,
+  scaling,
+  storm,
+  throughput,
+  type BenchOptions,
+  type Servers,
+} from "./lib/sections";
 import { summarize } from "./lib/summary";
 import { pairedRatio, type Measured } from "./lib/rounds";
 
@@ -38,7 +49,8 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
-  if (values.only !== undefined && values.only !== "me" && values.only !== "storm") throw new Error(`--only takes "me" or "storm" (${USAGE})`);
+  if (values.only !== undefined && values.only !== "me" && values.only !== "storm")
+    throw new Error(`--only takes "me" or "storm" (${USAGE})`);
   const quick = values.quick;
   const options: BenchOptions = {
     rounds: positive(values.rounds ?? (quick ? "1" : "3"), "--rounds"),
@@ -76,7 +88,13 @@ async function main(): Promise<void> {
     started.push(plain);
     const auth = await forkServer("auth", "auth-server.js", [JSON.stringify(authOptions(dirs[0], "info"))], logs[0], SERVER_NODE_FLAGS);
     started.push(auth);
-    const authQuiet = await forkServer("auth-quiet", "auth-server.js", [JSON.stringify(authOptions(dirs[1], "warn"))], logs[1], SERVER_NODE_FLAGS);
+    const authQuiet = await forkServer(
+      "auth-quiet",
+      "auth-server.js",
+      [JSON.stringify(authOptions(dirs[1], "warn"))],
+      logs[1],
+      SERVER_NODE_FLAGS,
+    );
     started.push(authQuiet);
     await sleep(1000);
     const idle = { auth: memoryOf(auth.pid), plain: memoryOf(plain.pid) };
@@ -172,7 +190,8 @@ main().catch((error: unknown) => {
 function stormLines(st: Awaited<ReturnType<typeof storm>>): string {
   const alone = st.measured["me alone"];
   const lines = Object.entries(st.measured).map(
-    ([name, m]) => `${name}: ${m.requestsPerSecond.toFixed(0)} req/s, p99 ${m.p99Ms.toFixed(1)} ms${m === alone ? "" : ` (${(m.p99Ms / alone.p99Ms).toFixed(2)} × alone)`}\n`,
+    ([name, m]) =>
+      `${name}: ${m.requestsPerSecond.toFixed(0)} req/s, p99 ${m.p99Ms.toFixed(1)} ms${m === alone ? "" : ` (${(m.p99Ms / alone.p99Ms).toFixed(2)} × alone)`}\n`,
   );
   return `${lines.join("")}highest RSS during the storms: ${st.peakRssMiB.toFixed(1)} MiB\n`;
 }

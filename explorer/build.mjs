@@ -18,7 +18,8 @@ for (const name of readdirSync(source).sort()) inputs.update(name).update(readFi
 inputs.update(readFileSync(join(root, "package-lock.json")));
 const stamp = inputs.digest("hex");
 
-const current = existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp && outputs.every((name) => existsSync(join(outdir, name)));
+const current =
+  existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp && outputs.every((name) => existsSync(join(outdir, name)));
 if (!current) {
   const started = Date.now();
   rmSync(outdir, { recursive: true, force: true });

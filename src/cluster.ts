@@ -68,7 +68,10 @@ export function runPrimary(options: ClusterOptions): Promise<number> {
 
     cluster.on("listening", (worker, address) => {
       serving.add(worker.id);
-      logger.info({ worker: worker.id, workerPid: worker.process.pid, port: address.port }, `worker ${worker.id} (pid ${worker.process.pid}) serving on port ${address.port}`);
+      logger.info(
+        { worker: worker.id, workerPid: worker.process.pid, port: address.port },
+        `worker ${worker.id} (pid ${worker.process.pid}) serving on port ${address.port}`,
+      );
     });
 
     cluster.on("exit", (worker, code, signal) => {
@@ -91,7 +94,10 @@ export function runPrimary(options: ClusterOptions): Promise<number> {
       // a crash loop does not spin, and start over once a worker has stayed up.
       slot.quickDeaths = lived >= stableAfterMs ? 1 : slot.quickDeaths + 1;
       const delayMs = backoffDelay(backoff, slot.quickDeaths);
-      logger.error({ worker: worker.id, workerPid: worker.process.pid, slot: index, code, signal, restartInMs: delayMs }, `worker ${worker.id} died; starting another in ${delayMs} ms`);
+      logger.error(
+        { worker: worker.id, workerPid: worker.process.pid, slot: index, code, signal, restartInMs: delayMs },
+        `worker ${worker.id} died; starting another in ${delayMs} ms`,
+      );
       slot.worker = undefined;
       slot.restart = setTimeout(() => fork(index), delayMs);
     });

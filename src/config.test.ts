@@ -98,8 +98,7 @@ describe("loadConfig defaults", () => {
 
     it("refuses REGISTRATION=open in production without SMTP_URL, and allows it with one", () => {
       expect(() => loadConfig({ ...production, REGISTRATION: "open" })).toThrow(
-        "Invalid configuration: REGISTRATION cannot be open in production without SMTP_URL" +
-          " (no verification mail could be sent)",
+        "Invalid configuration: REGISTRATION cannot be open in production without SMTP_URL" + " (no verification mail could be sent)",
       );
       const withSmtp = { ...production, REGISTRATION: "open", SMTP_URL: "smtp://mail.example.com:587" };
       expect(loadConfig(withSmtp).accounts.registrationOpen).toBe(true);
@@ -258,8 +257,7 @@ describe("MFA_ENCRYPTION_KEY", () => {
     const key = "0123456789ABCDEF".repeat(4);
     expect(loadConfig({ MFA_ENCRYPTION_KEY: key }).mfaEncryptionKey).toBe(key.toLowerCase());
     expect(configError({ MFA_ENCRYPTION_KEY: key.slice(2) }).message).toBe(
-      "Invalid configuration: MFA_ENCRYPTION_KEY must be 64 hex characters (32 bytes); " +
-        "make one with `graphql-auth secret`",
+      "Invalid configuration: MFA_ENCRYPTION_KEY must be 64 hex characters (32 bytes); " + "make one with `graphql-auth secret`",
     );
   });
 });
@@ -300,7 +298,9 @@ describe("ALLOWED_HOSTS", () => {
 
   it("when set, is exactly the names listed (lower-cased, without a final dot), or any for *", () => {
     expect(loadConfig({ ALLOWED_HOSTS: " API.example.com ,[::1], api.example.com." }).allowedHosts).toEqual(["api.example.com", "[::1]"]);
-    expect(loadConfig({ NODE_ENV: "production", SECRET_KEY: GOOD_KEY, ALLOWED_HOSTS: "api.example.com" }).allowedHosts).toEqual(["api.example.com"]);
+    expect(loadConfig({ NODE_ENV: "production", SECRET_KEY: GOOD_KEY, ALLOWED_HOSTS: "api.example.com" }).allowedHosts).toEqual([
+      "api.example.com",
+    ]);
     expect(loadConfig({ ALLOWED_HOSTS: "*" }).allowedHosts).toBeUndefined();
   });
 });
@@ -344,7 +344,10 @@ describe("readEnvironment", () => {
   afterEach(() => rmSync(cwd, { recursive: true, force: true }));
 
   it("reads a .env file in the working directory, comments and quotes included", () => {
-    writeFileSync(join(cwd, ".env"), ['# a comment', "JWT_ISSUER=from-dotenv", 'JWT_AUDIENCE="quoted audience"', "GRAPHQL_MAX_DEPTH=7 # trailing"].join("\n"));
+    writeFileSync(
+      join(cwd, ".env"),
+      ["# a comment", "JWT_ISSUER=from-dotenv", 'JWT_AUDIENCE="quoted audience"', "GRAPHQL_MAX_DEPTH=7 # trailing"].join("\n"),
+    );
     const env = readEnvironment(cwd);
     expect(env).toMatchObject({ JWT_ISSUER: "from-dotenv", JWT_AUDIENCE: "quoted audience", GRAPHQL_MAX_DEPTH: "7" });
     expect(loadConfig(env)).toMatchObject({ jwtIssuer: "from-dotenv", jwtAudience: "quoted audience", graphqlMaxDepth: 7 });
@@ -381,14 +384,13 @@ describe("CORS_ORIGINS", () => {
   });
 
   it("reads a list of origins as browsers write them, with a port wildcard, or none", () => {
-    expect(loadConfig({ CORS_ORIGINS: " https://App.Example.com , http://localhost:* ,https://x.example:443,http://[::1]:*" }).corsOrigins).toEqual([
-      "https://app.example.com",
-      "http://localhost:*",
-      "https://x.example",
-      "http://[::1]:*",
-    ]);
+    expect(
+      loadConfig({ CORS_ORIGINS: " https://App.Example.com , http://localhost:* ,https://x.example:443,http://[::1]:*" }).corsOrigins,
+    ).toEqual(["https://app.example.com", "http://localhost:*", "https://x.example", "http://[::1]:*"]);
     expect(loadConfig({ CORS_ORIGINS: "none" }).corsOrigins).toEqual([]);
-    expect(loadConfig({ NODE_ENV: "production", SECRET_KEY: GOOD_KEY, CORS_ORIGINS: "https://app.example.com" }).corsOrigins).toEqual(["https://app.example.com"]);
+    expect(loadConfig({ NODE_ENV: "production", SECRET_KEY: GOOD_KEY, CORS_ORIGINS: "https://app.example.com" }).corsOrigins).toEqual([
+      "https://app.example.com",
+    ]);
   });
 
   it("allows a bare * outside production only, with one line naming the key", () => {
@@ -399,12 +401,18 @@ describe("CORS_ORIGINS", () => {
     expect(error.message).toBe("Invalid configuration: CORS_ORIGINS must not be * in production (list the origins that may call the API)");
   });
 
-  it.each(["https://app.example.com/", "https://app.example.com/path", "app.example.com", "ftp://files.example", "https://user@app.example.com", "http://localhost:3000:*", "https://*.example.com", "*,https://a.example"])(
-    "refuses %s",
-    (value) => {
-      const error = configError({ CORS_ORIGINS: value });
-      expect(error.key).toBe("CORS_ORIGINS");
-      expect(error.message).not.toContain("\n");
-    },
-  );
+  it.each([
+    "https://app.example.com/",
+    "https://app.example.com/path",
+    "app.example.com",
+    "ftp://files.example",
+    "https://user@app.example.com",
+    "http://localhost:3000:*",
+    "https://*.example.com",
+    "*,https://a.example",
+  ])("refuses %s", (value) => {
+    const error = configError({ CORS_ORIGINS: value });
+    expect(error.key).toBe("CORS_ORIGINS");
+    expect(error.message).not.toContain("\n");
+  });
 });

@@ -146,7 +146,9 @@ const schema = z.object({
   DATABASE_URL: nonEmpty
     .superRefine((v, ctx) => {
       if (/^sqlite:.+/.test(v)) return;
-      const problem = /^postgres(ql)?:\/\//.test(v) ? postgresUrlProblem(v) : "must be sqlite:<path>, sqlite::memory: or postgres://user:pass@host:port/db";
+      const problem = /^postgres(ql)?:\/\//.test(v)
+        ? postgresUrlProblem(v)
+        : "must be sqlite:<path>, sqlite::memory: or postgres://user:pass@host:port/db";
       if (problem) ctx.addIssue({ code: "custom", message: problem });
     })
     .default("sqlite:./data/graphql-auth.db"),
@@ -177,17 +179,32 @@ const schema = z.object({
     .string()
     .trim()
     .toLowerCase()
-    .refine((v) => /^\d{1,2}$/.test(v) || ["true", "false", "1", "0", "yes", "no"].includes(v), "must be true, false or a number of proxy hops")
+    .refine(
+      (v) => /^\d{1,2}$/.test(v) || ["true", "false", "1", "0", "yes", "no"].includes(v),
+      "must be true, false or a number of proxy hops",
+    )
     .transform((v) => (/^\d+$/.test(v) ? Number(v) : v === "true" || v === "yes" ? 1 : 0))
     .default(0),
   // Comma-separated host names without a port, or `*` for any.
   ALLOWED_HOSTS: z
     .string()
-    .transform((v) => v.split(",").map((h) => h.trim().toLowerCase()).filter((h) => h !== ""))
+    .transform((v) =>
+      v
+        .split(",")
+        .map((h) => h.trim().toLowerCase())
+        .filter((h) => h !== ""),
+    )
     .refine((hosts) => hosts.length > 0, "must name at least one host, or *")
-    .refine((hosts) => hosts.every((h) => h === "*" || HOST_NAME.test(h)), "must be host names without a port (IPv6 in brackets), comma-separated, or *")
+    .refine(
+      (hosts) => hosts.every((h) => h === "*" || HOST_NAME.test(h)),
+      "must be host names without a port (IPv6 in brackets), comma-separated, or *",
+    )
     .optional(),
-  CORS_ORIGINS: z.string().trim().transform((v, ctx) => parseCorsOrigins(v, ctx)).optional(),
+  CORS_ORIGINS: z
+    .string()
+    .trim()
+    .transform((v, ctx) => parseCorsOrigins(v, ctx))
+    .optional(),
   // Mail (CONTRACT section 10).
   SMTP_URL: nonEmpty
     .superRefine((v, ctx) => {
@@ -206,9 +223,7 @@ const schema = z.object({
     .optional(),
   // Audit log and webhooks (CONTRACT section 12).
   AUTH_EVENTS_RETENTION_DAYS: int(1, 36500).default(90),
-  WEBHOOK_URL: nonEmpty
-    .refine((v) => /^https?:$/.test(urlProtocol(v)), "must be an http:// or https:// URL")
-    .optional(),
+  WEBHOOK_URL: nonEmpty.refine((v) => /^https?:$/.test(urlProtocol(v)), "must be an http:// or https:// URL").optional(),
   WEBHOOK_SECRET: nonEmpty
     .refine(
       (v) => isWebhookSecret(v),
@@ -274,8 +289,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
 
   if ((e.WEBHOOK_URL === undefined) !== (e.WEBHOOK_SECRET === undefined)) {
-    const [missing, other] =
-      e.WEBHOOK_URL === undefined ? ["WEBHOOK_URL", "WEBHOOK_SECRET"] : ["WEBHOOK_SECRET", "WEBHOOK_URL"];
+    const [missing, other] = e.WEBHOOK_URL === undefined ? ["WEBHOOK_URL", "WEBHOOK_SECRET"] : ["WEBHOOK_SECRET", "WEBHOOK_URL"];
     throw new ConfigError(missing, `must be set when ${other} is (webhooks need both)`);
   }
   // Sign-up mails a link it could not deliver: an open door nobody could finish walking through.
@@ -317,10 +331,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, outboxDir: join(dataDirOf(e.DATABASE_URL), "outbox") },
     mfaEncryptionKey: e.MFA_ENCRYPTION_KEY?.toLowerCase(),
     authEventsRetentionDays: e.AUTH_EVENTS_RETENTION_DAYS,
-    webhook:
-      e.WEBHOOK_URL !== undefined && e.WEBHOOK_SECRET !== undefined
-        ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET }
-        : undefined,
+    webhook: e.WEBHOOK_URL !== undefined && e.WEBHOOK_SECRET !== undefined ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET } : undefined,
     accounts: {
       registrationOpen: e.REGISTRATION === "open",
       requireEmailVerification: e.REQUIRE_EMAIL_VERIFICATION,
@@ -392,7 +403,8 @@ function postgresUrlProblem(value: string): string | undefined {
   if (host === "") return "names no host (postgres://user:pass@host:port/db)";
   // URL takes the port apart from the host; a `port` parameter overrides it in pg.
   const port = url.searchParams.get("port") ?? url.port;
-  if (port !== "" && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) return "has a port that is not from 1 to 65535";
+  if (port !== "" && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535))
+    return "has a port that is not from 1 to 65535";
   if (url.pathname.replace(/^\//, "") === "") return "names no database (postgres://user:pass@host:port/db)";
   return undefined;
 }
@@ -466,7 +478,10 @@ function withoutTrailingDot(host: string): string {
  */
 function parseCorsOrigins(value: string, ctx: z.RefinementCtx): string[] {
   if (value.toLowerCase() === "none") return [];
-  const entries = value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  const entries = value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
   if (entries.includes("*")) {
     if (entries.length > 1) ctx.addIssue({ code: "custom", message: "must be * alone, or a list of origins" });
     return ["*"];

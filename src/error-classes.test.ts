@@ -1,14 +1,6 @@
 /** classify: the one rule for status, log level and public summary, and InvalidToken's cause. */
 import { classify, logSummary } from "./error-classes";
-import {
-  InvalidCredentials,
-  InvalidToken,
-  InvalidUtf8Body,
-  RateLimited,
-  ServerBusy,
-  ServiceUnavailable,
-  ShuttingDown,
-} from "./errors";
+import { InvalidCredentials, InvalidToken, InvalidUtf8Body, RateLimited, ServerBusy, ServiceUnavailable, ShuttingDown } from "./errors";
 
 describe("classify", () => {
   it("answers a domain error 400 with its code and message, logging nothing", () => {

@@ -1,13 +1,7 @@
 /** Domain errors: one class per situation of the contract's error table, each with its exact message. */
 
 export type ErrorCode =
-  | "UNAUTHENTICATED"
-  | "FORBIDDEN"
-  | "BAD_USER_INPUT"
-  | "RATE_LIMITED"
-  | "MFA_REQUIRED"
-  | "INTERNAL_SERVER_ERROR"
-  | "SERVICE_UNAVAILABLE";
+  "UNAUTHENTICATED" | "FORBIDDEN" | "BAD_USER_INPUT" | "RATE_LIMITED" | "MFA_REQUIRED" | "INTERNAL_SERVER_ERROR" | "SERVICE_UNAVAILABLE";
 
 /** An error whose code and message may be shown to the client; internal detail goes in `cause`. */
 export abstract class AppError extends Error {

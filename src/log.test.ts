@@ -32,7 +32,8 @@ describe("createLogger redaction", () => {
       "event",
     );
     const out = text();
-    for (const secret of ["hunter2", "hunter3", "x-plain", "opaque", "cookie-plain", "list-plain", "vars-plain"]) expect(out).not.toContain(secret);
+    for (const secret of ["hunter2", "hunter3", "x-plain", "opaque", "cookie-plain", "list-plain", "vars-plain"])
+      expect(out).not.toContain(secret);
     expect(out).toContain('"hashFamily":"bcrypt"');
   });
 
@@ -43,14 +44,20 @@ describe("createLogger redaction", () => {
     logger.error(new Error(`failed with the-configured-secret-key-value and ${JWT}`));
     logger.error({ err: new Error(`nested ${BCRYPT}`) }, "oops");
     const out = text();
-    for (const secret of ["$argon2", "$2b$", "pbkdf2_", "eyJ", "dXNlcjpwYXNz", "the-configured-secret-key-value"]) expect(out).not.toContain(secret);
+    for (const secret of ["$argon2", "$2b$", "pbkdf2_", "eyJ", "dXNlcjpwYXNz", "the-configured-secret-key-value"])
+      expect(out).not.toContain(secret);
     expect(out).toContain('"msg":"failed with [redacted] and [redacted]"');
     expect(out).toContain('"type":"Error"');
   });
 
   it("keeps request logging to the allow-listed fields", () => {
     const { logger, text } = capture();
-    logger.info({ req: { id: "r1", method: "POST", url: "/graphql?token=abc-plain", ip: "10.0.0.1", headers: { authorization: "Bearer zzz-plain" } } }, "request");
+    logger.info(
+      {
+        req: { id: "r1", method: "POST", url: "/graphql?token=abc-plain", ip: "10.0.0.1", headers: { authorization: "Bearer zzz-plain" } },
+      },
+      "request",
+    );
     const out = text();
     expect(out).toContain('"req":{"id":"r1","method":"POST","url":"/graphql","remoteAddress":"10.0.0.1"}');
     expect(out).not.toContain("plain");

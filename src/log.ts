@@ -46,12 +46,20 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level,
       // The hook below has already turned errors into clean plain objects; pino's own serializer
       // would take those for errors again and rename their type "Object".
-      serializers: { req: serializeRequest, res: serializeResponse, err: (e: unknown) => (e instanceof Error ? pino.stdSerializers.err(e) : e) },
+      serializers: {
+        req: serializeRequest,
+        res: serializeResponse,
+        err: (e: unknown) => (e instanceof Error ? pino.stdSerializers.err(e) : e),
+      },
       base: { pid: process.pid },
       hooks: {
         logMethod(args, method) {
           const cleaned: unknown[] = args.map((arg) =>
-            typeof arg === "string" ? redactText(arg, literals) : arg instanceof Error ? { err: redactObject(arg, literals) } : redactObject(arg, literals, SERIALIZED_KEYS),
+            typeof arg === "string"
+              ? redactText(arg, literals)
+              : arg instanceof Error
+                ? { err: redactObject(arg, literals) }
+                : redactObject(arg, literals, SERIALIZED_KEYS),
           );
           // pino takes an error's message as the line's message when none is given.
           if (args[0] instanceof Error && cleaned.length === 1) cleaned.push(redactText(args[0].message, literals));

@@ -112,7 +112,11 @@ export interface TestServer {
   readonly url: string;
   readonly database: TestDatabase;
   /** POSTs a GraphQL operation; `token` becomes `Authorization: Bearer <token>`. */
-  gql<T = any>(query: string, variables?: Record<string, unknown>, options?: { token?: string; headers?: Record<string, string> }): Promise<GraphQLResponse<T>>;
+  gql<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: { token?: string; headers?: Record<string, string> },
+  ): Promise<GraphQLResponse<T>>;
   /** Creates a user with a unique suffix through the real store and password service. */
   createUser(options?: TestUserOptions): Promise<TestUser>;
   /** Logs in through the real `login` mutation and returns the access token. */
@@ -241,7 +245,11 @@ export interface TestApp {
   /** A real access token for `userId`, from the app's own token service (no login needed). */
   tokenFor(userId: string, scopes?: readonly string[]): Promise<string>;
   /** Runs an operation through Apollo (schema, @Authorized, formatError), without HTTP. */
-  execute<T = any>(query: string, variables?: Record<string, unknown>, credentials?: { token?: string; authorization?: string }): Promise<ExecutedOperation<T>>;
+  execute<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    credentials?: { token?: string; authorization?: string },
+  ): Promise<ExecutedOperation<T>>;
   close(): Promise<void>;
 }
 
@@ -257,7 +265,11 @@ export async function createTestApp(options: { env?: Record<string, string>; clo
   await app.databaseReady;
   const context: TestApp["context"] = ({ token, authorization } = {}) =>
     buildContext(
-      { requestId: randomBytes(4).toString("hex"), clientAddress: "127.0.0.1", authorization: token !== undefined ? `Bearer ${token}` : authorization },
+      {
+        requestId: randomBytes(4).toString("hex"),
+        clientAddress: "127.0.0.1",
+        authorization: token !== undefined ? `Bearer ${token}` : authorization,
+      },
       { tokens: app.tokens, users: app.users },
     );
   return {

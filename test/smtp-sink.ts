@@ -73,11 +73,7 @@ export async function startSmtpSink(options: { port?: number } = {}): Promise<Sm
 }
 
 /** Polls `check` every 20 ms until it returns true; fails after `timeoutMs`, naming `what`. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);

@@ -93,7 +93,12 @@ export interface PlainResponse {
  * One HTTP request on a connection of its own (no keep-alive), so that a cluster's primary
  * hands each request to the next worker.
  */
-export function requestOnNewConnection(port: number, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<PlainResponse> {
+export function requestOnNewConnection(
+  port: number,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<PlainResponse> {
   return new Promise((done, fail) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = request(

@@ -71,9 +71,7 @@ export async function startWebhookReceiver(
       const end = Date.now() + timeoutMs;
       while (!predicate(received)) {
         if (Date.now() > end)
-          throw new Error(
-            `webhook receiver: condition not met; received ${JSON.stringify(received.map((r) => [r.id, r.status]))}`,
-          );
+          throw new Error(`webhook receiver: condition not met; received ${JSON.stringify(received.map((r) => [r.id, r.status]))}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },

@@ -52,7 +52,9 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
         duration: spec.seconds,
         // A slow login must not count as a failure: argon2 at the default policy queues.
         timeout: 30,
-        requests: next ? [{ setupRequest: (request) => ({ ...request, body: JSON.stringify({ query: spec.query, variables: next() }) }) }] : undefined,
+        requests: next
+          ? [{ setupRequest: (request) => ({ ...request, body: JSON.stringify({ query: spec.query, variables: next() }) }) }]
+          : undefined,
       },
       (error, result) => {
         if (error) return reject(error);
@@ -87,7 +89,12 @@ export function median(values: readonly number[]): number {
 }
 
 /** POSTs one GraphQL operation and returns its parsed body, for checks before and after a load. */
-export async function graphql(url: string, query: string, variables?: Record<string, unknown>, token?: string): Promise<{ data?: any; errors?: any[] }> {
+export async function graphql(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  token?: string,
+): Promise<{ data?: any; errors?: any[] }> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
   const response = await fetch(`${url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });

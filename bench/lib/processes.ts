@@ -35,7 +35,13 @@ function startFlags(): string[] {
  * Forks a compiled bench child (`dist-bench/bench/servers/<file>.js`) and waits for its `{ url }`
  * message. `nodeFlags`: for graphql-auth-server, the flags `npm start` passes.
  */
-export async function forkServer(name: string, file: string, args: readonly string[], logFd: number | "ignore" = "ignore", nodeFlags: readonly string[] = []): Promise<ServerProcess> {
+export async function forkServer(
+  name: string,
+  file: string,
+  args: readonly string[],
+  logFd: number | "ignore" = "ignore",
+  nodeFlags: readonly string[] = [],
+): Promise<ServerProcess> {
   const child = fork(join(__dirname, "..", "servers", file), [...args], {
     stdio: ["ignore", logFd, "inherit", "ipc"],
     // Apollo and Fastify read NODE_ENV for their defaults: both servers run as in production.

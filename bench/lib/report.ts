@@ -26,7 +26,13 @@ export interface Section {
 }
 
 export interface BenchReport {
-  readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly node: string; readonly platform: string; readonly date: string };
+  readonly machine: {
+    readonly cpus: number;
+    readonly cpuModel: string;
+    readonly node: string;
+    readonly platform: string;
+    readonly date: string;
+  };
   readonly settings: Record<string, number | string | boolean>;
   readonly sections: readonly Section[];
   readonly ratios: Record<string, number | string>;
@@ -70,7 +76,9 @@ export function toMarkdown(report: BenchReport): string {
     if (section.note) lines.push(section.note, "");
     lines.push("| load | req/s | p50 (ms) | p99 (ms) | server CPU (µs/request) | compared |", "|---|---:|---:|---:|---:|---|");
     for (const row of section.rows) {
-      lines.push(`| ${row.label} | ${n1s(row.requestsPerSecond)} | ${n1(row.p50Ms)} | ${n1(row.p99Ms)} | ${n0(row.cpuUsPerRequest)} | ${row.comparison ?? ""} |`);
+      lines.push(
+        `| ${row.label} | ${n1s(row.requestsPerSecond)} | ${n1(row.p50Ms)} | ${n1(row.p99Ms)} | ${n0(row.cpuUsPerRequest)} | ${row.comparison ?? ""} |`,
+      );
     }
     lines.push("");
   }

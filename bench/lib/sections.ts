@@ -110,7 +110,11 @@ export async function login(o: BenchOptions, s: Servers, progress: Progress) {
 export async function storm(o: BenchOptions, s: Servers, progress: Progress) {
   const me = () => runLoad(spec(s.auth, ME_QUERY, o.connections, o.seconds, s.token));
   const logins: Record<string, () => Promise<LoadResult>> = {
-    argon2: () => runLoad({ ...spec(s.auth, LOGIN_MUTATION, o.loginConnections, o.seconds), variables: { username: s.username, password: s.password } }),
+    argon2: () =>
+      runLoad({
+        ...spec(s.auth, LOGIN_MUTATION, o.loginConnections, o.seconds),
+        variables: { username: s.username, password: s.password },
+      }),
     bcrypt: () => runLoad({ ...spec(s.auth, LOGIN_MUTATION, o.loginConnections, o.seconds), nextVariables: s.nextLegacy }),
   };
   const beside: Record<string, LoadResult[]> = { argon2: [], bcrypt: [] };
@@ -153,7 +157,8 @@ export async function scaling(
     const servers = { "1 worker": one, "2 workers": two } as const;
     await expectData(one.url, ME_QUERY, undefined, token);
     await expectData(two.url, ME_QUERY, undefined, token);
-    const load = (k: keyof typeof servers, seconds: number) => runLoad({ ...spec(servers[k], ME_QUERY, o.connections, seconds, token), serverPids: pids[k] });
+    const load = (k: keyof typeof servers, seconds: number) =>
+      runLoad({ ...spec(servers[k], ME_QUERY, o.connections, seconds, token), serverPids: pids[k] });
     const memory = sampleMemory(workers);
     const measured = await alternate(
       ["1 worker", "2 workers"] as const,

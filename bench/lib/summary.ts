@@ -62,7 +62,8 @@ export function summarize(m: Measurements): Omit<BenchReport, "machine" | "extra
     "me p99 beside bcrypt logins / alone": pairedRatio(st["me + bcrypt logins"], st["me alone"], p99),
     "WEB_CONCURRENCY=2 / 1": sc.available ? pairedRatio(sc.measured["2 workers"], sc.measured["1 worker"], rps) : NaN,
   };
-  const vsPlain = (ratio: number, cpuRatio?: number) => `${x(ratio)} plain${cpuRatio === undefined ? "" : `; CPU efficiency ${x(cpuRatio)}`}`;
+  const vsPlain = (ratio: number, cpuRatio?: number) =>
+    `${x(ratio)} plain${cpuRatio === undefined ? "" : `; CPU efficiency ${x(cpuRatio)}`}`;
 
   const sections: BenchReport["sections"] = [
     {
@@ -74,17 +75,28 @@ export function summarize(m: Measurements): Omit<BenchReport, "machine" | "extra
         "finds no session to check. CPU: the server process's CPU time per response (all threads).",
       rows: [
         row("plain Apollo: `me`", tp["plain me"]),
-        row("graphql-auth-server: `me` (LOG_LEVEL=info, the default)", tp["auth me"], vsPlain(ratios["me / plain"], ratios["me CPU efficiency (plain CPU per request / ours)"])),
+        row(
+          "graphql-auth-server: `me` (LOG_LEVEL=info, the default)",
+          tp["auth me"],
+          vsPlain(ratios["me / plain"], ratios["me CPU efficiency (plain CPU per request / ours)"]),
+        ),
         row(
           "graphql-auth-server: `me`, a token without `sid` (no session check)",
           tp["auth me without sid"],
-          `${vsPlain(ratios["me without sid / plain"])}; ` +
-            `with sid ${x(ratios["me with sid / without sid (the session check)"])} this`,
+          `${vsPlain(ratios["me without sid / plain"])}; ` + `with sid ${x(ratios["me with sid / without sid (the session check)"])} this`,
         ),
-        row("graphql-auth-server: `me` (LOG_LEVEL=warn)", tp["auth me quiet"], vsPlain(ratios["me (LOG_LEVEL=warn) / plain"], ratios["me (LOG_LEVEL=warn) CPU efficiency"])),
+        row(
+          "graphql-auth-server: `me` (LOG_LEVEL=warn)",
+          tp["auth me quiet"],
+          vsPlain(ratios["me (LOG_LEVEL=warn) / plain"], ratios["me (LOG_LEVEL=warn) CPU efficiency"]),
+        ),
         row("plain Apollo: `myItems`", tp["plain myItems"]),
         row("graphql-auth-server: `myItems` (LOG_LEVEL=info)", tp["auth myItems"], vsPlain(ratios["myItems / plain"])),
-        row("graphql-auth-server: `myItems` (LOG_LEVEL=warn)", tp["auth myItems quiet"], vsPlain(ratios["myItems (LOG_LEVEL=warn) / plain"])),
+        row(
+          "graphql-auth-server: `myItems` (LOG_LEVEL=warn)",
+          tp["auth myItems quiet"],
+          vsPlain(ratios["myItems (LOG_LEVEL=warn) / plain"]),
+        ),
       ],
     },
     {
@@ -105,9 +117,14 @@ export function summarize(m: Measurements): Omit<BenchReport, "machine" | "extra
     },
     {
       title: `\`me\` with WEB_CONCURRENCY=2 against 1 (\`node dist/main.js\`, ${o.connections} connections)`,
-      note: sc.available ? "CPU: primary and workers together." : "n/a (WEB_CONCURRENCY not available): `node dist/main.js` with WEB_CONCURRENCY=2 started no worker processes.",
+      note: sc.available
+        ? "CPU: primary and workers together."
+        : "n/a (WEB_CONCURRENCY not available): `node dist/main.js` with WEB_CONCURRENCY=2 started no worker processes.",
       rows: sc.available
-        ? [row("1 worker", sc.measured["1 worker"]), row("2 workers", sc.measured["2 workers"], `${x(ratios["WEB_CONCURRENCY=2 / 1"])} 1 worker`)]
+        ? [
+            row("1 worker", sc.measured["1 worker"]),
+            row("2 workers", sc.measured["2 workers"], `${x(ratios["WEB_CONCURRENCY=2 / 1"])} 1 worker`),
+          ]
         : [],
     },
   ];
@@ -130,19 +147,39 @@ export function summarize(m: Measurements): Omit<BenchReport, "machine" | "extra
 
   const meets = (ratio: number, ok: (r: number) => boolean) => (Number.isFinite(ratio) ? ok(ratio) : undefined);
   const targets: Target[] = [
-    { target: `\`me\` ≥ ${TARGET.me} × plain (LOG_LEVEL=info)`, measured: x(ratios["me / plain"]), met: meets(ratios["me / plain"], (r) => r >= TARGET.me) },
+    {
+      target: `\`me\` ≥ ${TARGET.me} × plain (LOG_LEVEL=info)`,
+      measured: x(ratios["me / plain"]),
+      met: meets(ratios["me / plain"], (r) => r >= TARGET.me),
+    },
     {
       target: `\`me\` ≥ ${TARGET.me} × plain (LOG_LEVEL=warn)`,
       measured: x(ratios["me (LOG_LEVEL=warn) / plain"]),
       met: meets(ratios["me (LOG_LEVEL=warn) / plain"], (r) => r >= TARGET.me),
     },
-    { target: `\`myItems\` ≥ ${TARGET.me} × plain (LOG_LEVEL=info)`, measured: x(ratios["myItems / plain"]), met: meets(ratios["myItems / plain"], (r) => r >= TARGET.me) },
-    { target: `\`login\` ≥ ${TARGET.login} × raw argon2`, measured: x(ratios["login / raw argon2"]), met: meets(ratios["login / raw argon2"], (r) => r >= TARGET.login) },
+    {
+      target: `\`myItems\` ≥ ${TARGET.me} × plain (LOG_LEVEL=info)`,
+      measured: x(ratios["myItems / plain"]),
+      met: meets(ratios["myItems / plain"], (r) => r >= TARGET.me),
+    },
+    {
+      target: `\`login\` ≥ ${TARGET.login} × raw argon2`,
+      measured: x(ratios["login / raw argon2"]),
+      met: meets(ratios["login / raw argon2"], (r) => r >= TARGET.login),
+    },
     ...(["argon2", "bcrypt"] as const).map((kind) => {
       const ratio = ratios[`me p99 beside ${kind} logins / alone`];
-      return { target: `\`me\` p99 beside ${kind} logins ≤ ${TARGET.stormP99} × alone`, measured: x(ratio), met: meets(ratio, (r) => r <= TARGET.stormP99) };
+      return {
+        target: `\`me\` p99 beside ${kind} logins ≤ ${TARGET.stormP99} × alone`,
+        measured: x(ratio),
+        met: meets(ratio, (r) => r <= TARGET.stormP99),
+      };
     }),
-    { target: `RSS under load < ${TARGET.rssMiB} MiB a worker`, measured: `${maxUnderLoad.toFixed(1)} MiB at most`, met: meets(maxUnderLoad, (r) => r < TARGET.rssMiB) },
+    {
+      target: `RSS under load < ${TARGET.rssMiB} MiB a worker`,
+      measured: `${maxUnderLoad.toFixed(1)} MiB at most`,
+      met: meets(maxUnderLoad, (r) => r < TARGET.rssMiB),
+    },
     {
       target: "WEB_CONCURRENCY=2 scaling factor (reported, no target)",
       measured: sc.available ? x(ratios["WEB_CONCURRENCY=2 / 1"]) : "n/a (WEB_CONCURRENCY not available)",

@@ -6,7 +6,10 @@ type Exported = Record<string, unknown>;
 type Fn = (...args: unknown[]) => unknown;
 
 function pick(exported: Exported, name: string, convention: RegExp): Fn | undefined {
-  const key = typeof exported[name] === "function" ? name : Object.keys(exported).find((k) => convention.test(k) && typeof exported[k] === "function");
+  const key =
+    typeof exported[name] === "function"
+      ? name
+      : Object.keys(exported).find((k) => convention.test(k) && typeof exported[k] === "function");
   return key === undefined ? undefined : (exported[key] as Fn);
 }
 
@@ -17,7 +20,10 @@ async function main(): Promise<void> {
   if (!run) throw new Error(`bench/${module.name}.ts exports no ${module.run}`);
   const markdown = pick(exported, module.markdown, /Markdown$/);
   const json = await run();
-  process.send!({ json, markdown: markdown ? String(markdown(json)) : `### bench/${module.name}.ts\n\n\`\`\`\n${JSON.stringify(json, null, 2)}\n\`\`\`\n` });
+  process.send!({
+    json,
+    markdown: markdown ? String(markdown(json)) : `### bench/${module.name}.ts\n\n\`\`\`\n${JSON.stringify(json, null, 2)}\n\`\`\`\n`,
+  });
 }
 
 main().catch((error: unknown) => {

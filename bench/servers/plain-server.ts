@@ -49,7 +49,10 @@ async function main(): Promise<void> {
   const url = await fastify.listen({ host: "127.0.0.1", port: 0 });
   process.send!({ url });
   process.on("SIGTERM", () => {
-    void fastify.close().then(() => apollo.stop()).then(() => process.exit(0));
+    void fastify
+      .close()
+      .then(() => apollo.stop())
+      .then(() => process.exit(0));
   });
 }
 

@@ -55,7 +55,12 @@ async function main(): Promise<void> {
     }),
   );
   const cpu = process.cpuUsage(cpuBefore);
-  const result: RawArgon2Result = { count: latencies.length, seconds: (performance.now() - started) / 1000, latencies, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  const result: RawArgon2Result = {
+    count: latencies.length,
+    seconds: (performance.now() - started) / 1000,
+    latencies,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
   process.send!(result);
 }
 

@@ -70,16 +70,12 @@ export class AccountsResolver {
   @Mutation(() => Boolean, {
     description: "Mails a reset link to every active account with that address. Always true.",
   })
-  requestPasswordReset(
-    @Args(() => RequestPasswordResetArgs) args: RequestPasswordResetArgs,
-    @Ctx() ctx: Context,
-  ): Promise<boolean> {
+  requestPasswordReset(@Args(() => RequestPasswordResetArgs) args: RequestPasswordResetArgs, @Ctx() ctx: Context): Promise<boolean> {
     return requestPasswordReset(this.deps, args.email, ctx.clientAddress);
   }
 
   @Mutation(() => Boolean, {
-    description:
-      'Spends a reset token, sets the password, ends every session; BAD_USER_INPUT "Invalid or expired token".',
+    description: 'Spends a reset token, sets the password, ends every session; BAD_USER_INPUT "Invalid or expired token".',
   })
   resetPassword(@Args(() => ResetPasswordArgs) args: ResetPasswordArgs): Promise<boolean> {
     return resetPassword(this.deps, args.token, args.newPassword);

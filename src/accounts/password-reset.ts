@@ -4,13 +4,7 @@ import { revokeAllTokensOfUser } from "../auth/user-revocation";
 import { InvalidAccountToken, InvalidEmail, MailNotConfigured } from "../errors";
 import { checkNewPassword } from "../passwords/password-policy";
 import { checkEmail } from "../users/user-fields";
-import {
-  countCall,
-  RESET_LIFETIME_MS,
-  RESET_MAIL_BUDGET,
-  RESET_REQUEST_BUDGET,
-  type AccountsDeps,
-} from "./accounts-deps";
+import { countCall, RESET_LIFETIME_MS, RESET_MAIL_BUDGET, RESET_REQUEST_BUDGET, type AccountsDeps } from "./accounts-deps";
 import { resetMail } from "./account-mails";
 import { digest, findLiveAccountToken, issueAccountToken, spendAccountToken } from "./account-token.store";
 

@@ -43,8 +43,7 @@ export class AuditResolver {
 
   @Authorized("admin")
   @Query(() => AuthEventConnection, {
-    description:
-      'Every audit event, newest first, optionally of one user or type. Needs scope "admin", an active account.',
+    description: 'Every audit event, newest first, optionally of one user or type. Needs scope "admin", an active account.',
   })
   authEvents(@Args(() => AuthEventsArgs) args: AuthEventsArgs): Promise<AuthEventConnection> {
     return pageOfEvents(this.deps, args);
@@ -54,10 +53,7 @@ export class AuditResolver {
   @Query(() => AuthEventConnection, {
     description: 'The viewer\'s own audit events, newest first. Needs scope "me" and an active account.',
   })
-  async myAuthEvents(
-    @Args(() => MyAuthEventsArgs) args: MyAuthEventsArgs,
-    @Ctx() ctx: AuditContext,
-  ): Promise<AuthEventConnection> {
+  async myAuthEvents(@Args(() => MyAuthEventsArgs) args: MyAuthEventsArgs, @Ctx() ctx: AuditContext): Promise<AuthEventConnection> {
     const viewer = await ctx.viewer();
     return pageOfEvents(this.deps, { first: args.first, after: args.after, userId: viewer.user.id });
   }

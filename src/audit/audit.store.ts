@@ -20,12 +20,7 @@ export interface EventFilter {
 }
 
 /** Inserts an event; pass the use case's transaction so it commits with what it records. */
-export async function insertEvent(
-  db: Kysely<Database>,
-  id: string,
-  at: number,
-  event: NewAuthEvent,
-): Promise<StoredAuthEvent> {
+export async function insertEvent(db: Kysely<Database>, id: string, at: number, event: NewAuthEvent): Promise<StoredAuthEvent> {
   const row: Insertable<AuthEventsTable> & { at: number } = {
     id,
     type: event.type,
@@ -58,10 +53,7 @@ export async function listEvents(
   let query = db.selectFrom("auth_events").selectAll();
   if (filter.userId !== undefined) query = query.where("user_id", "=", filter.userId);
   if (filter.type !== undefined) query = query.where("type", "=", filter.type);
-  if (after)
-    query = query.where((eb) =>
-      eb.or([eb("at", "<", after.at), eb.and([eb("at", "=", after.at), eb("id", "<", after.id)])]),
-    );
+  if (after) query = query.where((eb) => eb.or([eb("at", "<", after.at), eb.and([eb("at", "=", after.at), eb("id", "<", after.id)])]));
   const rows = await query.orderBy("at", "desc").orderBy("id", "desc").limit(limit).execute();
   return rows.map(toStoredEvent);
 }

@@ -12,7 +12,6 @@ describe("auth event types", () => {
     expect(listed).toHaveLength(22);
     expect([...AUTH_EVENT_TYPES]).toEqual(listed);
     expect(listed.every(isAuthEventType)).toBe(true);
-    for (const other of ["login", "LOGIN.FAILED", "login.failed ", "user.locked", ""])
-      expect(isAuthEventType(other)).toBe(false);
+    for (const other of ["login", "LOGIN.FAILED", "login.failed ", "user.locked", ""]) expect(isAuthEventType(other)).toBe(false);
   });
 });

@@ -62,19 +62,14 @@ export class RetentionSweeper {
   }
 
   private async loop(ready: Promise<void>): Promise<void> {
-    const stopped = new Promise<void>((resolve) =>
-      this.stopping.signal.addEventListener("abort", () => resolve(), { once: true }),
-    );
+    const stopped = new Promise<void>((resolve) => this.stopping.signal.addEventListener("abort", () => resolve(), { once: true }));
     await Promise.race([ready, stopped]);
     while (!this.stopping.signal.aborted) {
       try {
         const deleted = await this.sweep();
         if (deleted > 0) this.deps.logger.info({ deleted }, "audit events past their retention deleted");
       } catch (error) {
-        this.deps.logger.warn(
-          { err: { code: (error as { code?: unknown }).code } },
-          "audit retention sweep failed; retrying",
-        );
+        this.deps.logger.warn({ err: { code: (error as { code?: unknown }).code } }, "audit retention sweep failed; retrying");
       }
       try {
         await sleep(this.deps.timing.intervalMs, undefined, { signal: this.stopping.signal });

@@ -34,7 +34,11 @@ describe("authChecker", () => {
   });
 
   it("refuses a viewer holding only some of them, naming all in the error", async () => {
-    await expect(check("myItems", active, ["me"], ["me", "items"])).rejects.toMatchObject({ code: "FORBIDDEN", message: "Not enough permissions", requiredScopes: ["me", "items"] });
+    await expect(check("myItems", active, ["me"], ["me", "items"])).rejects.toMatchObject({
+      code: "FORBIDDEN",
+      message: "Not enough permissions",
+      requiredScopes: ["me", "items"],
+    });
   });
 
   it("refuses a disabled user on a field that needs an active one", async () => {

@@ -26,5 +26,11 @@ export function toAuthPayload(pair: {
   readonly scope: string;
   readonly refreshToken: string;
 }): AuthPayload {
-  return { accessToken: pair.accessToken, tokenType: "bearer", expiresIn: pair.expiresIn, scope: pair.scope, refreshToken: pair.refreshToken };
+  return {
+    accessToken: pair.accessToken,
+    tokenType: "bearer",
+    expiresIn: pair.expiresIn,
+    scope: pair.scope,
+    refreshToken: pair.refreshToken,
+  };
 }

@@ -44,10 +44,7 @@ export async function verifyCurrentPassword(
     await attempt?.failed();
     throw new IncorrectPassword();
   }
-  const verification = await settled(
-    attempt,
-    passwords.verify(check.password, found.passwordHash, { signal: check.signal }),
-  );
+  const verification = await settled(attempt, passwords.verify(check.password, found.passwordHash, { signal: check.signal }));
   if (!verification.ok) {
     await attempt?.failed();
     throw new IncorrectPassword();

@@ -51,7 +51,10 @@ describe("loadSigningKeys", () => {
 
   it("uses SECRET_KEY as given and writes no file", async () => {
     const secret = "s".repeat(40);
-    const keys = await loadSigningKeys(loadConfig({ NODE_ENV: "production", SECRET_KEY: secret, DATABASE_URL: `sqlite:${join(dir, "app.db")}` }), capture().logger);
+    const keys = await loadSigningKeys(
+      loadConfig({ NODE_ENV: "production", SECRET_KEY: secret, DATABASE_URL: `sqlite:${join(dir, "app.db")}` }),
+      capture().logger,
+    );
     expect(keys.signing.key.export().toString("utf8")).toBe(secret);
     expect(() => statSync(join(dir, DEV_SECRET_FILE))).toThrow();
     expect(keys.jwks).toEqual({ keys: [] });
@@ -72,7 +75,8 @@ function setup() {
       },
     }),
   });
-  const config = (env: Record<string, string>) => loadConfig({ NODE_ENV: "test", SECRET_KEY: SECRET, JWT_KEYS_DIR: dir, DATABASE_URL: `sqlite:${dir}/db`, ...env });
+  const config = (env: Record<string, string>) =>
+    loadConfig({ NODE_ENV: "test", SECRET_KEY: SECRET, JWT_KEYS_DIR: dir, DATABASE_URL: `sqlite:${dir}/db`, ...env });
   return { dir, logger, lines, config, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -127,7 +131,9 @@ describe("loadSigningKeys with a key folder", () => {
   it("outside production makes a key when the folder has none; production refuses, naming JWT_KEYS_DIR", async () => {
     const t = setup();
     try {
-      await expect(loadSigningKeys(t.config({ NODE_ENV: "production", JWT_ALGORITHM: "RS256" }), t.logger)).rejects.toThrow(/^Invalid configuration: JWT_KEYS_DIR/);
+      await expect(loadSigningKeys(t.config({ NODE_ENV: "production", JWT_ALGORITHM: "RS256" }), t.logger)).rejects.toThrow(
+        /^Invalid configuration: JWT_KEYS_DIR/,
+      );
       const keys = await loadSigningKeys(t.config({ JWT_ALGORITHM: "RS256" }), t.logger);
       expect(keys.signing.kid).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(keys.jwks.keys.map((k) => k.kid)).toEqual([keys.signing.kid]);
@@ -141,7 +147,9 @@ describe("loadSigningKeys with a key folder", () => {
     const t = setup();
     try {
       writeFileSync(join(t.dir, "broken.pem"), "-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n");
-      await expect(loadSigningKeys(t.config({ JWT_ALGORITHM: "ES256" }), t.logger)).rejects.toThrow(/^Invalid configuration: JWT_KEYS_DIR .*broken\.pem/);
+      await expect(loadSigningKeys(t.config({ JWT_ALGORITHM: "ES256" }), t.logger)).rejects.toThrow(
+        /^Invalid configuration: JWT_KEYS_DIR .*broken\.pem/,
+      );
     } finally {
       t.cleanup();
     }

@@ -1,5 +1,16 @@
 /** Signing keys: the HS256 secret or the key pairs of JWT_KEYS_DIR as KeyObjects made once, and the JWKS document. */
-import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
 import { ConfigError, type Config, type JwtAlgorithm } from "../config";
@@ -38,7 +49,10 @@ export async function loadSigningKeys(config: Config, logger: Logger): Promise<S
   let keys = await readKeyFolder(dir, algorithm, logger);
   if (!keys.some((k) => k.privateKey)) {
     if (config.nodeEnv === "production") {
-      throw new ConfigError("JWT_KEYS_DIR", `(${dir}) holds no ${algorithm} private key; make one with \`npx graphql-auth keys generate --alg ${algorithm}\``);
+      throw new ConfigError(
+        "JWT_KEYS_DIR",
+        `(${dir}) holds no ${algorithm} private key; make one with \`npx graphql-auth keys generate --alg ${algorithm}\``,
+      );
     }
     const made = await generateSigningKey(dir, algorithm);
     logger.warn({ file: made.file, kid: made.kid }, `JWT_KEYS_DIR held no ${algorithm} key: made one (development and test only)`);
@@ -139,7 +153,10 @@ async function parseKeyFile(file: string, name: string): Promise<LoadedKey> {
     const publicKey = createPublicKey(pem);
     return { file, kid: await jwkThumbprint(publicKey), publicKey };
   } catch (error) {
-    throw new ConfigError("JWT_KEYS_DIR", `file ${name} is not a readable unencrypted PEM key (${error instanceof Error ? error.message : "unreadable"})`);
+    throw new ConfigError(
+      "JWT_KEYS_DIR",
+      `file ${name} is not a readable unencrypted PEM key (${error instanceof Error ? error.message : "unreadable"})`,
+    );
   }
 }
 
@@ -163,7 +180,8 @@ function developmentSecret(dataDir: string, logger: Logger): string {
   if (kept) {
     logger.warn({ file }, "SECRET_KEY is not set: using the development key kept in the data folder");
     const mode = statSync(file).mode & 0o777;
-    if ((mode & 0o077) !== 0) logger.warn({ file, mode: mode.toString(8) }, "development key file is readable by other users: chmod 600 it");
+    if ((mode & 0o077) !== 0)
+      logger.warn({ file, mode: mode.toString(8) }, "development key file is readable by other users: chmod 600 it");
     return kept;
   }
   // The same folder as the database's, made private the same way (db/private-files.ts).

@@ -76,7 +76,10 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
   }
   const verification = await settled(attempt, passwords.verify(request.password, found.passwordHash, { signal: request.signal }));
   if (verification.refused) {
-    logger.warn({ userId: found.user.id, hashFamily: verification.refused.family, reason: verification.refused.reason }, "stored password hash refused");
+    logger.warn(
+      { userId: found.user.id, hashFamily: verification.refused.family, reason: verification.refused.reason },
+      "stored password hash refused",
+    );
   }
   if (!verification.ok) {
     await attempt.failed();

@@ -1,13 +1,5 @@
 /** Refresh tokens: start a session, rotate (reuse detection, reuse interval), log out. Only digests are stored. */
-import {
-  createHash,
-  createHmac,
-  createSecretKey,
-  hkdfSync,
-  randomBytes,
-  randomUUID,
-  type KeyObject,
-} from "node:crypto";
+import { createHash, createHmac, createSecretKey, hkdfSync, randomBytes, randomUUID, type KeyObject } from "node:crypto";
 import { type AuthEventType, type EventClient, type EventRecorder } from "../audit/audit";
 import { type Clock } from "../clock";
 import { InvalidRefreshToken } from "../errors";
@@ -222,12 +214,7 @@ export async function refresh(
  * section 2.2 advises for revocation); a spent one outside the reuse interval counts as reuse.
  * @returns whether the token was live, so that something was ended now.
  */
-export async function logout(
-  deps: SessionDeps,
-  presented: string,
-  everywhere: boolean,
-  client: EventClient = {},
-): Promise<boolean> {
+export async function logout(deps: SessionDeps, presented: string, everywhere: boolean, client: EventClient = {}): Promise<boolean> {
   if (!TOKEN_SHAPE.test(presented)) return false;
   const record = await deps.sessions.findToken(hashRefreshToken(presented));
   const now = deps.clock.now();

@@ -17,4 +17,3 @@ export function isTokenCurrent(claims: { readonly ver?: number; readonly iat: nu
   if (claims.ver !== undefined) return claims.ver >= userVersion;
   return claims.iat * 1000 > userVersion;
 }
-

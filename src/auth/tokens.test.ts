@@ -57,7 +57,13 @@ describe("TokenService", () => {
 
   it("verifies its own tokens back to their claims", async () => {
     const issued = await service.issueAccessToken(USER_ID, ["me"]);
-    expect(await service.verifyAccessToken(issued.accessToken)).toEqual({ sub: USER_ID, scopes: ["me"], iat: start, exp: start + 1800, jti: issued.claims.jti });
+    expect(await service.verifyAccessToken(issued.accessToken)).toEqual({
+      sub: USER_ID,
+      scopes: ["me"],
+      iat: start,
+      exp: start + 1800,
+      jti: issued.claims.jti,
+    });
   });
 
   it("carries the session as claim sid, and reads it back; a sid that is not a UUID is refused", async () => {
@@ -76,7 +82,12 @@ describe("TokenService", () => {
 
   it("issues tokens any standard library verifies with the key alone (as PyJWT's jwt.decode would)", async () => {
     const { accessToken } = await service.issueAccessToken(USER_ID, ["me", "items"]);
-    const payload = jwt.verify(accessToken, SECRET, { algorithms: ["HS256"], audience: "graphql-api", issuer: "graphql-auth-server", clockTimestamp: start });
+    const payload = jwt.verify(accessToken, SECRET, {
+      algorithms: ["HS256"],
+      audience: "graphql-api",
+      issuer: "graphql-auth-server",
+      clockTimestamp: start,
+    });
     expect(payload).toMatchObject({ sub: USER_ID, scope: "me items" });
   });
 
@@ -100,9 +111,13 @@ describe("TokenService", () => {
   });
 
   it("refuses a remembered token before its nbf, as a fresh one, with the clock moved back", async () => {
-    const token = jwt.sign({ iss: SETTINGS.issuer, aud: SETTINGS.audience, sub: USER_ID, scope: "me", jti: "j1", iat: start, exp: start + 600, nbf: start }, SECRET, {
-      header: { alg: "HS256", typ: "at+jwt" },
-    });
+    const token = jwt.sign(
+      { iss: SETTINGS.issuer, aud: SETTINGS.audience, sub: USER_ID, scope: "me", jti: "j1", iat: start, exp: start + 600, nbf: start },
+      SECRET,
+      {
+        header: { alg: "HS256", typ: "at+jwt" },
+      },
+    );
     expect(await refusal(service, token)).toBe("accepted");
     clock.advance(-10_000);
     expect(await refusal(service, token)).toBe("jwt not active");
@@ -111,12 +126,19 @@ describe("TokenService", () => {
   it("refuses a token signed with another key, or for another issuer or audience", async () => {
     const { accessToken } = await service.issueAccessToken(USER_ID, ["me"]);
     expect(await refusal(new TokenService(hsKeys(`${SECRET}-other`), SETTINGS, clock), accessToken)).toBe("invalid signature");
-    expect(await refusal(new TokenService(hsKeys(SECRET), { ...SETTINGS, issuer: "someone-else" }, clock), accessToken)).toMatch(/jwt issuer invalid/);
-    expect(await refusal(new TokenService(hsKeys(SECRET), { ...SETTINGS, audience: "another-api" }, clock), accessToken)).toMatch(/jwt audience invalid/);
+    expect(await refusal(new TokenService(hsKeys(SECRET), { ...SETTINGS, issuer: "someone-else" }, clock), accessToken)).toMatch(
+      /jwt issuer invalid/,
+    );
+    expect(await refusal(new TokenService(hsKeys(SECRET), { ...SETTINGS, audience: "another-api" }, clock), accessToken)).toMatch(
+      /jwt audience invalid/,
+    );
   });
 
   it("refuses a token of another type before checking its signature", async () => {
-    const plain = jwt.sign({ sub: USER_ID, scope: "me", jti: "j", iss: SETTINGS.issuer, aud: SETTINGS.audience, iat: start, exp: start + 60 }, SECRET);
+    const plain = jwt.sign(
+      { sub: USER_ID, scope: "me", jti: "j", iss: SETTINGS.issuer, aud: SETTINGS.audience, iat: start, exp: start + 60 },
+      SECRET,
+    );
     expect(decode(plain).header.typ).toBe("JWT");
     expect(await refusal(service, plain)).toBe("typ");
   });

@@ -194,7 +194,8 @@ function checkRegisteredClaims(payload: Record<string, unknown>, settings: Token
   const aud = payload.aud;
   if (!(aud === settings.audience || (Array.isArray(aud) && aud.includes(settings.audience)))) throw new InvalidToken("aud");
   if (typeof payload.exp !== "number" || now >= payload.exp + CLOCK_SKEW_SECONDS) throw new InvalidToken("expired");
-  if (payload.nbf !== undefined && (typeof payload.nbf !== "number" || payload.nbf > now + CLOCK_SKEW_SECONDS)) throw new InvalidToken("nbf");
+  if (payload.nbf !== undefined && (typeof payload.nbf !== "number" || payload.nbf > now + CLOCK_SKEW_SECONDS))
+    throw new InvalidToken("nbf");
 }
 
 function checkClaims(payload: Record<string, unknown>, now: number): AccessClaims {

@@ -17,7 +17,9 @@ export function registerKeysCommand(program: Command, runtime: CliRuntime): void
   commandGroup(program, "keys", "manage the signing keys of RS256, ES256 and EdDSA")
     .command("generate")
     .description("write a new key pair into JWT_KEYS_DIR (mode 0600) and print its kid; it signs from the next start")
-    .addOption(new Option("--alg <algorithm>", "signing algorithm (default: JWT_ALGORITHM when asymmetric, else ES256)").choices(ALGORITHMS))
+    .addOption(
+      new Option("--alg <algorithm>", "signing algorithm (default: JWT_ALGORITHM when asymmetric, else ES256)").choices(ALGORITHMS),
+    )
     .action(async (options: { alg?: AsymmetricAlgorithm }) => {
       const config = runtime.config();
       const algorithm = options.alg ?? (config.jwtAlgorithm === "HS256" ? "ES256" : config.jwtAlgorithm);

@@ -29,7 +29,10 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
   users
     .command("add")
     .description("create a user; the password comes from standard input or a prompt, never an argument")
-    .argument("<username>", "letters, digits and . _ @ + -, one script (Latin may mix with digits); compared case-insensitively, and refused if it looks like an existing one")
+    .argument(
+      "<username>",
+      "letters, digits and . _ @ + -, one script (Latin may mix with digits); compared case-insensitively, and refused if it looks like an existing one",
+    )
     .option("--email <email>", "e-mail address")
     .option("--full-name <name>", "display name")
     .option("--scopes <scopes>", 'space-separated scopes the account may hold (default: DEFAULT_SCOPES, "me items")')
@@ -55,7 +58,9 @@ export function registerUsersCommand(program: Command, runtime: CliRuntime): voi
           password: () => readNewPassword(runtime.io, { fromStdin: options.passwordStdin === true }),
         },
       ).catch(explainField);
-      runtime.print(`Added user ${user.username} (id ${user.id}, scopes: ${user.scopes.join(" ") || "none"}${user.disabled ? ", disabled" : ""}${user.emailVerified ? "" : ", email unverified"})`);
+      runtime.print(
+        `Added user ${user.username} (id ${user.id}, scopes: ${user.scopes.join(" ") || "none"}${user.disabled ? ", disabled" : ""}${user.emailVerified ? "" : ", email unverified"})`,
+      );
     });
 
   for (const [name, disabled] of [

@@ -10,7 +10,9 @@ import { type CliRuntime } from "./runtime";
 export const registerUsersImportCommand: RegisterCommand = (program: Command, runtime: CliRuntime) => {
   commandGroup(program, "users", "manage user accounts")
     .command("import")
-    .description("import users from a JSONL file: username, password_hash (any verifiable format, or an unusable-password marker: !… or *), email, full_name, scopes, disabled, email_verified (true unless stated)")
+    .description(
+      "import users from a JSONL file: username, password_hash (any verifiable format, or an unusable-password marker: !… or *), email, full_name, scopes, disabled, email_verified (true unless stated)",
+    )
     .argument("<file.jsonl>", "one JSON object per line, at most 64 KiB each; bad lines are reported by number and the rest imported")
     .option("--update", "give existing usernames the fields their line states (a password hash written here since is kept)")
     .action(async (file: string, options: { update?: boolean }) => {
@@ -19,7 +21,10 @@ export const registerUsersImportCommand: RegisterCommand = (program: Command, ru
       const bar = progressBar(runtime);
       let result;
       try {
-        result = await importUsers({ store, policy: runtime.config().argon2 }, file, { update: options.update === true, onProgress: bar?.update });
+        result = await importUsers({ store, policy: runtime.config().argon2 }, file, {
+          update: options.update === true,
+          onProgress: bar?.update,
+        });
       } finally {
         bar?.stop();
       }

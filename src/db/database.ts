@@ -221,9 +221,7 @@ export function createDb(url: string, options: DbOptions = {}): DatabaseHandle {
   const sqlitePath = /^sqlite:(.+)$/.exec(url)?.[1];
   const sqlite = sqlitePath !== undefined ? openSqlite(sqlitePath, options.logger) : undefined;
   const { dialect, closeDriver } = withOutageTranslation(
-    sqlite
-      ? new SqliteDialect({ database: withStatementCache(sqlite) })
-      : new PostgresDialect({ pool: openPool(url, options.logger) }),
+    sqlite ? new SqliteDialect({ database: withStatementCache(sqlite) }) : new PostgresDialect({ pool: openPool(url, options.logger) }),
   );
   const db = new Kysely<Database>({ dialect });
   const sqliteReader = sqlitePath !== undefined && sqlitePath !== ":memory:" ? openSqliteReader(sqlitePath) : undefined;
@@ -301,4 +299,3 @@ function openSqliteReader(path: string): SqliteDatabase.Database {
   reader.pragma("busy_timeout = 5000");
   return reader;
 }
-

@@ -13,9 +13,7 @@ export function asOutage(error: unknown): unknown {
 }
 
 /** `read` with its outages translated: for a lookup that reaches the database beside Kysely (the SQLite reader). */
-export function withOutages<Args extends readonly unknown[], T>(
-  read: (...args: Args) => Promise<T>,
-): (...args: Args) => Promise<T> {
+export function withOutages<Args extends readonly unknown[], T>(read: (...args: Args) => Promise<T>): (...args: Args) => Promise<T> {
   return async (...args) => {
     try {
       return await read(...args);

@@ -19,8 +19,6 @@ export function preparedQuery<Row, Args extends readonly unknown[]>(
   const compiled = build(...sample).compile();
   const same = compiled.parameters.length === sample.length && compiled.parameters.every((p, i) => p === sample[i]);
   if (!same)
-    throw new Error(
-      `preparedQuery: parameters ${JSON.stringify(compiled.parameters)} are not the arguments ${JSON.stringify(sample)}`,
-    );
+    throw new Error(`preparedQuery: parameters ${JSON.stringify(compiled.parameters)} are not the arguments ${JSON.stringify(sample)}`);
   return async (...args) => (await db.executeQuery<Row>({ ...compiled, parameters: args })).rows;
 }

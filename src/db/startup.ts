@@ -57,7 +57,7 @@ export class DatabaseStartup {
   }
 
   private async loop(): Promise<void> {
-    for (let failures = 0; !this.abort.signal.aborted; ) {
+    for (let failures = 0; !this.abort.signal.aborted;) {
       try {
         await this.task();
         this.ready = true;

@@ -61,9 +61,10 @@ export class KyselyTokenSubjectReader implements TokenSubjectReader {
   private readonly select;
 
   constructor(db: Kysely<Database>) {
-    this.select = preparedQuery(db, (sessionId: string | null, userId: string) => subjectQuery(db, sessionId, userId), [
-      ...SAMPLE,
-    ] as [string | null, string]);
+    this.select = preparedQuery(db, (sessionId: string | null, userId: string) => subjectQuery(db, sessionId, userId), [...SAMPLE] as [
+      string | null,
+      string,
+    ]);
   }
 
   async read(userId: string, sessionId: string | null): Promise<TokenSubjectRow | undefined> {

@@ -73,9 +73,7 @@ function errorResponsePlugin(logger: Logger): ApolloServerPlugin<Context> {
             const { logLevel, err } = classifyGraphQLError(error);
             if (logLevel === "silent") continue;
             const message =
-              logLevel === "warn"
-                ? "database unavailable: answered Service unavailable"
-                : "unexpected error in a GraphQL request";
+              logLevel === "warn" ? "database unavailable: answered Service unavailable" : "unexpected error in a GraphQL request";
             logger[logLevel]({ err, requestId: contextValue.requestId }, message);
           }
         },
@@ -84,7 +82,9 @@ function errorResponsePlugin(logger: Logger): ApolloServerPlugin<Context> {
           const errors = response.body.singleResult.errors;
           if (!errors?.some((e) => e.extensions?.code === "INTERNAL_SERVER_ERROR")) return;
           response.body.singleResult.errors = errors.map((e) =>
-            e.extensions?.code === "INTERNAL_SERVER_ERROR" ? { ...e, extensions: { ...e.extensions, requestId: contextValue.requestId } } : e,
+            e.extensions?.code === "INTERNAL_SERVER_ERROR"
+              ? { ...e, extensions: { ...e.extensions, requestId: contextValue.requestId } }
+              : e,
           );
         },
       };

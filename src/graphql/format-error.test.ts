@@ -1,6 +1,15 @@
 /** format-error: the one mapping from thrown errors to what clients see, and the WWW-Authenticate challenge. */
 import { GraphQLError, buildSchema, locatedError, parse, validate } from "graphql";
-import { InactiveUser, InsufficientScope, InvalidCredentials, InvalidToken, NotAuthenticated, RateLimited, ServiceUnavailable, UnknownScope } from "../errors";
+import {
+  InactiveUser,
+  InsufficientScope,
+  InvalidCredentials,
+  InvalidToken,
+  NotAuthenticated,
+  RateLimited,
+  ServiceUnavailable,
+  UnknownScope,
+} from "../errors";
 import { createFormatError, isExpectedError, wwwAuthenticateFor } from "./format-error";
 
 const masked = createFormatError({ exposeUnexpected: false });
@@ -49,7 +58,10 @@ describe("createFormatError", () => {
 
   it("drops the stack trace of an AppError even where unexpected errors are exposed", () => {
     const error = thrownBy("me", new NotAuthenticated());
-    const withStack = { ...error.toJSON(), extensions: { code: "UNAUTHENTICATED", stacktrace: ["NotAuthenticated: Not authenticated", "    at x"] } };
+    const withStack = {
+      ...error.toJSON(),
+      extensions: { code: "UNAUTHENTICATED", stacktrace: ["NotAuthenticated: Not authenticated", "    at x"] },
+    };
     expect(exposed(withStack, error).extensions).toEqual({ code: "UNAUTHENTICATED" });
   });
 
@@ -94,7 +106,11 @@ describe("createFormatError", () => {
   ])("answers %s (ServiceUnavailable from the database) as Service unavailable, even exposed", (_, cause) => {
     const error = thrownBy("me", new ServiceUnavailable(cause));
     for (const formatError of [masked, exposed]) {
-      expect(format(error, formatError)).toEqual({ message: "Service unavailable", path: ["me"], extensions: { code: "INTERNAL_SERVER_ERROR" } });
+      expect(format(error, formatError)).toEqual({
+        message: "Service unavailable",
+        path: ["me"],
+        extensions: { code: "INTERNAL_SERVER_ERROR" },
+      });
     }
     expect(isExpectedError(error)).toBe(false);
   });
@@ -113,7 +129,10 @@ describe("createFormatError", () => {
   });
 
   it("masks an error that only claims a request code while wrapping a fault of ours", () => {
-    const disguised = thrownBy("me", new GraphQLError("bad", { originalError: new Error("SELECT * FROM users"), extensions: { code: "BAD_USER_INPUT" } }));
+    const disguised = thrownBy(
+      "me",
+      new GraphQLError("bad", { originalError: new Error("SELECT * FROM users"), extensions: { code: "BAD_USER_INPUT" } }),
+    );
     expect(isExpectedError(disguised)).toBe(false);
     expect(format(disguised).message).toBe("Internal server error");
   });
@@ -130,7 +149,9 @@ describe("wwwAuthenticateFor", () => {
   });
 
   it("names the scopes the field needs for insufficient_scope", () => {
-    expect(wwwAuthenticateFor([thrownBy("myItems", new InsufficientScope(["me", "items"]))])).toBe('Bearer error="insufficient_scope", scope="me items"');
+    expect(wwwAuthenticateFor([thrownBy("myItems", new InsufficientScope(["me", "items"]))])).toBe(
+      'Bearer error="insufficient_scope", scope="me items"',
+    );
   });
 
   it("lets an authentication failure outrank a missing scope in the same response", () => {

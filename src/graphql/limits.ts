@@ -72,7 +72,9 @@ export function queryLimitsRule(limits: QueryLimits): ValidationRule {
           const name = selection.name.value;
           const entersIntrospection = introspection || INTROSPECTION_ROOTS.has(name);
           if (selection.alias && !introspection && name !== "__typename") total.aliases += 1;
-          inner = selection.selectionSet ? measureSelections(selection.selectionSet, entersIntrospection) : { aliases: 0, depth: 0, directives: 0 };
+          inner = selection.selectionSet
+            ? measureSelections(selection.selectionSet, entersIntrospection)
+            : { aliases: 0, depth: 0, directives: 0 };
           level = introspection ? 0 : 1;
           if (entersIntrospection) inner.depth = 0;
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {

@@ -48,10 +48,11 @@ export function schemaOnlyDeps(): ResolverDeps {
   const absent = new Proxy(
     {} as AuthResolverDeps & SessionResolverDeps & MfaResolverDeps & AuditResolverDeps & AccountsDeps & AdminResolverDeps,
     {
-    get: (_target, name) => {
-      throw new Error(`This schema was built to be printed: it resolves nothing (asked for ${String(name)})`);
+      get: (_target, name) => {
+        throw new Error(`This schema was built to be printed: it resolves nothing (asked for ${String(name)})`);
+      },
     },
-  });
+  );
   return { auth: absent, sessions: absent, mfa: absent, audit: absent, accounts: absent, admin: absent };
 }
 

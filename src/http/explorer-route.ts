@@ -52,13 +52,15 @@ export function registerExplorerRoutes(app: FastifyInstance, logger: Logger, dir
     } catch {
       return reply.code(503).send({ error: "explorer_not_built", message: "The explorer is not built: run npm run build" });
     }
-    return reply
-      .header("content-security-policy", EXPLORER_CSP)
-      .header("x-content-type-options", "nosniff")
-      // A rebuild shows at the next load; the browser still revalidates rather than refetching blindly.
-      .header("cache-control", "no-cache")
-      .type(FILES.get(name)!)
-      .send(body);
+    return (
+      reply
+        .header("content-security-policy", EXPLORER_CSP)
+        .header("x-content-type-options", "nosniff")
+        // A rebuild shows at the next load; the browser still revalidates rather than refetching blindly.
+        .header("cache-control", "no-cache")
+        .type(FILES.get(name)!)
+        .send(body)
+    );
   };
   app.get(EXPLORER_PATH, serve("index.html"));
   app.get(`${EXPLORER_PATH}/`, serve("index.html"));

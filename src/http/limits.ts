@@ -49,11 +49,20 @@ export function httpLimits(overrides: Partial<HttpLimits> = {}): HttpLimits {
   return Object.freeze({ ...HTTP_LIMITS, ...overrides });
 }
 
+/** The node http server options among them. */
+interface NodeHttpLimitOptions {
+  headersTimeout: number;
+  requestTimeout: number;
+  maxHeaderSize: number;
+  connectionsCheckingInterval: number;
+}
+
+type LimitOptions = Pick<FastifyServerOptions, "bodyLimit" | "requestTimeout" | "connectionTimeout" | "keepAliveTimeout"> & {
+  http: NodeHttpLimitOptions;
+};
+
 /** The Fastify (and node http.createServer) options that carry the bounds. */
-export function fastifyLimitOptions(limits: HttpLimits): Pick<
-  FastifyServerOptions,
-  "bodyLimit" | "requestTimeout" | "connectionTimeout" | "keepAliveTimeout"
-> & { http: { headersTimeout: number; requestTimeout: number; maxHeaderSize: number; connectionsCheckingInterval: number } } {
+export function fastifyLimitOptions(limits: HttpLimits): LimitOptions {
   return {
     bodyLimit: limits.bodyLimitBytes,
     requestTimeout: limits.requestTimeoutMs,

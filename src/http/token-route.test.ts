@@ -47,7 +47,10 @@ describe("oauthErrorFor", () => {
     ["a refused connection", new ServiceUnavailable(REFUSED)],
     ["a terminated backend", new ServiceUnavailable(Object.assign(new Error("terminating"), { code: "57P01" }))],
   ])("answers %s with 503 temporarily_unavailable, naming no driver detail", (_label, error) => {
-    expect(oauthErrorFor(error)).toEqual({ status: 503, body: { error: "temporarily_unavailable", error_description: "Service unavailable" } });
+    expect(oauthErrorFor(error)).toEqual({
+      status: 503,
+      body: { error: "temporarily_unavailable", error_description: "Service unavailable" },
+    });
   });
 
   it("leaves unexpected errors alone, to become a 500 without detail", () => {

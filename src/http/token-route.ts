@@ -178,7 +178,11 @@ export async function registerTokenRoute(app: FastifyInstance, deps: LoginDeps, 
       method: ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"],
       url: "/token",
       handler: async (_request, reply) =>
-        sendOAuth(reply, { status: 405, body: { error: "invalid_request", error_description: "The token endpoint accepts POST only" }, headers: { allow: "POST" } }),
+        sendOAuth(reply, {
+          status: 405,
+          body: { error: "invalid_request", error_description: "The token endpoint accepts POST only" },
+          headers: { allow: "POST" },
+        }),
     });
   });
 }
@@ -208,10 +212,7 @@ async function grant(deps: LoginDeps, form: Form, client: Client, signal: AbortS
       return deps.secondFactor.verify({ ...verification, ...client });
     }
     default:
-      throw new TokenRequestError(
-        "unsupported_grant_type",
-        `Supported grant types: password, refresh_token, ${MFA_OTP_GRANT}`,
-      );
+      throw new TokenRequestError("unsupported_grant_type", `Supported grant types: password, refresh_token, ${MFA_OTP_GRANT}`);
   }
 }
 

@@ -49,14 +49,12 @@ describe("mail configuration", () => {
     expect(error.message).not.toContain("\n");
   });
 
-  it.each([
-    "no-at-sign",
-    "a@example.com, b@example.com",
-    "Team: a@example.com;",
-    "x@example.com\r\nBcc: victim@example.com",
-  ])("refuses MAIL_FROM=%j", (from) => {
-    expect(refusal({ MAIL_FROM: from }).message).toBe(
-      "Invalid configuration: MAIL_FROM must be one address, as `Name <address@example.com>` or `address@example.com`",
-    );
-  });
+  it.each(["no-at-sign", "a@example.com, b@example.com", "Team: a@example.com;", "x@example.com\r\nBcc: victim@example.com"])(
+    "refuses MAIL_FROM=%j",
+    (from) => {
+      expect(refusal({ MAIL_FROM: from }).message).toBe(
+        "Invalid configuration: MAIL_FROM must be one address, as `Name <address@example.com>` or `address@example.com`",
+      );
+    },
+  );
 });

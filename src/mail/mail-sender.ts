@@ -6,14 +6,7 @@ import { type Clock } from "../clock";
 import { type Database } from "../db/database";
 import { backoffDelay, type BackoffPolicy } from "../db/startup";
 import { type Logger } from "../log";
-import {
-  claimNextMail,
-  markMailFailed,
-  markMailSent,
-  releaseMail,
-  scheduleMailRetry,
-  type ClaimedMail,
-} from "./outbox.store";
+import { claimNextMail, markMailFailed, markMailSent, releaseMail, scheduleMailRetry, type ClaimedMail } from "./outbox.store";
 import { type MailTransport } from "./transport";
 
 /** Every timing of the outbox in one place; tests shorten them through AppOverrides.mail. */
@@ -93,9 +86,7 @@ export class MailSender {
   }
 
   private async loop(ready: Promise<void>): Promise<void> {
-    const stopped = new Promise<void>((resolve) =>
-      this.stopping.signal.addEventListener("abort", () => resolve(), { once: true }),
-    );
+    const stopped = new Promise<void>((resolve) => this.stopping.signal.addEventListener("abort", () => resolve(), { once: true }));
     await Promise.race([ready, stopped]);
     while (!this.stopping.signal.aborted) {
       let sent = false;
@@ -106,8 +97,7 @@ export class MailSender {
       } catch (error) {
         // The database is away (or a settle failed): the message, if any, keeps its lease and is
         // retried once the lease ends. One line per outage.
-        if (!this.outboxFailing)
-          this.deps.logger.warn({ err: errorSummary(error) }, "mail outbox unreachable; retrying");
+        if (!this.outboxFailing) this.deps.logger.warn({ err: errorSummary(error) }, "mail outbox unreachable; retrying");
         this.outboxFailing = true;
       }
       if (sent) continue;

@@ -44,11 +44,7 @@ export interface MailDeps {
  * Chooses the transport from the configuration: SMTP_URL's server; without it, `.eml` files in
  * the outbox folder outside production, and nothing at all in production.
  */
-export function createMail(
-  config: Pick<Config, "nodeEnv" | "mail">,
-  deps: MailDeps,
-  overrides: MailOverrides = {},
-): Mail {
+export function createMail(config: Pick<Config, "nodeEnv" | "mail">, deps: MailDeps, overrides: MailOverrides = {}): Mail {
   const { outboxDir, ...timingOverrides } = overrides;
   const timing: MailTiming = { ...DEFAULT_MAIL_TIMING, ...timingOverrides };
   const { smtpUrl, from } = config.mail;
@@ -56,8 +52,7 @@ export function createMail(
   let transport: MailTransport | undefined;
   if (smtpUrl !== undefined) transport = smtpTransport(smtpUrl, from, timing);
   else if (config.nodeEnv !== "production") transport = fileTransport(folder, from);
-  const sender =
-    transport && new MailSender({ db: deps.db, transport, clock: deps.clock, logger: deps.logger, timing });
+  const sender = transport && new MailSender({ db: deps.db, transport, clock: deps.clock, logger: deps.logger, timing });
   return {
     configured: transport !== undefined,
     enqueueMail: (trx, mail) => insertMail(trx, mail, deps.clock.now()),

@@ -38,10 +38,8 @@ const CONTROL = /\p{Cc}/u;
  *   more than one address): a programming error, not a user's.
  */
 export async function insertMail(db: Kysely<Database>, mail: OutgoingMail, now: number): Promise<string> {
-  if (!/^[^\s@,;<>"]+@[^\s@,;<>"]+$/.test(mail.to) || mail.to.length > 320)
-    throw new Error("enqueueMail: `to` must be one plain address");
-  if (mail.subject === "" || CONTROL.test(mail.subject))
-    throw new Error("enqueueMail: `subject` must be one non-empty line");
+  if (!/^[^\s@,;<>"]+@[^\s@,;<>"]+$/.test(mail.to) || mail.to.length > 320) throw new Error("enqueueMail: `to` must be one plain address");
+  if (mail.subject === "" || CONTROL.test(mail.subject)) throw new Error("enqueueMail: `subject` must be one non-empty line");
   const id = randomUUID();
   await db
     .insertInto("mail_outbox")
@@ -68,12 +66,7 @@ export async function insertMail(db: Kysely<Database>, mail: OutgoingMail, now: 
  * candidate.
  * @returns the message, or undefined when none is due.
  */
-export async function claimNextMail(
-  db: Kysely<Database>,
-  owner: string,
-  now: number,
-  leaseMs: number,
-): Promise<ClaimedMail | undefined> {
+export async function claimNextMail(db: Kysely<Database>, owner: string, now: number, leaseMs: number): Promise<ClaimedMail | undefined> {
   const candidates = await db
     .selectFrom("mail_outbox")
     .select("id")
@@ -92,12 +85,7 @@ export async function claimNextMail(
       .where("lease_until", "<=", now)
       .executeTakeFirst();
     if (claimed.numUpdatedRows !== 1n) continue;
-    const row = await db
-      .selectFrom("mail_outbox")
-      .selectAll()
-      .where("id", "=", id)
-      .where("lease_owner", "=", owner)
-      .executeTakeFirst();
+    const row = await db.selectFrom("mail_outbox").selectAll().where("id", "=", id).where("lease_owner", "=", owner).executeTakeFirst();
     if (!row || row.text_body === null) continue;
     return {
       id: row.id,
@@ -139,13 +127,7 @@ export async function markMailSent(
 }
 
 /** Records a failed attempt and makes the message due again at `retryAt`. */
-export async function scheduleMailRetry(
-  db: Kysely<Database>,
-  id: string,
-  owner: string,
-  retryAt: number,
-  error: string,
-): Promise<void> {
+export async function scheduleMailRetry(db: Kysely<Database>, id: string, owner: string, retryAt: number, error: string): Promise<void> {
   await db
     .updateTable("mail_outbox")
     .set((eb) => ({

@@ -26,9 +26,7 @@ export async function enrollTotp(deps: MfaDeps, user: User): Promise<TotpEnrollm
   const key = deps.mfaKeys.seal;
   if (!key) throw new MfaNotConfigured();
   const secret = generateTotpSecret();
-  const stored = await deps.mfa.transaction((store) =>
-    store.putPendingTotp(user.id, sealSecret(key, user.id, secret), deps.clock.now()),
-  );
+  const stored = await deps.mfa.transaction((store) => store.putPendingTotp(user.id, sealSecret(key, user.id, secret), deps.clock.now()));
   if (!stored) throw new MfaAlreadyEnabled();
   const uri = otpauthUri(deps.issuer, user.username, secret);
   return { secret, otpauthUri: uri, qrCodeSvg: await qrCodeSvg(uri) };

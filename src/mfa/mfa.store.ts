@@ -143,11 +143,7 @@ export class MfaStore {
    * @returns whether it was on (a confirmed enrolment existed).
    */
   async removeAll(userId: string): Promise<boolean> {
-    const removed = await this.db
-      .deleteFrom("mfa_totp")
-      .where("user_id", "=", userId)
-      .returning("confirmed_at")
-      .execute();
+    const removed = await this.db.deleteFrom("mfa_totp").where("user_id", "=", userId).returning("confirmed_at").execute();
     await this.db.deleteFrom("mfa_recovery_codes").where("user_id", "=", userId).execute();
     await this.db.deleteFrom("mfa_challenges").where("user_id", "=", userId).execute();
     return removed.some((row) => row.confirmed_at !== null);
@@ -169,11 +165,7 @@ export class MfaStore {
   }
 
   async findChallenge(tokenHash: string): Promise<MfaChallenge | undefined> {
-    const row = await this.db
-      .selectFrom("mfa_challenges")
-      .selectAll()
-      .where("token_hash", "=", tokenHash)
-      .executeTakeFirst();
+    const row = await this.db.selectFrom("mfa_challenges").selectAll().where("token_hash", "=", tokenHash).executeTakeFirst();
     if (!row) return undefined;
     return {
       userId: row.user_id,

@@ -106,23 +106,14 @@ export async function verifyMfa(deps: MfaDeps, verification: SecondFactorVerific
  * must be later than the last one accepted), anything else as a recovery code.
  * @returns whether it was accepted (and is now spent).
  */
-async function acceptCode(
-  deps: MfaDeps,
-  store: MfaStore,
-  userId: string,
-  code: string,
-  nowMs: number,
-): Promise<boolean> {
+async function acceptCode(deps: MfaDeps, store: MfaStore, userId: string, code: string, nowMs: number): Promise<boolean> {
   if (looksLikeTotpCode(code)) {
     const enrolment = await store.findTotp(userId);
     if (!enrolment?.confirmed) return false;
     const secret = openSecret(deps.mfaKeys.open, userId, enrolment.secretBox);
     if (secret === undefined) {
       // The key changed (or the row was altered): TOTP cannot work for this user, recovery codes still do.
-      deps.logger.error(
-        { userId },
-        "a TOTP secret does not open with the configured key (MFA_ENCRYPTION_KEY or SECRET_KEY changed?)",
-      );
+      deps.logger.error({ userId }, "a TOTP secret does not open with the configured key (MFA_ENCRYPTION_KEY or SECRET_KEY changed?)");
       return false;
     }
     const step = matchTotpStep(secret, code, nowMs);

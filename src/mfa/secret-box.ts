@@ -20,8 +20,7 @@ export interface MfaKeys {
  */
 export function mfaKeysFrom(source: { readonly encryptionKey?: Buffer; readonly signingSecret?: Buffer }): MfaKeys {
   const configured = source.encryptionKey && createSecretKey(source.encryptionKey);
-  const derived =
-    source.signingSecret && createSecretKey(Buffer.from(hkdfSync("sha256", source.signingSecret, "", KEY_INFO, 32)));
+  const derived = source.signingSecret && createSecretKey(Buffer.from(hkdfSync("sha256", source.signingSecret, "", KEY_INFO, 32)));
   const open = [configured, derived].filter((key): key is KeyObject => key !== undefined);
   return { seal: open[0], open };
 }
@@ -54,8 +53,7 @@ export function openSecret(keys: readonly KeyObject[], userId: string, box: stri
 
 function openWith(key: KeyObject, userId: string, box: string): string | undefined {
   const [version, iv, ciphertext, tag, ...rest] = box.split(".");
-  if (version !== VERSION || iv === undefined || ciphertext === undefined || tag === undefined || rest.length > 0)
-    return undefined;
+  if (version !== VERSION || iv === undefined || ciphertext === undefined || tag === undefined || rest.length > 0) return undefined;
   try {
     const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"), { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(userId, "utf8"));

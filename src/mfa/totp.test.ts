@@ -27,8 +27,7 @@ describe("totp", () => {
 
   it("writes the URI in the contract's order, the label's parts escaped", () => {
     expect(otpauthUri("graphql-auth-server", "jo doe", "ABC")).toBe(
-      "otpauth://totp/graphql-auth-server:jo%20doe?secret=ABC" +
-        "&issuer=graphql-auth-server&algorithm=SHA1&digits=6&period=30",
+      "otpauth://totp/graphql-auth-server:jo%20doe?secret=ABC" + "&issuer=graphql-auth-server&algorithm=SHA1&digits=6&period=30",
     );
     expect(generateTotpSecret()).toMatch(/^[A-Z2-7]{32}$/);
   });

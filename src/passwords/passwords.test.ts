@@ -20,7 +20,10 @@ interface Hostile {
   why: string;
 }
 /** Vectors made by argon2-cffi and pyca/bcrypt (test/fixtures/README.md). */
-const fixture = JSON.parse(readFileSync(join(__dirname, "..", "..", "test", "fixtures", "legacy-hashes.json"), "utf8")) as { vectors: Vector[]; hostile: Hostile[] };
+const fixture = JSON.parse(readFileSync(join(__dirname, "..", "..", "test", "fixtures", "legacy-hashes.json"), "utf8")) as {
+  vectors: Vector[];
+  hostile: Hostile[];
+};
 const argon2Vectors = fixture.vectors.filter((v) => /^argon2(id|i|d)$/.test(v.format));
 const bcryptVectors = fixture.vectors.filter((v) => /^bcrypt-2[aby]$/.test(v.format));
 const hostile = fixture.hostile.filter((h) => h.family === "bcrypt" || h.family === "argon2");
@@ -151,7 +154,10 @@ describe("PasswordService", () => {
       const result = await passwords.verify("correct horse battery staple", entry.hash);
       expect(result.ok).toBe(false);
       expect(result.needsRehash).toBe(false);
-      expect(result.refused).toEqual({ family: expect.any(String), reason: expect.stringMatching(/^(malformed|out-of-bounds|unknown-format)$/) });
+      expect(result.refused).toEqual({
+        family: expect.any(String),
+        reason: expect.stringMatching(/^(malformed|out-of-bounds|unknown-format)$/),
+      });
       expect(PasswordService.inspect(entry.hash).ok).toBe(false);
       if (entry.hash.startsWith(family === "bcrypt" ? "$2b$" : "$argon2id$")) expect(result.refused!.family).toBe(family);
     }, 10_000);
@@ -166,8 +172,15 @@ describe("PasswordService", () => {
   });
 
   it("reports out-of-bounds costs as such", async () => {
-    expect((await passwords.verify("x", "$2b$31$K/VgpwnOJ.znlRwJ5pPnvu36qwZuyOC41V0Yg7NwusFjlhIO4i4/2")).refused).toEqual({ family: "bcrypt", reason: "out-of-bounds" });
-    expect(PasswordService.inspect("$argon2id$v=19$m=4194304,t=1,p=1$SDTR227wy7Ns5mSgJ/gxuQ$hj1NBT297Y0qdfoSyBIEtA")).toEqual({ ok: false, family: "argon2", reason: "out-of-bounds" });
+    expect((await passwords.verify("x", "$2b$31$K/VgpwnOJ.znlRwJ5pPnvu36qwZuyOC41V0Yg7NwusFjlhIO4i4/2")).refused).toEqual({
+      family: "bcrypt",
+      reason: "out-of-bounds",
+    });
+    expect(PasswordService.inspect("$argon2id$v=19$m=4194304,t=1,p=1$SDTR227wy7Ns5mSgJ/gxuQ$hj1NBT297Y0qdfoSyBIEtA")).toEqual({
+      ok: false,
+      family: "argon2",
+      reason: "out-of-bounds",
+    });
   });
 });
 
@@ -176,7 +189,10 @@ describe("PasswordService.close", () => {
     // A costlier policy, so the hash is still running when close() is called.
     const passwords = await PasswordService.create({ memoryCost: 16384, timeCost: 2, parallelism: 1 }, 1);
     const running = passwords.hash("correct horse battery staple");
-    const refused = expect(passwords.hash("another password")).rejects.toMatchObject({ code: "SERVICE_UNAVAILABLE", message: "Server shutting down; retry in 1 seconds" });
+    const refused = expect(passwords.hash("another password")).rejects.toMatchObject({
+      code: "SERVICE_UNAVAILABLE",
+      message: "Server shutting down; retry in 1 seconds",
+    });
     await passwords.close();
     await expect(running).resolves.toMatch(/^\$argon2id\$v=19\$m=16384,t=2,p=1\$/);
     await refused;

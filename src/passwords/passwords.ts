@@ -86,7 +86,11 @@ export class PasswordService {
     // Before any hash: libuv's thread pool, where argon2 runs, takes its CPU priority from the
     // thread that starts it, and a pool thread runs at a lower one (see hash-worker.ts).
     await pool.run(undefined, { name: "startThreadPool" });
-    const queue = new HashQueue({ slots: concurrency, maxWaiting: options.queueMax ?? QUEUE_PER_SLOT * concurrency, maxWaitMs: MAX_QUEUE_WAIT_MS });
+    const queue = new HashQueue({
+      slots: concurrency,
+      maxWaiting: options.queueMax ?? QUEUE_PER_SLOT * concurrency,
+      maxWaitMs: MAX_QUEUE_WAIT_MS,
+    });
     const service = new PasswordService(pool, policy, queue, options.clock ?? systemClock);
     if (options.dummyHashAtStart !== false) await service.dummy();
     return service;
@@ -121,7 +125,12 @@ export class PasswordService {
    * computation's memory and threads are libuv's: a worker would only add a heap to wait in).
    * @returns the matching candidate's index (or -1) and how long the computation itself took.
    */
-  private async runVerify(task: VerifyTask, computesOnCaller: boolean, threads: number, options: VerifyOptions): Promise<{ matched: number; computeMs: number }> {
+  private async runVerify(
+    task: VerifyTask,
+    computesOnCaller: boolean,
+    threads: number,
+    options: VerifyOptions,
+  ): Promise<{ matched: number; computeMs: number }> {
     let computeMs = 0;
     const matched = await this.queue.run(
       async () => {
@@ -160,7 +169,11 @@ export class PasswordService {
     const format = stored ? findFormat(stored) : undefined;
     if (!stored || !format) {
       await this.verifyDummy(password, options);
-      return { ok: false, needsRehash: false, refused: stored ? { family: unsupportedFamily(stored), reason: "unknown-format" } : undefined };
+      return {
+        ok: false,
+        needsRehash: false,
+        refused: stored ? { family: unsupportedFamily(stored), reason: "unknown-format" } : undefined,
+      };
     }
     try {
       format.inspect(stored);
@@ -171,7 +184,8 @@ export class PasswordService {
     }
     const normalized = password.normalize("NFKC");
     // Our own hashes are of the NFKC form; hashes from other systems are of the raw bytes they saw.
-    const candidates = format.normalizesPassword && normalized !== password ? [normalized, password] : [format.normalizesPassword ? normalized : password];
+    const candidates =
+      format.normalizesPassword && normalized !== password ? [normalized, password] : [format.normalizesPassword ? normalized : password];
     const task: VerifyTask = { candidates, stored };
     const { matched, computeMs } = await this.runVerify(task, format.computesOnCaller, lanesOf(stored), options);
     if (matched < 0) {

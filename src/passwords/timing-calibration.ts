@@ -13,15 +13,11 @@ const MAX_KINDS = 64;
  * Stops reading once MAX_KINDS are known. Runs before the server reports ready.
  * @returns how many kinds were calibrated.
  */
-export async function calibrateFromStoredHashes(
-  storedHashes: AsyncIterable<string>,
-  passwords: PasswordService,
-): Promise<number> {
+export async function calibrateFromStoredHashes(storedHashes: AsyncIterable<string>, passwords: PasswordService): Promise<number> {
   const representatives = new Map<string, string>();
   for await (const stored of storedHashes) {
     const kind = PasswordService.kindOf(stored);
-    if (kind !== undefined && !representatives.has(kind) && PasswordService.inspect(stored).ok)
-      representatives.set(kind, stored);
+    if (kind !== undefined && !representatives.has(kind) && PasswordService.inspect(stored).ok) representatives.set(kind, stored);
     if (representatives.size >= MAX_KINDS) break;
   }
   await passwords.calibrate([...representatives.values()]);

@@ -75,5 +75,8 @@ export function hashKind(family: string, stored: string): string {
   const bcryptCost = /\$2[abxy]?\$(\d{2})\$/.exec(stored)?.[1];
   if (bcryptCost !== undefined) return `${family}:${bcryptCost}`;
   const fields = stored.split("$");
-  return `${family}:${fields.slice(0, Math.max(1, fields.length - 2)).join("$").slice(0, 120)}`;
+  return `${family}:${fields
+    .slice(0, Math.max(1, fields.length - 2))
+    .join("$")
+    .slice(0, 120)}`;
 }

@@ -13,11 +13,7 @@ export interface ManageSessionsDeps {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The user's live sessions (not ended, not expired), newest first; `currentId` marks the caller's. */
-export async function listSessions(
-  deps: ManageSessionsDeps,
-  userId: string,
-  currentId: string | undefined,
-): Promise<Session[]> {
+export async function listSessions(deps: ManageSessionsDeps, userId: string, currentId: string | undefined): Promise<Session[]> {
   const rows = await deps.sessions.listLive(userId, deps.clock.now());
   return rows.map((row) => toSession(row, currentId));
 }
@@ -57,8 +53,7 @@ export function revokeOtherSessions(
   return deps.sessions.transaction(async (sessions, trx) => {
     const ended = await sessions.revokeOthers(userId, currentId, deps.clock.now());
     // One event per session ended, each naming it, as revokeSession records one.
-    for (const sessionId of ended)
-      await deps.audit.recordEvent(trx, { type: "session.revoked", userId, sessionId, ...client });
+    for (const sessionId of ended) await deps.audit.recordEvent(trx, { type: "session.revoked", userId, sessionId, ...client });
     return ended.length;
   });
 }

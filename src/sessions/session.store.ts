@@ -226,12 +226,7 @@ export class SessionStore {
    */
   async pruneExpired(nowMs: number, limit: number): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
-      const expired = await trx
-        .selectFrom("sessions")
-        .select("id")
-        .where("expires_at", "<=", nowMs)
-        .limit(limit)
-        .execute();
+      const expired = await trx.selectFrom("sessions").select("id").where("expires_at", "<=", nowMs).limit(limit).execute();
       if (expired.length === 0) return 0;
       const ids = expired.map((row) => row.id);
       await trx.deleteFrom("refresh_tokens").where("session_id", "in", ids).execute();

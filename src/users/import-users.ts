@@ -96,7 +96,8 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
     updated += outcome.updated;
     skipped += outcome.skipped;
     withoutPassword += outcome.withoutPassword;
-    for (const user of outcome.lookAlikes) rejections.push({ line: firstLineOf.get(user.usernameKey)!, reason: new InvalidUsername(LOOKS_LIKE_EXISTING).detail });
+    for (const user of outcome.lookAlikes)
+      rejections.push({ line: firstLineOf.get(user.usernameKey)!, reason: new InvalidUsername(LOOKS_LIKE_EXISTING).detail });
     batch = [];
     progress();
   };
@@ -105,7 +106,10 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
     for await (const read of readBoundedLines(stream, MAX_LINE_BYTES)) {
       lineNumber = read.number;
       if (!read.ok) {
-        rejections.push({ line: lineNumber, reason: read.problem === "too long" ? `longer than ${MAX_LINE_BYTES} bytes (64 KiB)` : "not valid UTF-8" });
+        rejections.push({
+          line: lineNumber,
+          reason: read.problem === "too long" ? `longer than ${MAX_LINE_BYTES} bytes (64 KiB)` : "not valid UTF-8",
+        });
         continue;
       }
       const text = lineNumber === 1 ? read.text.replace(/^\uFEFF/, "") : read.text;

@@ -15,24 +15,30 @@ const ok = (number: number, text: string) => ({ number, ok: true, text });
 const refused = (number: number, problem: string) => ({ number, ok: false, problem });
 
 describe("readBoundedLines", () => {
-  it.each([1, 2, 3, 7, 64])("splits on \\n and \\r\\n, counts blank lines, keeps a last line without a break (chunks of %i)", async (chunkSize) => {
-    expect(await read("ab\r\n\ncd\n\r\nlast", 8, chunkSize)).toEqual([ok(1, "ab"), ok(2, ""), ok(3, "cd"), ok(4, ""), ok(5, "last")]);
-  });
+  it.each([1, 2, 3, 7, 64])(
+    "splits on \\n and \\r\\n, counts blank lines, keeps a last line without a break (chunks of %i)",
+    async (chunkSize) => {
+      expect(await read("ab\r\n\ncd\n\r\nlast", 8, chunkSize)).toEqual([ok(1, "ab"), ok(2, ""), ok(3, "cd"), ok(4, ""), ok(5, "last")]);
+    },
+  );
 
   it("yields no line after a final break, and none for an empty input", async () => {
     expect(await read("a\n")).toEqual([ok(1, "a")]);
     expect(await read("")).toEqual([]);
   });
 
-  it.each([1, 3, 8, 9, 100])("takes a line of exactly the bound, with or without \\r, and refuses one byte more (chunks of %i)", async (chunkSize) => {
-    expect(await read("12345678\n12345678\r\n123456789\n123456789\r\nok", 8, chunkSize)).toEqual([
-      ok(1, "12345678"),
-      ok(2, "12345678"),
-      refused(3, "too long"),
-      refused(4, "too long"),
-      ok(5, "ok"),
-    ]);
-  });
+  it.each([1, 3, 8, 9, 100])(
+    "takes a line of exactly the bound, with or without \\r, and refuses one byte more (chunks of %i)",
+    async (chunkSize) => {
+      expect(await read("12345678\n12345678\r\n123456789\n123456789\r\nok", 8, chunkSize)).toEqual([
+        ok(1, "12345678"),
+        ok(2, "12345678"),
+        refused(3, "too long"),
+        refused(4, "too long"),
+        ok(5, "ok"),
+      ]);
+    },
+  );
 
   it("refuses an overlong last line that has no break", async () => {
     expect(await read("a\n1234567890123")).toEqual([ok(1, "a"), refused(2, "too long")]);

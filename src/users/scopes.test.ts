@@ -5,8 +5,14 @@ import { grantScopes, isScopeToken, narrowScopes, parseRequestedScopes, readScop
 describe("parseRequestedScopes", () => {
   it.each([
     [["me items"], ["me", "items"]],
-    [["me", "items", "me"], ["me", "items"]],
-    [["me items", "items"], ["me", "items"]],
+    [
+      ["me", "items", "me"],
+      ["me", "items"],
+    ],
+    [
+      ["me items", "items"],
+      ["me", "items"],
+    ],
     [["a!#[]~"], ["a!#[]~"]],
     [[], []],
   ])("reads %j as %j", (entries, scopes) => {
@@ -69,14 +75,17 @@ describe("readScopeList", () => {
     expect(readScopeList(text)).toEqual(scopes);
   });
 
-  it.each([["me\u00a0items"], ["me\u3000items"], ['me "quoted"'], ["me\x0bitems"]])("refuses %j, naming the token for an operator", (text) => {
-    expect(() => readScopeList(text)).toThrow(InvalidScope);
-    try {
-      readScopeList(text);
-    } catch (error) {
-      expect(isScopeToken((error as InvalidScope).token!)).toBe(false);
-    }
-  });
+  it.each([["me\u00a0items"], ["me\u3000items"], ['me "quoted"'], ["me\x0bitems"]])(
+    "refuses %j, naming the token for an operator",
+    (text) => {
+      expect(() => readScopeList(text)).toThrow(InvalidScope);
+      try {
+        readScopeList(text);
+      } catch (error) {
+        expect(isScopeToken((error as InvalidScope).token!)).toBe(false);
+      }
+    },
+  );
 });
 
 describe("grantScopes and narrowScopes", () => {

@@ -74,11 +74,7 @@ export function narrowScopes(available: readonly string[], requested: readonly s
 }
 
 /** The one rule behind both: all of `available` unless asked, else the request if it is within `available`. */
-function pickScopes(
-  available: readonly string[],
-  requested: readonly string[] | undefined,
-  refuse: (scope: string) => Error,
-): string[] {
+function pickScopes(available: readonly string[], requested: readonly string[] | undefined, refuse: (scope: string) => Error): string[] {
   if (requested === undefined) return [...available];
   const outside = requested.find((scope) => !available.includes(scope));
   if (outside !== undefined) throw refuse(outside);

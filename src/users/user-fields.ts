@@ -78,7 +78,8 @@ export function checkEmail(email: string): string {
  */
 export function checkFullName(name: string): string {
   const normalised = name.normalize("NFC").trim();
-  if (normalised.length === 0 || [...normalised].length > MAX_FULL_NAME_CHARS) throw new InvalidFullName(`must be 1 to ${MAX_FULL_NAME_CHARS} characters`);
+  if (normalised.length === 0 || [...normalised].length > MAX_FULL_NAME_CHARS)
+    throw new InvalidFullName(`must be 1 to ${MAX_FULL_NAME_CHARS} characters`);
   if (HIDDEN_OR_CONTROL.test(normalised)) throw new InvalidFullName("contains control or format characters");
   return normalised;
 }

@@ -119,7 +119,8 @@ export class UserImportStore {
           const row = byKey.get(user.usernameKey);
           if (!row) continue;
           const changes = {
-            ...(row.password_hash !== user.passwordHash && !(row.password_hash && keepsPasswordHash(row.password_hash)) && { password_hash: user.passwordHash }),
+            ...(row.password_hash !== user.passwordHash &&
+              !(row.password_hash && keepsPasswordHash(row.password_hash)) && { password_hash: user.passwordHash }),
             ...(user.email !== undefined && row.email !== user.email && { email: user.email }),
             ...(user.fullName !== undefined && row.full_name !== user.fullName && { full_name: user.fullName }),
             ...(user.scopes !== undefined && row.scopes !== user.scopes.join(" ") && { scopes: user.scopes.join(" ") }),
@@ -128,7 +129,11 @@ export class UserImportStore {
               Boolean(row.email_verified) !== user.emailVerified && { email_verified: user.emailVerified ? 1 : 0 }),
           };
           if (Object.keys(changes).length === 0) continue;
-          await trx.updateTable("users").set({ ...changes, updated_at: now }).where("username_key", "=", user.usernameKey).execute();
+          await trx
+            .updateTable("users")
+            .set({ ...changes, updated_at: now })
+            .where("username_key", "=", user.usernameKey)
+            .execute();
           updated += 1;
           if (("password_hash" in changes ? user.passwordHash : row.password_hash) === null) withoutPassword += 1;
         }

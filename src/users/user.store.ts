@@ -91,8 +91,7 @@ export class UserStore {
     if (!row) return undefined;
     const subject = { user: toUser(row), tokenVersion: Number(row.token_version) };
     if (sessionId === undefined) return subject;
-    const live =
-      row.session_id !== null && row.session_revoked_at === null && Number(row.session_expires_at) > this.clock.now();
+    const live = row.session_id !== null && row.session_revoked_at === null && Number(row.session_expires_at) > this.clock.now();
     return { ...subject, sessionLive: live };
   }
 
@@ -139,7 +138,11 @@ export class UserStore {
    */
   async findLookAlike(username: string): Promise<User | undefined> {
     if (username.includes("\0")) return undefined;
-    const row = await this.db.selectFrom("users").select(PUBLIC_COLUMNS).where("skeleton_key", "=", skeletonKey(username)).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("users")
+      .select(PUBLIC_COLUMNS)
+      .where("skeleton_key", "=", skeletonKey(username))
+      .executeTakeFirst();
     return row && toUser(row);
   }
 
@@ -183,7 +186,8 @@ export class UserStore {
         })
         .execute();
     } catch (error) {
-      if (isUniqueViolation(error)) throw namesSkeletonKey(error) ? new InvalidUsername(LOOKS_LIKE_EXISTING) : new UsernameTaken(fields.username);
+      if (isUniqueViolation(error))
+        throw namesSkeletonKey(error) ? new InvalidUsername(LOOKS_LIKE_EXISTING) : new UsernameTaken(fields.username);
       throw error;
     }
     return {
@@ -310,11 +314,7 @@ export class UserStore {
   async deleteUser(username: string): Promise<User> {
     const key = lookupKey(username);
     if (key === undefined) throw new UserNotFound(username);
-    const row = await this.db
-      .deleteFrom("users")
-      .where("username_key", "=", key)
-      .returning(PUBLIC_COLUMNS)
-      .executeTakeFirst();
+    const row = await this.db.deleteFrom("users").where("username_key", "=", key).returning(PUBLIC_COLUMNS).executeTakeFirst();
     if (!row) throw new UserNotFound(username);
     return toUser(row);
   }
@@ -363,10 +363,7 @@ export class UserStore {
   }
 
   /** The one write behind both: token version, and optionally the hash. */
-  private async moveTokenVersion(
-    id: string,
-    hash?: { expected: string; replacement: string },
-  ): Promise<number | undefined> {
+  private async moveTokenVersion(id: string, hash?: { expected: string; replacement: string }): Promise<number | undefined> {
     const now = this.clock.now();
     let update = this.db
       .updateTable("users")
@@ -405,7 +402,10 @@ export class UserStore {
   }
 
   async countUsers(): Promise<number> {
-    const row = await this.db.selectFrom("users").select((eb) => eb.fn.countAll<number | string>().as("n")).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom("users")
+      .select((eb) => eb.fn.countAll<number | string>().as("n"))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 

@@ -19,9 +19,7 @@ describe("graphql-auth and the audit log", () => {
     expect(second.stdout).not.toBe(first.stdout);
     const secret = first.stdout.trimEnd();
     expect(Buffer.from(secret.slice(6), "base64")).toHaveLength(32);
-    expect(loadConfig({ WEBHOOK_URL: "https://hooks.example.com/auth", WEBHOOK_SECRET: secret }).webhook?.secret).toBe(
-      secret,
-    );
+    expect(loadConfig({ WEBHOOK_URL: "https://hooks.example.com/auth", WEBHOOK_SECRET: secret }).webhook?.secret).toBe(secret);
     expect(() => new Webhook(secret)).not.toThrow();
   });
 

@@ -12,7 +12,11 @@ describe.each(DIALECTS)("graphql-auth users with the server (%s)", (dialect) => 
     database = await createTestDatabase(dialect);
     env = cliEnv(database.url);
     // The CLI migrates an empty database itself; the server then finds the schema current.
-    expect(await runCli(["migrate"], env)).toEqual({ code: 0, stdout: expect.stringMatching(/^Applied migration 2026-11-29-01-users\n(Applied migration [\w-]+\n)*$/), stderr: "" });
+    expect(await runCli(["migrate"], env)).toEqual({
+      code: 0,
+      stdout: expect.stringMatching(/^Applied migration 2026-11-29-01-users\n(Applied migration [\w-]+\n)*$/),
+      stderr: "",
+    });
     server = await startTestServer({ databaseUrl: database.url });
   });
   afterAll(async () => {
@@ -25,16 +29,25 @@ describe.each(DIALECTS)("graphql-auth users with the server (%s)", (dialect) => 
   it("a user added by the CLI logs in; disable gives its token Inactive user, enable restores it", async () => {
     const username = uniqueName("Cli");
     const password = "typed into the pipe";
-    const added = await runCli(["users", "add", username, "--email", "cli@example.com", "--full-name", "Cli User", "--password-stdin"], env, `${password}\n`);
+    const added = await runCli(
+      ["users", "add", username, "--email", "cli@example.com", "--full-name", "Cli User", "--password-stdin"],
+      env,
+      `${password}\n`,
+    );
     expect(added).toMatchObject({ code: 0, stderr: "" });
 
     // One trailing newline was removed, nothing else.
-    const wrong = await server.gql("mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }", { u: username, p: `${password}\n` });
+    const wrong = await server.gql("mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }", {
+      u: username,
+      p: `${password}\n`,
+    });
     expect(wrong.body.errors?.[0]).toMatchObject({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } });
 
     const token = await server.login(username.toLowerCase(), password);
     const me = await server.gql(ME, {}, { token });
-    expect(me.body).toEqual({ data: { me: { username, email: "cli@example.com", fullName: "Cli User", disabled: false, scopes: ["me", "items"] } } });
+    expect(me.body).toEqual({
+      data: { me: { username, email: "cli@example.com", fullName: "Cli User", disabled: false, scopes: ["me", "items"] } },
+    });
 
     expect(await runCli(["users", "disable", username], env)).toEqual({ code: 0, stdout: `Disabled user ${username}\n`, stderr: "" });
     const refused = await server.gql(ME, {}, { token });

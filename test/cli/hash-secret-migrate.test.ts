@@ -17,7 +17,11 @@ describe("graphql-auth hash, secret, migrate", () => {
 
   it("migrate applies the schema once, then says it is current", async () => {
     const env = cliEnv(database.url);
-    expect(await runCli(["migrate"], env)).toEqual({ code: 0, stdout: expect.stringMatching(/^Applied migration 2026-11-29-01-users\n(Applied migration [\w-]+\n)*$/), stderr: "" });
+    expect(await runCli(["migrate"], env)).toEqual({
+      code: 0,
+      stdout: expect.stringMatching(/^Applied migration 2026-11-29-01-users\n(Applied migration [\w-]+\n)*$/),
+      stderr: "",
+    });
     expect(await runCli(["migrate"], env)).toEqual({ code: 0, stdout: "The database schema is current; nothing to apply.\n", stderr: "" });
   });
 
@@ -33,7 +37,11 @@ describe("graphql-auth hash, secret, migrate", () => {
   });
 
   it("hash refuses a password outside the policy", async () => {
-    expect(await runCli(["hash"], cliEnv(database.url), "short\n")).toEqual({ code: 1, stdout: "", stderr: "error: Password must be at least 8 characters\n" });
+    expect(await runCli(["hash"], cliEnv(database.url), "short\n")).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "error: Password must be at least 8 characters\n",
+    });
   });
 
   it("secret prints 32 fresh random bytes as hex, and needs no configuration", async () => {
@@ -48,8 +56,14 @@ describe("graphql-auth hash, secret, migrate", () => {
 
   it("a bad configuration is exit 1 and the one line naming the key, never a stack trace", async () => {
     const cases: Array<[Record<string, string>, string]> = [
-      [{ SECRET_KEY: "too-short" }, "error: Invalid configuration: SECRET_KEY must be at least 32 bytes (it has 9); make one with `graphql-auth secret`\n"],
-      [{ DATABASE_URL: "mysql://x" }, "error: Invalid configuration: DATABASE_URL must be sqlite:<path>, sqlite::memory: or postgres://user:pass@host:port/db\n"],
+      [
+        { SECRET_KEY: "too-short" },
+        "error: Invalid configuration: SECRET_KEY must be at least 32 bytes (it has 9); make one with `graphql-auth secret`\n",
+      ],
+      [
+        { DATABASE_URL: "mysql://x" },
+        "error: Invalid configuration: DATABASE_URL must be sqlite:<path>, sqlite::memory: or postgres://user:pass@host:port/db\n",
+      ],
       [{ ARGON2_TIME_COST: "0" }, "error: Invalid configuration: ARGON2_TIME_COST must be at least 1\n"],
     ];
     for (const [extra, stderr] of cases) {

@@ -60,7 +60,10 @@ describe.each(DIALECTS)("graphql-auth users disable with refresh tokens (%s)", (
       const pair = await loginPair(server, username, password);
       const env = cliEnv(server.database.url);
       expect(await runCli(["users", "disable", username], env)).toMatchObject({ code: 0 });
-      expect((await refreshMutation(server, pair.refreshToken)).body.errors?.[0]).toMatchObject({ message: "Invalid refresh token", extensions: { code: "UNAUTHENTICATED" } });
+      expect((await refreshMutation(server, pair.refreshToken)).body.errors?.[0]).toMatchObject({
+        message: "Invalid refresh token",
+        extensions: { code: "UNAUTHENTICATED" },
+      });
       expect(await whoAmI(server, pair.accessToken)).toEqual({ code: "FORBIDDEN", message: "Inactive user" });
       expect(await runCli(["users", "enable", username], env)).toMatchObject({ code: 0 });
       expect((await refreshMutation(server, pair.refreshToken)).body.errors?.[0]).toMatchObject({ message: "Invalid refresh token" });

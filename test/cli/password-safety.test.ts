@@ -44,7 +44,10 @@ describe("graphql-auth keeps passwords out of the database and off the screen", 
       expect(wal!.bytes.includes(Buffer.from("$argon2id$v=19$m=1024,t=1,p=1$"))).toBe(true);
       for (const file of files) {
         expect({ file: file.name, utf8: file.bytes.includes(Buffer.from(password, "utf8")) }).toEqual({ file: file.name, utf8: false });
-        expect({ file: file.name, utf16: file.bytes.includes(Buffer.from(password, "utf16le")) }).toEqual({ file: file.name, utf16: false });
+        expect({ file: file.name, utf16: file.bytes.includes(Buffer.from(password, "utf16le")) }).toEqual({
+          file: file.name,
+          utf16: false,
+        });
       }
     } finally {
       holder.close();

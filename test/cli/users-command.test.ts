@@ -20,7 +20,19 @@ describe("graphql-auth users", () => {
   it("adds a user with every option and lists it as JSON without any hash", async () => {
     const username = uniqueName("Ann");
     const result = await runCli(
-      ["users", "add", username, "--email", "ann@example.com", "--full-name", "Ann Example", "--scopes", "me items extra", "--disabled", "--password-stdin"],
+      [
+        "users",
+        "add",
+        username,
+        "--email",
+        "ann@example.com",
+        "--full-name",
+        "Ann Example",
+        "--scopes",
+        "me items extra",
+        "--disabled",
+        "--password-stdin",
+      ],
       env,
       "correct horse battery\n",
     );
@@ -64,14 +76,21 @@ describe("graphql-auth users", () => {
   it("gives a new user the scopes me and items by default, and null email and full name", async () => {
     const username = uniqueName("dflt");
     expect((await runCli(["users", "add", username, "--password-stdin"], env, "a-long-enough-pw")).code).toBe(0);
-    expect((await listJson()).find((u) => u.username === username)).toMatchObject({ email: null, fullName: null, disabled: false, scopes: ["me", "items"] });
+    expect((await listJson()).find((u) => u.username === username)).toMatchObject({
+      email: null,
+      fullName: null,
+      disabled: false,
+      scopes: ["me", "items"],
+    });
   });
 
   it("refuses a username that exists in another case, or in fullwidth form, with exit 1 and one line", async () => {
     const username = uniqueName("Dup");
     expect((await runCli(["users", "add", username, "--password-stdin"], env, "first-password")).code).toBe(0);
 
-    const fullwidth = [...username.toUpperCase()].map((c) => (/[A-Z0-9]/.test(c) ? String.fromCodePoint(c.codePointAt(0)! + 0xfee0) : c)).join("");
+    const fullwidth = [...username.toUpperCase()]
+      .map((c) => (/[A-Z0-9]/.test(c) ? String.fromCodePoint(c.codePointAt(0)! + 0xfee0) : c))
+      .join("");
     for (const variant of [username.toLowerCase(), username.toUpperCase(), fullwidth]) {
       const result = await runCli(["users", "add", variant, "--password-stdin"], env, "second-password");
       expect(result).toEqual({ code: 1, stdout: "", stderr: `error: Username already exists: ${variant.normalize("NFKC")}\n` });
@@ -81,16 +100,36 @@ describe("graphql-auth users", () => {
 
   it("refuses bad input before creating anything", async () => {
     const cases: Array<[string[], string, string]> = [
-      [["users", "add", "has space", "--password-stdin"], "long-enough-pw", "error: Invalid username: may contain only letters, digits and . _ @ + -\n"],
+      [
+        ["users", "add", "has space", "--password-stdin"],
+        "long-enough-pw",
+        "error: Invalid username: may contain only letters, digits and . _ @ + -\n",
+      ],
       [["users", "add", "   ", "--password-stdin"], "long-enough-pw", "error: Invalid username: must not be empty\n"],
       [["users", "add", "short_pw", "--password-stdin"], "1234567\n", "error: Password must be at least 8 characters\n"],
       [["users", "add", "long_pw", "--password-stdin"], "x".repeat(1025), "error: Password must be at most 1024 characters\n"],
       [["users", "add", "blank_pw", "--password-stdin"], " ".repeat(10), "error: Password must not be only white space\n"],
       [["users", "add", "nul_pw", "--password-stdin"], "abcd\0efgh", "error: Password must not contain a NUL character\n"],
-      [["users", "add", "no_stdin_flag"], "long-enough-pw", "error: No terminal to prompt for the password: pipe it on standard input with --password-stdin\n"],
-      [["users", "add", "bad_email", "--email", "not-an-address", "--password-stdin"], "long-enough-pw", "error: Invalid email: does not look like an address\n"],
-      [["users", "add", "bad_scope", "--scopes", 'me "quoted"', "--password-stdin"], "long-enough-pw", 'error: Not a valid scope: "\\"quoted\\""\n'],
-      [["users", "add", "bad_name", "--full-name", "two\nlines", "--password-stdin"], "long-enough-pw", "error: Invalid full name: contains control or format characters\n"],
+      [
+        ["users", "add", "no_stdin_flag"],
+        "long-enough-pw",
+        "error: No terminal to prompt for the password: pipe it on standard input with --password-stdin\n",
+      ],
+      [
+        ["users", "add", "bad_email", "--email", "not-an-address", "--password-stdin"],
+        "long-enough-pw",
+        "error: Invalid email: does not look like an address\n",
+      ],
+      [
+        ["users", "add", "bad_scope", "--scopes", 'me "quoted"', "--password-stdin"],
+        "long-enough-pw",
+        'error: Not a valid scope: "\\"quoted\\""\n',
+      ],
+      [
+        ["users", "add", "bad_name", "--full-name", "two\nlines", "--password-stdin"],
+        "long-enough-pw",
+        "error: Invalid full name: contains control or format characters\n",
+      ],
     ];
     for (const [args, input, stderr] of cases) {
       const result = await runCli(args, env, input);
@@ -119,9 +158,17 @@ describe("graphql-auth users", () => {
     const username = uniqueName("Toggle");
     await runCli(["users", "add", username, "--password-stdin"], env, "toggle-password");
 
-    expect(await runCli(["users", "disable", username.toUpperCase()], env)).toEqual({ code: 0, stdout: `Disabled user ${username}\n`, stderr: "" });
+    expect(await runCli(["users", "disable", username.toUpperCase()], env)).toEqual({
+      code: 0,
+      stdout: `Disabled user ${username}\n`,
+      stderr: "",
+    });
     expect((await listJson()).find((u) => u.username === username)?.disabled).toBe(true);
-    expect(await runCli(["users", "enable", username.toLowerCase()], env)).toEqual({ code: 0, stdout: `Enabled user ${username}\n`, stderr: "" });
+    expect(await runCli(["users", "enable", username.toLowerCase()], env)).toEqual({
+      code: 0,
+      stdout: `Enabled user ${username}\n`,
+      stderr: "",
+    });
     expect((await listJson()).find((u) => u.username === username)?.disabled).toBe(false);
   });
 
@@ -143,13 +190,21 @@ describe("graphql-auth users", () => {
 
   it("answers exit 1 and one line for an unknown user", async () => {
     for (const action of ["disable", "enable", "delete", "unlock"]) {
-      expect(await runCli(["users", action, "ghost_nobody"], env)).toEqual({ code: 1, stdout: "", stderr: "error: No such user: ghost_nobody\n" });
+      expect(await runCli(["users", action, "ghost_nobody"], env)).toEqual({
+        code: 1,
+        stdout: "",
+        stderr: "error: No such user: ghost_nobody\n",
+      });
     }
   });
 
   it("lists users as a readable table without hashes", async () => {
     const username = uniqueName("Table");
-    await runCli(["users", "add", username, "--email", "t@example.com", "--full-name", "Tab Le", "--disabled", "--password-stdin"], env, "table-password");
+    await runCli(
+      ["users", "add", username, "--email", "t@example.com", "--full-name", "Tab Le", "--disabled", "--password-stdin"],
+      env,
+      "table-password",
+    );
     const result = await runCli(["users", "list"], env);
     expect(result).toMatchObject({ code: 0, stderr: "" });
     const lines = result.stdout.trimEnd().split("\n");

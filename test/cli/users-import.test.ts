@@ -40,11 +40,19 @@ describe.each(DIALECTS)("graphql-auth users import (%s)", (dialect) => {
       stdout: `line ${n + 1}: not valid JSON\nline ${n + 2}: password_hash: bcrypt cost out of bounds (refused, never computed)\nimported ${n + 1} (1 without a usable password), skipped 0, rejected 2\n`,
       stderr: "",
     });
-    expect(await runCli(["users", "import", file], env)).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`\\nimported 0, skipped ${n + 1}, rejected 2\\n$`)) });
+    expect(await runCli(["users", "import", file], env)).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(new RegExp(`\\nimported 0, skipped ${n + 1}, rejected 2\\n$`)),
+    });
 
     server = await startTestServer({ databaseUrl: database.url });
     for (const { vector, username } of users) {
-      const body = (await server.gql("mutation($u: String!, $p: String!) { login(username: $u, password: $p) { scope } }", { u: username, p: vector.password })).body;
+      const body = (
+        await server.gql("mutation($u: String!, $p: String!) { login(username: $u, password: $p) { scope } }", {
+          u: username,
+          p: vector.password,
+        })
+      ).body;
       expect(body).toEqual({ data: { login: { scope: "me" } } });
     }
     expect(await runCli(["users", "import", "--update", file], env)).toMatchObject({
@@ -57,7 +65,10 @@ describe.each(DIALECTS)("graphql-auth users import (%s)", (dialect) => {
   (existsSync("/usr/bin/script") ? it : it.skip)("draws a progress bar on a terminal, then prints the summary", async () => {
     const hash = ONE_VECTOR_PER_FORMAT[0]!.hash;
     const file = join(dir, "tty.jsonl");
-    writeFileSync(file, Array.from({ length: 1200 }, () => `${JSON.stringify({ username: uniqueName("tty"), password_hash: hash })}\n`).join(""));
+    writeFileSync(
+      file,
+      Array.from({ length: 1200 }, () => `${JSON.stringify({ username: uniqueName("tty"), password_hash: hash })}\n`).join(""),
+    );
     const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
     const command = [process.execPath, CLI_PATH, "users", "import", file].map(quote).join(" ");
     const screen = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
@@ -100,6 +111,10 @@ describe.each(DIALECTS)("graphql-auth users import (%s)", (dialect) => {
 
   it("exits 1 with one line when the file cannot be read", async () => {
     const missing = join(dir, "missing.jsonl");
-    expect(await runCli(["users", "import", missing], env)).toEqual({ code: 1, stdout: "", stderr: `error: Cannot read ${missing}: no such file\n` });
+    expect(await runCli(["users", "import", missing], env)).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `error: Cannot read ${missing}: no such file\n`,
+    });
   });
 });

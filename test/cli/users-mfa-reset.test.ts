@@ -22,12 +22,10 @@ describe.each(DIALECTS)("graphql-auth users mfa-reset (%s)", (dialect) => {
   it("turns two-factor off so the password alone logs in; says when it was off; unknown user: exit 1", async () => {
     const user = await server.createUser({ prefix: "Phone" });
     const token = await server.login(user.username, user.password);
-    const secret = (await server.gql("mutation { enrollTotp { secret } }", {}, { token })).body.data.enrollTotp
-      .secret as string;
+    const secret = (await server.gql("mutation { enrollTotp { secret } }", {}, { token })).body.data.enrollTotp.secret as string;
     const code = new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: Date.now() });
     expect(
-      (await server.gql("mutation($c: String!) { confirmTotp(code: $c) }", { c: code }, { token })).body.data
-        .confirmTotp,
+      (await server.gql("mutation($c: String!) { confirmTotp(code: $c) }", { c: code }, { token })).body.data.confirmTotp,
     ).toHaveLength(10);
     const asked = await server.gql(LOGIN, { u: user.username, p: user.password });
     expect(asked.body.errors?.[0]).toMatchObject({

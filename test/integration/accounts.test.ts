@@ -3,15 +3,7 @@ import { randomBytes } from "node:crypto";
 import { DIALECTS, startTestServer, uniqueName, type GraphQLResponse, type TestServer } from "../harness";
 import { startSmtpSink, waitFor, type SmtpSink } from "../smtp-sink";
 import { expectIncorrectCredentials, loginPair, postToken } from "../support";
-import {
-  expectError,
-  FAST_MAIL,
-  newAddress,
-  REGISTER,
-  REQUEST_RESET,
-  useAccountsServer,
-  VERIFY,
-} from "../support/accounts";
+import { expectError, FAST_MAIL, newAddress, REGISTER, REQUEST_RESET, useAccountsServer, VERIFY } from "../support/accounts";
 
 describe.each(DIALECTS)("sign-up and verification (%s)", (dialect) => {
   const a = useAccountsServer(dialect);
@@ -32,11 +24,7 @@ describe.each(DIALECTS)("sign-up and verification (%s)", (dialect) => {
     expect(mail!.subject).toBe("Verify your email address");
     const token = tokenIn(mail!, "verify-email");
     // Only the digest is stored.
-    const stored = await a.server.app.database.db
-      .selectFrom("account_tokens")
-      .selectAll()
-      .where("user_id", "=", user.id)
-      .execute();
+    const stored = await a.server.app.database.db.selectFrom("account_tokens").selectAll().where("user_id", "=", user.id).execute();
     expect(stored).toHaveLength(1);
     expect(JSON.stringify(stored)).not.toContain(token);
 
@@ -53,19 +41,11 @@ describe.each(DIALECTS)("sign-up and verification (%s)", (dialect) => {
       email: `${uniqueName("n")}@example.com`,
       password: "a-fine-long-passphrase",
     });
-    expectError(
-      await gql(REGISTER, { ...fresh(), username: username.toUpperCase() }),
-      "BAD_USER_INPUT",
-      "Username is taken",
-    );
+    expectError(await gql(REGISTER, { ...fresh(), username: username.toUpperCase() }), "BAD_USER_INPUT", "Username is taken");
     expectError(await gql(REGISTER, { ...fresh(), username: "bad name" }), "BAD_USER_INPUT", "Invalid username");
     expectError(await gql(REGISTER, { ...fresh(), email: "not-an-address" }), "BAD_USER_INPUT", "Invalid email");
     expectError(await gql(REGISTER, { ...fresh(), password: "PassWord" }), "BAD_USER_INPUT", "Password is too common");
-    expectError(
-      await gql(REGISTER, { ...fresh(), password: "short" }),
-      "BAD_USER_INPUT",
-      "Password must be at least 8 characters",
-    );
+    expectError(await gql(REGISTER, { ...fresh(), password: "short" }), "BAD_USER_INPUT", "Password must be at least 8 characters");
   });
 
   it("requestEmailVerification mails a new link to the viewer's unverified address; needs a token", async () => {
@@ -99,8 +79,7 @@ describe.each(DIALECTS)("sign-up and verification (%s)", (dialect) => {
       }),
     );
 
-    for (let i = 0; i < 5; i++)
-      expect((await gql(REQUEST_RESET, { email: "x@example.com" })).body.errors).toBeUndefined();
+    for (let i = 0; i < 5; i++) expect((await gql(REQUEST_RESET, { email: "x@example.com" })).body.errors).toBeUndefined();
     expectLimited(await gql(REQUEST_RESET, { email: "x@example.com" }));
 
     const access = await a.server.login(registered[0]!.username, registered[0]!.password);
@@ -127,9 +106,7 @@ describe.each(DIALECTS)("sign-up and verification (%s)", (dialect) => {
     const logged = a.logs();
     expect(logged).toContain("account registered; verification mail queued");
     expect(logged).not.toContain(password);
-    const tokens = a.sink.received.flatMap((r) =>
-      [...(r.mail.text ?? "").matchAll(/#token=([A-Za-z0-9_-]{43})/g)].map((m) => m[1]!),
-    );
+    const tokens = a.sink.received.flatMap((r) => [...(r.mail.text ?? "").matchAll(/#token=([A-Za-z0-9_-]{43})/g)].map((m) => m[1]!));
     expect(tokens.length).toBeGreaterThan(10);
     for (const token of tokens) expect(logged).not.toContain(token);
     expect(logged).not.toContain("#token=");
@@ -175,9 +152,7 @@ describe.each(DIALECTS)("REQUIRE_EMAIL_VERIFICATION and REGISTRATION (%s)", (dia
     const mail = sink.received.find((r) => r.envelopeTo.includes(email))!.mail;
     const token = /\/verify-email#token=([A-Za-z0-9_-]{43})/.exec(mail.text ?? "")![1]!;
     expect((await server.gql(VERIFY, { token })).body).toEqual({ data: { verifyEmail: true } });
-    expect((await server.gql(LOGIN, { u: username, p: password })).body.data.login.accessToken).toEqual(
-      expect.any(String),
-    );
+    expect((await server.gql(LOGIN, { u: username, p: password })).body.data.login.accessToken).toEqual(expect.any(String));
     expect((await postToken(server, form(password))).status).toBe(200);
   });
 
@@ -222,19 +197,11 @@ describe.each(DIALECTS)("account limits across two instances on one database (%s
     await first.app.users.createUser({ username: uniqueName("Both"), email, passwordHash: "!", scopes: ["me"] });
     for (let i = 0; i < 4; i++) {
       const server = i % 2 === 0 ? first : second;
-      const response = await server.gql(
-        REQUEST_RESET,
-        { email },
-        { headers: { "x-forwarded-for": `192.0.2.${10 + i}` } },
-      );
+      const response = await server.gql(REQUEST_RESET, { email }, { headers: { "x-forwarded-for": `192.0.2.${10 + i}` } });
       expect(response.body).toEqual({ data: { requestPasswordReset: true } });
     }
     await waitFor(() => sink.received.filter((r) => r.envelopeTo.includes(email)).length >= 3, "three reset mails");
-    const queued = await first.app.database.db
-      .selectFrom("mail_outbox")
-      .select("id")
-      .where("recipient", "=", email)
-      .execute();
+    const queued = await first.app.database.db.selectFrom("mail_outbox").select("id").where("recipient", "=", email).execute();
     expect(queued).toHaveLength(3);
   });
 });

@@ -2,14 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { setUserDisabled } from "../../src/auth/user-revocation";
 import { loginPair, refreshMutation } from "../support";
-import {
-  capturingLogger,
-  DIALECTS,
-  startTestServer,
-  type GraphQLResponse,
-  type TestServer,
-  type TestUser,
-} from "../harness";
+import { capturingLogger, DIALECTS, startTestServer, type GraphQLResponse, type TestServer, type TestUser } from "../harness";
 import { expectInvalidToken, expectRateLimited } from "../support";
 
 const UNKNOWN_ID = "00000000-0000-4000-8000-000000000000";
@@ -34,8 +27,7 @@ describe.each(DIALECTS)("admin API (%s)", (dialect) => {
   });
   afterAll(async () => server?.close());
 
-  const asAdmin = (query: string, variables: Record<string, unknown> = {}) =>
-    server.gql(query, variables, { token: adminToken });
+  const asAdmin = (query: string, variables: Record<string, unknown> = {}) => server.gql(query, variables, { token: adminToken });
   const firstError = (response: GraphQLResponse) => {
     const error = response.body.errors?.[0];
     return error && { code: error.extensions?.code, message: error.message };
@@ -44,8 +36,7 @@ describe.each(DIALECTS)("admin API (%s)", (dialect) => {
   const OWN_ACCOUNT = { code: "BAD_USER_INPUT", message: "You cannot do that to your own account" };
 
   const USER_FIELDS = "id username email fullName disabled scopes";
-  const userById = async (id: string) =>
-    (await asAdmin(`query($id: ID!) { user(id: $id) { ${USER_FIELDS} } }`, { id })).body;
+  const userById = async (id: string) => (await asAdmin(`query($id: ID!) { user(id: $id) { ${USER_FIELDS} } }`, { id })).body;
 
   /** Every admin field, each as one operation on `id`. */
   const operations = (id: string): Array<[string, string, Record<string, unknown>]> => [
@@ -97,9 +88,7 @@ describe.each(DIALECTS)("admin API (%s)", (dialect) => {
     it("an unknown or malformed id: user is null, every mutation answers Unknown user", async () => {
       for (const id of [UNKNOWN_ID, "not-a-uuid", `${UNKNOWN_ID}\u0000`]) {
         expect(await userById(id)).toEqual({ data: { user: null } });
-        for (const [field, query, variables] of operations(id).filter(
-          ([f]) => !["users", "user", "createUser"].includes(f),
-        )) {
+        for (const [field, query, variables] of operations(id).filter(([f]) => !["users", "user", "createUser"].includes(f))) {
           const response = await asAdmin(query, variables);
           expect({ field, error: firstError(response), data: response.body.data }).toEqual({
             field,
@@ -117,9 +106,7 @@ describe.each(DIALECTS)("admin API (%s)", (dialect) => {
       expect(firstError(await update("{ disabled: true }"))).toEqual(OWN_ACCOUNT);
       expect(firstError(await update('{ scopes: ["me"] }'))).toEqual(OWN_ACCOUNT);
       expect(firstError(await update('{ scopes: [], fullName: "Still Me" }'))).toEqual(OWN_ACCOUNT);
-      expect(firstError(await asAdmin("mutation($id: ID!) { deleteUser(id: $id) }", { id: self }))).toEqual(
-        OWN_ACCOUNT,
-      );
+      expect(firstError(await asAdmin("mutation($id: ID!) { deleteUser(id: $id) }", { id: self }))).toEqual(OWN_ACCOUNT);
       // Nothing of the refused updates was written, and the admin still works.
       expect((await userById(self)).data.user).toMatchObject({
         disabled: false,
@@ -127,9 +114,7 @@ describe.each(DIALECTS)("admin API (%s)", (dialect) => {
         fullName: `Test ${admin.username}`,
       });
 
-      expect(
-        (await update('{ fullName: "Root Admin", scopes: ["me", "admin", "items"], disabled: false }')).body,
-      ).toEqual({
+      expect((await update('{ fullName: "Root Admin", scopes: ["me", "admin", "items"], disabled: false }')).body).toEqual({
         data: {
           updateUser: expect.objectContaining({
             id: self,
@@ -200,9 +185,7 @@ describe.each(DIALECTS)("admin API (%s)", (dialect) => {
       // The default page is 20; every user is listed, in the same order as one page of 100.
       const all = await page({ first: 100 });
       const byTwenty = await asAdmin("{ users { totalCount edges { node { username } } } }");
-      expect(byTwenty.body.data.users.edges.map((e: { node: { username: string } }) => e.node.username)).toEqual(
-        all.names.slice(0, 20),
-      );
+      expect(byTwenty.body.data.users.edges.map((e: { node: { username: string } }) => e.node.username)).toEqual(all.names.slice(0, 20));
       expect(byTwenty.body.data.users.totalCount).toBe(all.totalCount);
     });
 
@@ -228,11 +211,7 @@ describe.each(DIALECTS)("admin API (%s)", (dialect) => {
       await make(`${p}_under`);
       await make(`${p}xunder`, "Mixed.Case@Example.ORG");
       await make(`${p}other`, `${p}.Mail@Example.com`);
-      expect((await page({ first: 10, search: p.toUpperCase() })).names).toEqual([
-        `${p}_under`,
-        `${p}other`,
-        `${p}xunder`,
-      ]);
+      expect((await page({ first: 10, search: p.toUpperCase() })).names).toEqual([`${p}_under`, `${p}other`, `${p}xunder`]);
       expect((await page({ first: 10, search: `${p}_` })).names).toEqual([`${p}_under`]);
       expect((await page({ first: 10, search: `${p}%` })).totalCount).toBe(0);
       expect((await page({ first: 10, search: `XUNDER` })).names).toEqual([`${p}xunder`]);
@@ -294,13 +273,10 @@ describe.each(DIALECTS)("admin API (%s)", (dialect) => {
       expect((await server.app.users.findCredentials(username))?.passwordHash).toBeNull();
       await setUserDisabled(server.app.auth, username, false);
       for (const password of ["", "anything at all", "null"]) {
-        const response = await server.gql(
-          "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }",
-          {
-            u: username,
-            p: password,
-          },
-        );
+        const response = await server.gql("mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }", {
+          u: username,
+          p: password,
+        });
         expect(firstError(response)).toEqual({ code: "UNAUTHENTICATED", message: "Incorrect username or password" });
       }
     });
@@ -309,13 +285,10 @@ describe.each(DIALECTS)("admin API (%s)", (dialect) => {
       const user = await server.createUser({ prefix: "upd" });
       const pair = await loginPair(server, user.username, user.password);
       const update = (input: Record<string, unknown>) =>
-        asAdmin(
-          `mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { ${USER_FIELDS} } }`,
-          {
-            id: user.id,
-            input,
-          },
-        );
+        asAdmin(`mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { ${USER_FIELDS} } }`, {
+          id: user.id,
+          input,
+        });
 
       expect(firstError(await update({ email: "bad address", fullName: "Never Written" }))).toEqual({
         code: "BAD_USER_INPUT",
@@ -334,9 +307,7 @@ describe.each(DIALECTS)("admin API (%s)", (dialect) => {
         fullName: `Test ${user.username}`,
       });
 
-      expect(
-        (await update({ email: " new@example.com ", fullName: "New Name", scopes: ["me"] })).body.data.updateUser,
-      ).toEqual({
+      expect((await update({ email: " new@example.com ", fullName: "New Name", scopes: ["me"] })).body.data.updateUser).toEqual({
         id: user.id,
         username: user.username,
         email: "new@example.com",
@@ -393,17 +364,12 @@ describe.each(DIALECTS)("admin API (%s)", (dialect) => {
       expect(await db.selectFrom("sessions").select("id").where("user_id", "=", user.id).execute()).toEqual([]);
       expect(await db.selectFrom("refresh_tokens").select("id").where("user_id", "=", user.id).execute()).toEqual([]);
       expect(await userById(user.id)).toEqual({ data: { user: null } });
-      expect(firstError(await asAdmin("mutation($id: ID!) { deleteUser(id: $id) }", { id: user.id }))).toEqual(
-        UNKNOWN_USER,
-      );
+      expect(firstError(await asAdmin("mutation($id: ID!) { deleteUser(id: $id) }", { id: user.id }))).toEqual(UNKNOWN_USER);
     });
 
     it("revokeUserSessions ends every live session at once and says how many", async () => {
       const user = await server.createUser({ prefix: "rev" });
-      const pairs = [
-        await loginPair(server, user.username, user.password),
-        await loginPair(server, user.username, user.password),
-      ];
+      const pairs = [await loginPair(server, user.username, user.password), await loginPair(server, user.username, user.password)];
       const other = await server.createUser({ prefix: "bystander" });
       const otherPair = await loginPair(server, other.username, other.password);
       const revoke = () => asAdmin("mutation($id: ID!) { revokeUserSessions(id: $id) }", { id: user.id });

@@ -103,9 +103,7 @@ describe.each(DIALECTS)("audit events (%s)", (dialect) => {
       "logout",
       async (who) => {
         const pair = await login(who);
-        expect(
-          (await gql(`mutation($t: String!) { logout(refreshToken: $t) }`, { t: pair.refreshToken })).body.data,
-        ).toEqual({
+        expect((await gql(`mutation($t: String!) { logout(refreshToken: $t) }`, { t: pair.refreshToken })).body.data).toEqual({
           logout: true,
         });
         return { ...fromClient, session_id: pair.sid };
@@ -116,11 +114,7 @@ describe.each(DIALECTS)("audit events (%s)", (dialect) => {
       async (who) => {
         const mine = await login(who);
         const other = await login(who);
-        const response = await gql(
-          `mutation($id: ID!) { revokeSession(id: $id) }`,
-          { id: other.sid },
-          mine.accessToken,
-        );
+        const response = await gql(`mutation($id: ID!) { revokeSession(id: $id) }`, { id: other.sid }, mine.accessToken);
         expect(response.body.data).toEqual({ revokeSession: true });
         return { ...fromClient, session_id: other.sid };
       },
@@ -142,11 +136,7 @@ describe.each(DIALECTS)("audit events (%s)", (dialect) => {
     [
       "user.disabled",
       async (who) => {
-        await setUserDisabled(
-          { users: server.app.users, clock: server.app.auth.clock, audit: server.app.audit },
-          who.username,
-          true,
-        );
+        await setUserDisabled({ users: server.app.users, clock: server.app.auth.clock, audit: server.app.audit }, who.username, true);
         return { session_id: null, client_address: null, user_agent: null };
       },
     ],
@@ -197,37 +187,21 @@ describe.each(DIALECTS)("audit events (%s)", (dialect) => {
     const who = await user();
     const headers = { "user-agent": UA };
     const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-    const granted = await postToken(
-      server,
-      form({ grant_type: "password", username: who.username, password: who.password }),
-      { headers },
-    );
+    const granted = await postToken(server, form({ grant_type: "password", username: who.username, password: who.password }), { headers });
     expect(granted.status).toBe(200);
     secrets.push(granted.body.access_token, granted.body.refresh_token);
     const sid = decodeJwt(granted.body.access_token).payload.sid;
     expect(await events({ userId: who.id, type: "login.succeeded" })).toEqual([
       expect.objectContaining({ session_id: sid, ...fromClient }),
     ]);
-    const refused = await postToken(
-      server,
-      form({ grant_type: "password", username: who.username, password: "not-it-at-all" }),
-      {
-        headers,
-      },
-    );
+    const refused = await postToken(server, form({ grant_type: "password", username: who.username, password: "not-it-at-all" }), {
+      headers,
+    });
     expect(refused.body.error).toBe("invalid_grant");
     expect(await events({ userId: who.id, type: "login.failed" })).toEqual([expect.objectContaining(fromClient)]);
-    const rotated = await postToken(
-      server,
-      form({ grant_type: "refresh_token", refresh_token: granted.body.refresh_token }),
-      { headers },
-    );
+    const rotated = await postToken(server, form({ grant_type: "refresh_token", refresh_token: granted.body.refresh_token }), { headers });
     secrets.push(rotated.body.refresh_token, rotated.body.access_token);
-    const reused = await postToken(
-      server,
-      form({ grant_type: "refresh_token", refresh_token: granted.body.refresh_token }),
-      { headers },
-    );
+    const reused = await postToken(server, form({ grant_type: "refresh_token", refresh_token: granted.body.refresh_token }), { headers });
     expect(reused.body.error).toBe("invalid_grant");
     expect(await events({ userId: who.id, type: "refresh.reuse_detected" })).toEqual([
       expect.objectContaining({ session_id: sid, ...fromClient }),

@@ -1,12 +1,5 @@
 /** authEvents (scope admin) and myAuthEvents (the viewer's own): scopes, pages, cursors; retention by the clock. */
-import {
-  DIALECTS,
-  movableClock,
-  startTestServer,
-  type GraphQLResponse,
-  type TestServer,
-  type TestUser,
-} from "../harness";
+import { DIALECTS, movableClock, startTestServer, type GraphQLResponse, type TestServer, type TestUser } from "../harness";
 import { DAY_MS, loginPair } from "../support";
 
 const LOGIN = `mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }`;
@@ -58,12 +51,7 @@ describe.each(DIALECTS)("audit queries (%s)", (dialect) => {
     await server.gql(LOGIN, { u: who.username, p: "not the password" });
   }
 
-  async function pages(
-    query: string,
-    token: string,
-    variables: Record<string, unknown>,
-    first: number,
-  ): Promise<Node[][]> {
+  async function pages(query: string, token: string, variables: Record<string, unknown>, first: number): Promise<Node[][]> {
     const result: Node[][] = [];
     let after = (variables.after as string | undefined) ?? null;
     for (;;) {
@@ -90,15 +78,11 @@ describe.each(DIALECTS)("audit queries (%s)", (dialect) => {
     });
     // An admin's token without the admin scope is refused too.
     const narrowed = await loginPair(server, admin.username, admin.password, ["me"]);
-    expect(
-      (await server.gql(AUTH_EVENTS, { first: 5 }, { token: narrowed.accessToken })).body.errors?.[0],
-    ).toMatchObject({
+    expect((await server.gql(AUTH_EVENTS, { first: 5 }, { token: narrowed.accessToken })).body.errors?.[0]).toMatchObject({
       message: "Not enough permissions",
       extensions: { code: "FORBIDDEN" },
     });
-    expect(
-      (await server.gql(AUTH_EVENTS, { first: 5 }, { token: adminToken })).body.data.authEvents.edges.length,
-    ).toBeGreaterThan(0);
+    expect((await server.gql(AUTH_EVENTS, { first: 5 }, { token: adminToken })).body.data.authEvents.edges.length).toBeGreaterThan(0);
 
     const other = await server.createUser({ scopes: ["me", "admin"] });
     const otherToken = (await loginPair(server, other.username, other.password)).accessToken;
@@ -169,9 +153,7 @@ describe.each(DIALECTS)("audit queries (%s)", (dialect) => {
         message: "Invalid cursor",
         extensions: { code: "BAD_USER_INPUT" },
       });
-    expect(
-      (await server.gql(AUTH_EVENTS, { first: 5, type: "login.nope" }, { token: adminToken })).body.errors?.[0],
-    ).toMatchObject({
+    expect((await server.gql(AUTH_EVENTS, { first: 5, type: "login.nope" }, { token: adminToken })).body.errors?.[0]).toMatchObject({
       message: "Unknown event type",
       extensions: { code: "BAD_USER_INPUT" },
     });
@@ -182,8 +164,7 @@ describe.each(DIALECTS)("audit queries (%s)", (dialect) => {
     const old = await server.createUser();
     await activity(old, 7);
     const count = async (userId: string) =>
-      (await server.app.database.db.selectFrom("auth_events").select("id").where("user_id", "=", userId).execute())
-        .length;
+      (await server.app.database.db.selectFrom("auth_events").select("id").where("user_id", "=", userId).execute()).length;
     expect(await count(old.id)).toBe(8);
     clock.advance(89 * DAY_MS);
     const recent = await server.createUser();

@@ -1,7 +1,8 @@
 import { loginPair, refreshMutation, whoAmI } from "../support";
 import { DIALECTS, startTestServer, type TestServer } from "../harness";
 
-const CHANGE = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken refreshToken tokenType expiresIn scope } }";
+const CHANGE =
+  "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken refreshToken tokenType expiresIn scope } }";
 
 describe.each(DIALECTS)("changePassword (%s)", (dialect) => {
   let server: TestServer;
@@ -62,14 +63,20 @@ describe.each(DIALECTS)("changePassword (%s)", (dialect) => {
       expect(await whoAmI(server, token)).toEqual({ code: "UNAUTHENTICATED", message: "Could not validate credentials" });
     }
     for (const token of [before.refreshToken, elsewhere.refreshToken]) {
-      expect((await refreshMutation(server, token)).body.errors?.[0]).toMatchObject({ message: "Invalid refresh token", extensions: { code: "UNAUTHENTICATED" } });
+      expect((await refreshMutation(server, token)).body.errors?.[0]).toMatchObject({
+        message: "Invalid refresh token",
+        extensions: { code: "UNAUTHENTICATED" },
+      });
     }
     // Issued in the same second as the revocation, and accepted: it was issued after it.
     expect(await whoAmI(server, fresh.accessToken)).toBe(username);
     const rotated = await refreshMutation(server, fresh.refreshToken);
     expect(await whoAmI(server, rotated.body.data!.refresh.accessToken)).toBe(username);
 
-    const old = await server.gql("mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }", { u: username, p: password });
+    const old = await server.gql("mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }", {
+      u: username,
+      p: password,
+    });
     expect(old.body.errors?.[0]).toMatchObject({ message: "Incorrect username or password" });
     await loginPair(server, username, "correct horse battery");
   });

@@ -11,7 +11,9 @@ const LOGIN = 'mutation { login(username: "johndoe", password: "secret") { acces
 const isServing = (line: LogLine) => typeof line.msg === "string" && / serving on port \d+$/.test(line.msg);
 const isReady = (line: LogLine) => line.msg === "database ready";
 const completedBy = (server: SpawnedServer) =>
-  server.lines.filter((line) => line.msg === "request completed" && (line.req as { url?: string } | undefined)?.url === "/graphql").map((line) => line.pid);
+  server.lines
+    .filter((line) => line.msg === "request completed" && (line.req as { url?: string } | undefined)?.url === "/graphql")
+    .map((line) => line.pid);
 
 describe.each(DIALECTS)("WEB_CONCURRENCY=2 (%s)", (dialect) => {
   let database: TestDatabase;
@@ -61,13 +63,21 @@ describe.each(DIALECTS)("WEB_CONCURRENCY=2 (%s)", (dialect) => {
 
     // A worker that dies is replaced, and its replacement serves.
     process.kill(workerPids[0]!, "SIGKILL");
-    const died = await spawned.waitForLine((line) => line.workerPid === workerPids[0] && typeof line.restartInMs === "number", "the primary to notice the death");
+    const died = await spawned.waitForLine(
+      (line) => line.workerPid === workerPids[0] && typeof line.restartInMs === "number",
+      "the primary to notice the death",
+    );
     expect(died.signal).toBe("SIGKILL");
-    const replacement = await spawned.waitForLine((line) => isServing(line) && !workerPids.includes(line.workerPid as number), "a replacement worker");
+    const replacement = await spawned.waitForLine(
+      (line) => isServing(line) && !workerPids.includes(line.workerPid as number),
+      "a replacement worker",
+    );
     await spawned.waitForLine((line) => isReady(line) && line.pid === replacement.workerPid, "the replacement's database");
     const before = completedBy(spawned).length;
     for (let i = 0; i < 4; i += 1) {
-      expect((await requestOnNewConnection(port, "/graphql", { query: "{ status }" }, { authorization: `Bearer ${token}` })).body).toEqual({ data: { status: "ok" } });
+      expect((await requestOnNewConnection(port, "/graphql", { query: "{ status }" }, { authorization: `Bearer ${token}` })).body).toEqual({
+        data: { status: "ok" },
+      });
     }
     await spawned.waitForLine(() => completedBy(spawned).length >= before + 4, "four more request lines");
     expect(completedBy(spawned).slice(before)).toContain(replacement.workerPid);
@@ -78,7 +88,14 @@ describe.each(DIALECTS)("WEB_CONCURRENCY=2 (%s)", (dialect) => {
     const payload = JSON.stringify({ query: LOGIN });
     const inFlight = new Promise<{ status: number; body: any }>((done, fail) => {
       const req = request(
-        { host: "127.0.0.1", port, path: "/graphql", method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload), expect: "100-continue" } },
+        {
+          host: "127.0.0.1",
+          port,
+          path: "/graphql",
+          method: "POST",
+          agent: false,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload), expect: "100-continue" },
+        },
         (res) => {
           let text = "";
           res.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
@@ -89,7 +106,13 @@ describe.each(DIALECTS)("WEB_CONCURRENCY=2 (%s)", (dialect) => {
       req.on("continue", () => {
         spawned.child.kill("SIGTERM");
         spawned
-          .waitForLine(() => alive.every((pid) => spawned.lines.some((line) => line.pid === pid && line.msg === "shutting down: finishing requests in flight")), "both workers shutting down")
+          .waitForLine(
+            () =>
+              alive.every((pid) =>
+                spawned.lines.some((line) => line.pid === pid && line.msg === "shutting down: finishing requests in flight"),
+              ),
+            "both workers shutting down",
+          )
           .then(() => req.end(payload), fail);
       });
       req.flushHeaders();
@@ -118,7 +141,8 @@ describe("WEB_CONCURRENCY=2 with workers that cannot start", () => {
     const dir = mkdtempSync(join(tmpdir(), "graphql-auth-crash-"));
     server = spawnServer({ WEB_CONCURRENCY: "2", PORT: String(port), DATABASE_URL: `sqlite:${join(dir, "crash.db")}` });
     const spawned = server;
-    const deathsOfSlot0 = () => spawned.lines.filter((line) => line.slot === 0 && typeof line.restartInMs === "number").map((line) => line.restartInMs);
+    const deathsOfSlot0 = () =>
+      spawned.lines.filter((line) => line.slot === 0 && typeof line.restartInMs === "number").map((line) => line.restartInMs);
     await spawned.waitForLine(() => deathsOfSlot0().length >= 3, "three deaths of the first worker slot");
     expect(deathsOfSlot0().slice(0, 3)).toEqual([1000, 2000, 4000]);
 
@@ -138,7 +162,7 @@ describe("WEB_CONCURRENCY: the primary's exit code after SIGTERM", () => {
   beforeAll(() =>
     writeFileSync(
       script,
-    `const cluster = require("node:cluster");
+      `const cluster = require("node:cluster");
 if (cluster.isPrimary) {
   const { runPrimary } = require(${JSON.stringify(join(dist, "cluster.js"))});
   const { createLogger } = require(${JSON.stringify(join(dist, "log.js"))});
@@ -162,7 +186,11 @@ if (cluster.isPrimary) {
     server = spawnServer(workers, script);
     const spawned = server;
     const listening = Object.values(workers).filter((behaviour) => behaviour.startsWith("listen")).length;
-    await spawned.waitForLine(() => spawned.lines.filter((line) => line.msg === "stand-in ready").length === 2 && spawned.lines.filter(isServing).length === listening, "both stand-ins started");
+    await spawned.waitForLine(
+      () =>
+        spawned.lines.filter((line) => line.msg === "stand-in ready").length === 2 && spawned.lines.filter(isServing).length === listening,
+      "both stand-ins started",
+    );
     spawned.child.kill("SIGTERM");
     return spawned.exited;
   };

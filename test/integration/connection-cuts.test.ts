@@ -3,7 +3,16 @@
  * that work as an outage, never the process.
  */
 import { Client } from "pg";
-import { capturingLogger, createTestDatabase, DIALECTS, PG_ADMIN_URL, startTestServer, uniqueName, type TestDatabase, type TestServer } from "../harness";
+import {
+  capturingLogger,
+  createTestDatabase,
+  DIALECTS,
+  PG_ADMIN_URL,
+  startTestServer,
+  uniqueName,
+  type TestDatabase,
+  type TestServer,
+} from "../harness";
 import { createTcpProxy, type TcpProxy } from "../tcp-proxy";
 import { createDb, type DatabaseHandle } from "../../src/db/database";
 import { isDatabaseUnavailable } from "../../src/db/faults";
@@ -157,7 +166,9 @@ describePostgres("finding 13: start-up and /readyz with a connection cut mid-que
 
   it("finding 13: a start-up migration cut while it runs is retried, /readyz says 503 meanwhile, and the server becomes ready", async () => {
     await until(async () => {
-      const { rows } = await locker.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+      const { rows } = await locker.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+      );
       return rows[0].n > 0;
     }, "the migration to wait on the lock");
     await proxy.close();

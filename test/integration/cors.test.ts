@@ -16,7 +16,10 @@ function preflight(url: string, origin: string, requestHeaders = "content-type,a
 }
 
 function headerList(value: string | null): string[] {
-  return (value ?? "").split(",").map((v) => v.trim().toLowerCase()).filter((v) => v !== "");
+  return (value ?? "")
+    .split(",")
+    .map((v) => v.trim().toLowerCase())
+    .filter((v) => v !== "");
 }
 
 // CORS is decided before any database work, so one dialect is enough here.
@@ -27,16 +30,21 @@ describe("CORS with CORS_ORIGINS=http://localhost:*,https://app.example.com", ()
   });
   afterAll(async () => server?.close());
 
-  it.each(["/graphql", "/token", "/revoke", "/introspect"])("answers a preflight to %s from an allowed origin 204 with the headers a GraphQL client sends", async (path) => {
-    const response = await preflight(`${server.url}${path}`, ALLOWED, PREFLIGHT_HEADERS.replace(/ /g, ""));
-    expect(response.status).toBe(204);
-    expect(response.headers.get("access-control-allow-origin")).toBe(ALLOWED);
-    expect(headerList(response.headers.get("access-control-allow-methods"))).toEqual(expect.arrayContaining(["get", "post"]));
-    expect(headerList(response.headers.get("access-control-allow-headers"))).toEqual(expect.arrayContaining(headerList(PREFLIGHT_HEADERS)));
-    expect(headerList(response.headers.get("vary"))).toContain("origin");
-    expect(response.headers.get("access-control-allow-credentials")).toBeNull();
-    expect(await response.text()).toBe("");
-  });
+  it.each(["/graphql", "/token", "/revoke", "/introspect"])(
+    "answers a preflight to %s from an allowed origin 204 with the headers a GraphQL client sends",
+    async (path) => {
+      const response = await preflight(`${server.url}${path}`, ALLOWED, PREFLIGHT_HEADERS.replace(/ /g, ""));
+      expect(response.status).toBe(204);
+      expect(response.headers.get("access-control-allow-origin")).toBe(ALLOWED);
+      expect(headerList(response.headers.get("access-control-allow-methods"))).toEqual(expect.arrayContaining(["get", "post"]));
+      expect(headerList(response.headers.get("access-control-allow-headers"))).toEqual(
+        expect.arrayContaining(headerList(PREFLIGHT_HEADERS)),
+      );
+      expect(headerList(response.headers.get("vary"))).toContain("origin");
+      expect(response.headers.get("access-control-allow-credentials")).toBeNull();
+      expect(await response.text()).toBe("");
+    },
+  );
 
   it("matches an exact origin and any port of a wildcard one, and nothing else", async () => {
     for (const origin of ["https://app.example.com", "http://localhost:5173", "http://localhost"]) {
@@ -44,7 +52,14 @@ describe("CORS with CORS_ORIGINS=http://localhost:*,https://app.example.com", ()
       expect([origin, response.status]).toEqual([origin, 204]);
       expect(response.headers.get("access-control-allow-origin")).toBe(origin);
     }
-    for (const origin of ["http://evil.example", "https://localhost:3000", "http://app.example.com", "https://app.example.com:8443", "http://localhost.evil.example:3000", "null"]) {
+    for (const origin of [
+      "http://evil.example",
+      "https://localhost:3000",
+      "http://app.example.com",
+      "https://app.example.com:8443",
+      "http://localhost.evil.example:3000",
+      "null",
+    ]) {
       const response = await preflight(`${server.url}/graphql`, origin);
       expect([origin, response.headers.get("access-control-allow-origin")]).toEqual([origin, null]);
       expect(headerList(response.headers.get("vary"))).toContain("origin");
@@ -60,7 +75,9 @@ describe("CORS with CORS_ORIGINS=http://localhost:*,https://app.example.com", ()
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ data: { __typename: "Query" } });
     expect(response.headers.get("access-control-allow-origin")).toBe(ALLOWED);
-    expect(headerList(response.headers.get("access-control-expose-headers"))).toEqual(expect.arrayContaining(["www-authenticate", "retry-after"]));
+    expect(headerList(response.headers.get("access-control-expose-headers"))).toEqual(
+      expect.arrayContaining(["www-authenticate", "retry-after"]),
+    );
 
     // Apollo's CSRF prevention still refuses a simple request (a GET without a preflight-forcing
     // header), which a browser would send cross-origin without asking first.
@@ -118,7 +135,14 @@ describe("CORS_ORIGINS=* in production", () => {
     const cwd = mkdtempSync(join(tmpdir(), "graphql-auth-cors-"));
     const child = spawn(process.execPath, [resolve(__dirname, "..", "..", "dist", "main.js")], {
       cwd,
-      env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", SECRET_KEY: TEST_SECRET, PORT: "0", DATABASE_URL: `sqlite:${join(cwd, "db.sqlite")}`, CORS_ORIGINS: "*" },
+      env: {
+        PATH: process.env.PATH ?? "",
+        NODE_ENV: "production",
+        SECRET_KEY: TEST_SECRET,
+        PORT: "0",
+        DATABASE_URL: `sqlite:${join(cwd, "db.sqlite")}`,
+        CORS_ORIGINS: "*",
+      },
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";

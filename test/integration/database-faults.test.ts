@@ -1,6 +1,15 @@
 /** PostgreSQL faults against the real server: connections killed, the database unreachable at start and while serving. */
 import { Client } from "pg";
-import { capturingLogger, createTestDatabase, DIALECTS, PG_ADMIN_URL, startTestServer, type GraphQLResponse, type TestDatabase, type TestServer } from "../harness";
+import {
+  capturingLogger,
+  createTestDatabase,
+  DIALECTS,
+  PG_ADMIN_URL,
+  startTestServer,
+  type GraphQLResponse,
+  type TestDatabase,
+  type TestServer,
+} from "../harness";
 import { createTcpProxy, type TcpProxy } from "../tcp-proxy";
 
 const describePostgres = DIALECTS.includes("postgres") ? describe : describe.skip;
@@ -14,7 +23,11 @@ function expectServiceUnavailable(response: GraphQLResponse): void {
 }
 
 /** POST /token with the password grant: the OAuth door to the same login. */
-async function tokenEndpoint(server: TestServer, username: string, password: string): Promise<{ status: number; body: any; cacheControl: string | null }> {
+async function tokenEndpoint(
+  server: TestServer,
+  username: string,
+  password: string,
+): Promise<{ status: number; body: any; cacheControl: string | null }> {
   const response = await fetch(`${server.url}/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -24,7 +37,11 @@ async function tokenEndpoint(server: TestServer, username: string, password: str
 }
 
 function expectTokenEndpointUnavailable(answer: { status: number; body: any; cacheControl: string | null }): void {
-  expect(answer).toEqual({ status: 503, body: { error: "temporarily_unavailable", error_description: "Service unavailable" }, cacheControl: "no-store" });
+  expect(answer).toEqual({
+    status: 503,
+    body: { error: "temporarily_unavailable", error_description: "Service unavailable" },
+    cacheControl: "no-store",
+  });
 }
 
 async function readyz(server: TestServer): Promise<number> {
@@ -86,7 +103,9 @@ describePostgres("PostgreSQL faults", () => {
           );
           return rows[0].n > 0;
         }, "the app's query to wait on the lock");
-        await locker.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        await locker.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        );
         expectServiceUnavailable(await pending);
       } finally {
         await locker.query("ROLLBACK").catch(() => undefined);
@@ -113,7 +132,10 @@ describePostgres("PostgreSQL faults", () => {
         await admin.end();
       }
       // Each death arrives as an 'error' on an idle client: logged, not thrown.
-      await until(async () => logs.lines().includes("a database connection failed; it is dropped"), "the pool to report the dropped connection");
+      await until(
+        async () => logs.lines().includes("a database connection failed; it is dropped"),
+        "the pool to report the dropped connection",
+      );
 
       const recovered = await meRecovers(server, token);
       expect(recovered.body).toEqual({ data: { me: { username } } });
@@ -180,7 +202,12 @@ describePostgres("PostgreSQL faults", () => {
 
       await proxy.close();
       expectServiceUnavailable(await server.gql(ME, {}, { token }));
-      expectServiceUnavailable(await server.gql("mutation L($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }", { u: username, p: password }));
+      expectServiceUnavailable(
+        await server.gql("mutation L($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }", {
+          u: username,
+          p: password,
+        }),
+      );
       expectTokenEndpointUnavailable(await tokenEndpoint(server, username, password));
       expect(await readyz(server)).toBe(503);
 

@@ -18,8 +18,24 @@ describe.each(DIALECTS)("demo users (%s)", (dialect) => {
 
   it("seeds johndoe and alice as the tutorial has them", async () => {
     expect(await server.app.users.listUsers()).toEqual([
-      { id: expect.any(String), username: "alice", email: "alicechains@example.com", fullName: "Alice Chains", disabled: true, scopes: ["me", "items"], emailVerified: true },
-      { id: expect.any(String), username: "johndoe", email: "johndoe@example.com", fullName: "John Doe", disabled: false, scopes: ["me", "items"], emailVerified: true },
+      {
+        id: expect.any(String),
+        username: "alice",
+        email: "alicechains@example.com",
+        fullName: "Alice Chains",
+        disabled: true,
+        scopes: ["me", "items"],
+        emailVerified: true,
+      },
+      {
+        id: expect.any(String),
+        username: "johndoe",
+        email: "johndoe@example.com",
+        fullName: "John Doe",
+        disabled: false,
+        scopes: ["me", "items"],
+        emailVerified: true,
+      },
     ]);
   });
 
@@ -37,12 +53,16 @@ describe.each(DIALECTS)("demo users (%s)", (dialect) => {
     const again = await server.gql(LOGIN, { u: "johndoe", p: "secret" });
     expect(again.body.errors).toBeUndefined();
     const token = again.body.data.login.accessToken as string;
-    expect((await server.gql("{ me { username fullName } }", {}, { token })).body).toEqual({ data: { me: { username: "johndoe", fullName: "John Doe" } } });
+    expect((await server.gql("{ me { username fullName } }", {}, { token })).body).toEqual({
+      data: { me: { username: "johndoe", fullName: "John Doe" } },
+    });
     // A hash already under the current policy is not rewritten.
     expect((await row("johndoe")).password_hash).toBe(upgraded);
 
     const wrong = await server.gql(LOGIN, { u: "johndoe", p: "Secret" });
-    expect(wrong.body.errors).toEqual([expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } })]);
+    expect(wrong.body.errors).toEqual([
+      expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } }),
+    ]);
     expect((await row("johndoe")).password_hash).toBe(upgraded);
   });
 
@@ -53,8 +73,13 @@ describe.each(DIALECTS)("demo users (%s)", (dialect) => {
 
   it("answers alice's correct password with Inactive user, and her wrong one as for anyone", async () => {
     const right = await server.gql(LOGIN, { u: "alice", p: "secret2" });
-    expect(right.body).toEqual({ data: null, errors: [expect.objectContaining({ message: "Inactive user", extensions: { code: "FORBIDDEN" } })] });
+    expect(right.body).toEqual({
+      data: null,
+      errors: [expect.objectContaining({ message: "Inactive user", extensions: { code: "FORBIDDEN" } })],
+    });
     const wrong = await server.gql(LOGIN, { u: "alice", p: "secret" });
-    expect(wrong.body.errors).toEqual([expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } })]);
+    expect(wrong.body.errors).toEqual([
+      expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } }),
+    ]);
   });
 });

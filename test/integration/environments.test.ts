@@ -37,7 +37,9 @@ describe.each(DIALECTS)("production (%s)", (dialect) => {
   it("refuses introspection", async () => {
     const response = await server.gql("{ __schema { queryType { name } } }");
     expect(response.status).toBe(400);
-    expect(response.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: "GRAPHQL_VALIDATION_FAILED" }) })]);
+    expect(response.body.errors).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: "GRAPHQL_VALIDATION_FAILED" }) }),
+    ]);
   });
 
   it("answers a valid token as usual while the database is up", async () => {
@@ -60,7 +62,12 @@ describe.each(DIALECTS)("production (%s)", (dialect) => {
       expect(response.status).toBeLessThan(500);
       expect(response.body.data).toBeNull();
       expect(response.body.errors).toEqual([
-        { message: "Service unavailable", locations: expect.any(Array), path: expect.any(Array), extensions: { code: "INTERNAL_SERVER_ERROR", requestId: expect.any(String) } },
+        {
+          message: "Service unavailable",
+          locations: expect.any(Array),
+          path: expect.any(Array),
+          extensions: { code: "INTERNAL_SERVER_ERROR", requestId: expect.any(String) },
+        },
       ]);
       expect(JSON.stringify(response.body)).not.toMatch(/destroyed|stack|kysely|\n\s+at /i);
     });

@@ -5,7 +5,8 @@
 import { DIALECTS, startTestServer, type TestServer } from "../harness";
 import { expectInvalidToken, ME, rawGraphQL } from "../support";
 
-const LOGIN = "mutation Login($u: String!, $p: String!, $s: [String!]) { login(username: $u, password: $p, scopes: $s) { accessToken scope } }";
+const LOGIN =
+  "mutation Login($u: String!, $p: String!, $s: [String!]) { login(username: $u, password: $p, scopes: $s) { accessToken scope } }";
 
 describe.each(DIALECTS)("error table (%s)", (dialect) => {
   let server: TestServer;
@@ -20,11 +21,16 @@ describe.each(DIALECTS)("error table (%s)", (dialect) => {
   afterAll(async () => server?.close());
 
   describe("no Authorization: Bearer header", () => {
-    it.each(["{ me { id } }", "{ myItems { itemId } }", "{ status }"])("J1 answers %s with UNAUTHENTICATED Not authenticated and a bare Bearer challenge", async (query) => {
-      const response = await server.gql(query);
-      expect(response.body.errors).toEqual([expect.objectContaining({ message: "Not authenticated", extensions: { code: "UNAUTHENTICATED" } })]);
-      expect(response.headers.get("www-authenticate")).toBe("Bearer");
-    });
+    it.each(["{ me { id } }", "{ myItems { itemId } }", "{ status }"])(
+      "J1 answers %s with UNAUTHENTICATED Not authenticated and a bare Bearer challenge",
+      async (query) => {
+        const response = await server.gql(query);
+        expect(response.body.errors).toEqual([
+          expect.objectContaining({ message: "Not authenticated", extensions: { code: "UNAUTHENTICATED" } }),
+        ]);
+        expect(response.headers.get("www-authenticate")).toBe("Bearer");
+      },
+    );
 
     it("J2 treats another scheme (Basic) as no bearer credential at all", async () => {
       const response = await server.gql(ME, {}, { headers: { authorization: "Basic am9obmRvZTpzZWNyZXQ=" } });
@@ -51,9 +57,7 @@ describe.each(DIALECTS)("error table (%s)", (dialect) => {
       expect(response.status).toBe(200);
       expect(response.body).toEqual({
         data: null,
-        errors: [
-          expect.objectContaining({ message: "Could not validate credentials", extensions: { code: "UNAUTHENTICATED" } }),
-        ],
+        errors: [expect.objectContaining({ message: "Could not validate credentials", extensions: { code: "UNAUTHENTICATED" } })],
       });
       expect(response.headers["www-authenticate"]).toBe('Bearer error="invalid_token"');
     });
@@ -68,14 +72,18 @@ describe.each(DIALECTS)("error table (%s)", (dialect) => {
     it('J19 answers myItems with scope "me" only with FORBIDDEN and insufficient_scope naming both scopes', async () => {
       const meOnly = await server.login(user.username, user.password, ["me"]);
       const response = await server.gql("{ myItems { itemId } }", {}, { token: meOnly });
-      expect(response.body.errors).toEqual([expect.objectContaining({ message: "Not enough permissions", extensions: { code: "FORBIDDEN" } })]);
+      expect(response.body.errors).toEqual([
+        expect.objectContaining({ message: "Not enough permissions", extensions: { code: "FORBIDDEN" } }),
+      ]);
       expect(response.headers.get("www-authenticate")).toBe('Bearer error="insufficient_scope", scope="me items"');
     });
 
     it('answers me with no scope at all with insufficient_scope, scope="me"', async () => {
       const none = await server.login(user.username, user.password, []);
       const response = await server.gql(ME, {}, { token: none });
-      expect(response.body.errors).toEqual([expect.objectContaining({ message: "Not enough permissions", extensions: { code: "FORBIDDEN" } })]);
+      expect(response.body.errors).toEqual([
+        expect.objectContaining({ message: "Not enough permissions", extensions: { code: "FORBIDDEN" } }),
+      ]);
       expect(response.headers.get("www-authenticate")).toBe('Bearer error="insufficient_scope", scope="me"');
     });
   });
@@ -89,7 +97,9 @@ describe.each(DIALECTS)("error table (%s)", (dialect) => {
       const wrong = await login(user.username, `${user.password}x`);
       expect(unknown.body).toEqual({
         data: null,
-        errors: [expect.objectContaining({ message: "Incorrect username or password", path: ["login"], extensions: { code: "UNAUTHENTICATED" } })],
+        errors: [
+          expect.objectContaining({ message: "Incorrect username or password", path: ["login"], extensions: { code: "UNAUTHENTICATED" } }),
+        ],
       });
       expect(wrong.body).toEqual(unknown.body);
       expect(wrong.status).toBe(unknown.status);
@@ -104,7 +114,9 @@ describe.each(DIALECTS)("error table (%s)", (dialect) => {
       expect(right.body.errors).toEqual([expect.objectContaining({ message: "Inactive user", extensions: { code: "FORBIDDEN" } })]);
       expect(right.headers.get("www-authenticate")).toBeNull();
       const wrong = await login(disabled.username, "not-the-password");
-      expect(wrong.body.errors).toEqual([expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } })]);
+      expect(wrong.body.errors).toEqual([
+        expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } }),
+      ]);
     });
 
     it("answers a scope the account does not hold with BAD_USER_INPUT naming it", async () => {
@@ -123,7 +135,9 @@ describe.each(DIALECTS)("error table (%s)", (dialect) => {
       ["of 1025 characters", "x".repeat(1025)],
     ])("answers a password that is %s as a wrong one", async (_label, password) => {
       const response = await login(user.username, password);
-      expect(response.body.errors).toEqual([expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } })]);
+      expect(response.body.errors).toEqual([
+        expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } }),
+      ]);
     });
 
     it.each([
@@ -137,18 +151,25 @@ describe.each(DIALECTS)("error table (%s)", (dialect) => {
       await server.app.database.db.updateTable("users").set({ password_hash: hash }).where("id", "=", stored.id).execute();
       for (const password of [stored.password, "", hash ?? "null"]) {
         const response = await login(stored.username, password);
-        expect(response.body.errors).toEqual([expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } })]);
+        expect(response.body.errors).toEqual([
+          expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } }),
+        ]);
       }
     });
 
     it("answers a username with a NUL byte as an unknown one, on every database", async () => {
       const response = await login(`${user.username}\u0000`, user.password);
-      expect(response.body.errors).toEqual([expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } })]);
+      expect(response.body.errors).toEqual([
+        expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } }),
+      ]);
     });
 
     it("checks the password before the scopes: a wrong password with an unknown scope is a wrong password", async () => {
       const response = await login(user.username, "not-the-password", ["admin"]);
-      expect(response.body.errors?.[0]).toMatchObject({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } });
+      expect(response.body.errors?.[0]).toMatchObject({
+        message: "Incorrect username or password",
+        extensions: { code: "UNAUTHENTICATED" },
+      });
     });
   });
 });

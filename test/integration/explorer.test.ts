@@ -52,7 +52,9 @@ async function run(page: Page, operation: string): Promise<{ request: Request; b
   // GraphiQL reads the operation name from the editor a moment after an edit, and names the tab
   // after it: once the tab says so, the run sends this operation and not the previous one.
   await page.locator(".graphiql-tab-active", { hasText: operation }).waitFor();
-  const answered = page.waitForResponse((response) => response.url().endsWith("/graphql") && (response.request().postData() ?? "").includes(operation));
+  const answered = page.waitForResponse(
+    (response) => response.url().endsWith("/graphql") && (response.request().postData() ?? "").includes(operation),
+  );
   await page.locator(".graphiql-execute-button").click();
   const response = await answered;
   return { request: response.request(), body: await response.json() };
@@ -76,7 +78,11 @@ describe("the offline explorer (development)", () => {
     await page.goto(`${server.url}/graphiql`);
     await page.locator(".graphiql-query-editor .monaco-editor").first().waitFor();
 
-    await replaceEditorText(page, ".graphiql-query-editor", `mutation ExplorerLogin { login(username: "${user.username}", password: "${user.password}") { accessToken } }`);
+    await replaceEditorText(
+      page,
+      ".graphiql-query-editor",
+      `mutation ExplorerLogin { login(username: "${user.username}", password: "${user.password}") { accessToken } }`,
+    );
     const login = await run(page, "ExplorerLogin");
     const token = login.body.data?.login?.accessToken as string;
     expect(typeof token).toBe("string");

@@ -32,7 +32,10 @@ describe("hash thread priority", () => {
   onLinux("keeps the event loop at normal priority and runs the hash worker and libuv's pool at nice 10", async () => {
     const dir = mkdtempSync(join(tmpdir(), "graphql-auth-priority-"));
     try {
-      const { stderr } = await run(process.execPath, ["-e", SCRIPT, join(dir, "test.db")], { cwd: ROOT, env: { ...process.env, NODE_ENV: "production" } });
+      const { stderr } = await run(process.execPath, ["-e", SCRIPT, join(dir, "test.db")], {
+        cwd: ROOT,
+        env: { ...process.env, NODE_ENV: "production" },
+      });
       const { pid, nices } = JSON.parse(stderr) as { pid: number; nices: { task: number; nice: number }[] };
       expect(nices.find((t) => t.task === pid)?.nice).toBe(0);
       // The hash worker, and the pool threads it started (four by default).

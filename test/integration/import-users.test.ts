@@ -31,13 +31,22 @@ describe.each(DIALECTS)("users import (%s)", (dialect) => {
   const row = async (username: string) =>
     server.app.database.db.selectFrom("users").selectAll().where("username_key", "=", username.toLowerCase()).executeTakeFirst();
   const login = async (username: string, password: string) =>
-    (await server.gql("mutation L($u: String!, $p: String!) { login(username: $u, password: $p) { scope } }", { u: username, p: password })).body;
+    (await server.gql("mutation L($u: String!, $p: String!) { login(username: $u, password: $p) { scope } }", { u: username, p: password }))
+      .body;
 
   it("imports a user of every format, each of whom then logs in with the unchanged password", async () => {
     const users = ONE_VECTOR_PER_FORMAT.map((v) => ({ vector: v, username: uniqueName("imp") }));
     const path = file(users.map(({ vector, username }) => ({ username, password_hash: vector.hash, email: `${username}@example.com` })));
     const result = await importUsers(deps, path);
-    expect(result).toEqual({ imported: users.length, created: users.length, updated: 0, skipped: 0, withoutPassword: 0, rejected: 0, rejections: [] });
+    expect(result).toEqual({
+      imported: users.length,
+      created: users.length,
+      updated: 0,
+      skipped: 0,
+      withoutPassword: 0,
+      rejected: 0,
+      rejections: [],
+    });
     for (const { vector, username } of users) {
       expect((await row(username))?.password_hash).toBe(vector.hash);
       expect(await login(username, vector.password)).toEqual({ data: { login: { scope: "me items" } } });
@@ -48,14 +57,31 @@ describe.each(DIALECTS)("users import (%s)", (dialect) => {
   it("reads every field, scopes as an array or as a space-separated string", async () => {
     const [a, b, c] = [uniqueName("fld"), uniqueName("fld"), uniqueName("fld")];
     const path = file([
-      { username: a, password_hash: DJANGO_PBKDF2.hash, email: "a@example.com", full_name: "Ada A", scopes: ["me", "items", "me"], disabled: true },
+      {
+        username: a,
+        password_hash: DJANGO_PBKDF2.hash,
+        email: "a@example.com",
+        full_name: "Ada A",
+        scopes: ["me", "items", "me"],
+        disabled: true,
+      },
       { username: b, password_hash: PASSLIB_PBKDF2.hash, email: "", full_name: "", scopes: "me  items", is_staff: false },
       { username: c, password_hash: PASSLIB_PBKDF2.hash, scopes: [], disabled: false },
     ]);
     expect(await importUsers(deps, path)).toMatchObject({ created: 3, rejected: 0 });
-    expect(await server.app.users.findUserByUsername(a)).toMatchObject({ email: "a@example.com", fullName: "Ada A", scopes: ["me", "items"], disabled: true });
+    expect(await server.app.users.findUserByUsername(a)).toMatchObject({
+      email: "a@example.com",
+      fullName: "Ada A",
+      scopes: ["me", "items"],
+      disabled: true,
+    });
     // Django stores "" for "no e-mail": it becomes null, not an address.
-    expect(await server.app.users.findUserByUsername(b)).toMatchObject({ email: null, fullName: null, scopes: ["me", "items"], disabled: false });
+    expect(await server.app.users.findUserByUsername(b)).toMatchObject({
+      email: null,
+      fullName: null,
+      scopes: ["me", "items"],
+      disabled: false,
+    });
     expect(await server.app.users.findUserByUsername(c)).toMatchObject({ scopes: [], disabled: false });
     expect((await login(a, DJANGO_PBKDF2.password)).errors?.[0]?.message).toBe("Inactive user");
   });
@@ -128,16 +154,31 @@ describe.each(DIALECTS)("users import (%s)", (dialect) => {
   });
 
   it("keeps accounts with an unusable-password marker (Django `!…`, passlib/Unix `*`, `!`, `!!`) as accounts without a password", async () => {
-    const markers = ["!", "!PkizdE5Qe0WpcqeCkcE1gQMLiLrsOc4ioyJHwkSl", "*", "!!", "!$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW"];
+    const markers = [
+      "!",
+      "!PkizdE5Qe0WpcqeCkcE1gQMLiLrsOc4ioyJHwkSl",
+      "*",
+      "!!",
+      "!$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW",
+    ];
     const names = markers.map(() => uniqueName("sso"));
     const usable = uniqueName("pw");
     const path = file([
       ...markers.map((marker, i) => ({ username: names[i], password_hash: marker, email: `${names[i]}@example.com` })),
       { username: usable, password_hash: DJANGO_PBKDF2.hash },
     ]);
-    expect(await importUsers(deps, path)).toEqual({ imported: 6, created: 6, updated: 0, skipped: 0, withoutPassword: 5, rejected: 0, rejections: [] });
+    expect(await importUsers(deps, path)).toEqual({
+      imported: 6,
+      created: 6,
+      updated: 0,
+      skipped: 0,
+      withoutPassword: 5,
+      rejected: 0,
+      rejections: [],
+    });
     for (const name of names) expect(await row(name)).toMatchObject({ password_hash: null, email: `${name}@example.com` });
-    for (const name of names) expect(await server.app.users.findUserByUsername(name)).toMatchObject({ disabled: false, scopes: ["me", "items"] });
+    for (const name of names)
+      expect(await server.app.users.findUserByUsername(name)).toMatchObject({ disabled: false, scopes: ["me", "items"] });
 
     // Logging in fails with the wrong-password answer, after the one dummy verification a wrong
     // password or an unknown username costs too (ATTACKS P9): whatever is tried, the marker included.
@@ -161,7 +202,10 @@ describe.each(DIALECTS)("users import (%s)", (dialect) => {
     expect(await login(names[0]!, DJANGO_PBKDF2.password)).toEqual({ data: { login: { scope: "me items" } } });
 
     // And the reverse: the old system made an account unusable after an earlier import.
-    expect(await importUsers(deps, file([{ username: usable, password_hash: "!" }]), { update: true })).toMatchObject({ updated: 1, withoutPassword: 1 });
+    expect(await importUsers(deps, file([{ username: usable, password_hash: "!" }]), { update: true })).toMatchObject({
+      updated: 1,
+      withoutPassword: 1,
+    });
     expect((await row(usable))?.password_hash).toBeNull();
   });
 
@@ -204,11 +248,18 @@ describe.each(DIALECTS)("users import (%s)", (dialect) => {
 
   it("commits in batches, reports progress up to the whole file, and rejects a duplicate across batches", async () => {
     const names = Array.from({ length: 5 }, () => uniqueName("batch"));
-    const lines = [...names.map((username) => ({ username, password_hash: PASSLIB_PBKDF2.hash })), { username: names[0], password_hash: PASSLIB_PBKDF2.hash }];
+    const lines = [
+      ...names.map((username) => ({ username, password_hash: PASSLIB_PBKDF2.hash })),
+      { username: names[0], password_hash: PASSLIB_PBKDF2.hash },
+    ];
     const path = file(lines);
     const seen: ImportProgress[] = [];
     const result = await importUsers(deps, path, { batchSize: 2, onProgress: (p) => seen.push(p) });
-    expect(result).toMatchObject({ created: 5, rejected: 1, rejections: [{ line: 6, reason: `username ${names[0]} already appears on line 1` }] });
+    expect(result).toMatchObject({
+      created: 5,
+      rejected: 1,
+      rejections: [{ line: 6, reason: `username ${names[0]} already appears on line 1` }],
+    });
     expect(seen.length).toBeGreaterThanOrEqual(3);
     expect(seen.at(-1)).toEqual({ bytesRead: seen.at(-1)!.totalBytes, totalBytes: seen.at(-1)!.totalBytes, lines: 6 });
   });

@@ -4,9 +4,7 @@ import { HOSTILE_HASHES, LEGACY_VECTORS } from "../legacy-vectors";
 
 const LOGIN = "mutation L($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken scope } }";
 const LOGGED_IN = { data: { login: { accessToken: expect.any(String), scope: "me items" } } };
-const INCORRECT = [
-  expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } }),
-];
+const INCORRECT = [expect.objectContaining({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } })];
 const CURRENT_POLICY = /^\$argon2id\$v=19\$m=1024,t=1,p=1\$/;
 
 describe.each(DIALECTS)("logins with hashes from other systems (%s)", (dialect) => {
@@ -33,38 +31,41 @@ describe.each(DIALECTS)("logins with hashes from other systems (%s)", (dialect) 
     );
   });
 
-  it.each(LEGACY_VECTORS.map((v) => [v.id, v] as const))("P16/P17 %s: verifies, upgrades to argon2id at login, and keeps working", async (_id, vector) => {
-    const user = await server.createUser({ prefix: "legacy", passwordHash: vector.hash });
+  it.each(LEGACY_VECTORS.map((v) => [v.id, v] as const))(
+    "P16/P17 %s: verifies, upgrades to argon2id at login, and keeps working",
+    async (_id, vector) => {
+      const user = await server.createUser({ prefix: "legacy", passwordHash: vector.hash });
 
-    // A bare $argon2id$ may be ours, of the NFKC form, so the NFD `wrong` would pass there (a known
-    // gap, kept as a failing test in passwords.test.ts); any other wrong password must fail.
-    const nfdOfArgon2id = vector.hash.startsWith("$argon2id$") && vector.wrong.normalize("NFKC") === vector.password.normalize("NFKC");
-    const wrong = await login(user.username, nfdOfArgon2id ? `${vector.password}!` : vector.wrong);
-    expect(wrong.errors).toEqual(INCORRECT);
-    expect(await storedHash(user.id)).toBe(vector.hash); // a failed login never writes
+      // A bare $argon2id$ may be ours, of the NFKC form, so the NFD `wrong` would pass there (a known
+      // gap, kept as a failing test in passwords.test.ts); any other wrong password must fail.
+      const nfdOfArgon2id = vector.hash.startsWith("$argon2id$") && vector.wrong.normalize("NFKC") === vector.password.normalize("NFKC");
+      const wrong = await login(user.username, nfdOfArgon2id ? `${vector.password}!` : vector.wrong);
+      expect(wrong.errors).toEqual(INCORRECT);
+      expect(await storedHash(user.id)).toBe(vector.hash); // a failed login never writes
 
-    expect(await login(user.username, vector.password)).toEqual(LOGGED_IN);
-    const upgraded = await storedHash(user.id);
-    expect(upgraded).toMatch(CURRENT_POLICY);
-    // Only a hash already at the test policy's argon2id parameters is left as it was.
-    expect(upgraded === vector.hash).toBe(CURRENT_POLICY.test(vector.hash));
+      expect(await login(user.username, vector.password)).toEqual(LOGGED_IN);
+      const upgraded = await storedHash(user.id);
+      expect(upgraded).toMatch(CURRENT_POLICY);
+      // Only a hash already at the test policy's argon2id parameters is left as it was.
+      expect(upgraded === vector.hash).toBe(CURRENT_POLICY.test(vector.hash));
 
-    const second = await login(user.username, vector.password);
-    expect(second).toEqual(LOGGED_IN);
-    expect(await storedHash(user.id)).toBe(upgraded); // current policy: nothing more to write
-    const me = await server.gql("{ me { id } }", {}, { token: second.data.login.accessToken });
-    expect(me.body.data).toEqual({ me: { id: user.id } });
+      const second = await login(user.username, vector.password);
+      expect(second).toEqual(LOGGED_IN);
+      expect(await storedHash(user.id)).toBe(upgraded); // current policy: nothing more to write
+      const me = await server.gql("{ me { id } }", {}, { token: second.data.login.accessToken });
+      expect(me.body.data).toEqual({ me: { id: user.id } });
 
-    if (vector.truncation) {
-      // bcrypt saw 72 bytes; argon2id sees the whole password as typed, so the rest counts now.
-      for (const also of vector.also_verifies ?? []) {
-        expect((await login(user.username, also)).errors).toEqual(INCORRECT);
+      if (vector.truncation) {
+        // bcrypt saw 72 bytes; argon2id sees the whole password as typed, so the rest counts now.
+        for (const also of vector.also_verifies ?? []) {
+          expect((await login(user.username, also)).errors).toEqual(INCORRECT);
+        }
       }
-    }
-    expect(logs.lines()).not.toContain(vector.hash);
-    expect(logs.lines()).not.toContain(upgraded!.split("$").at(-1));
-    expect(logs.lines()).not.toContain(vector.password);
-  });
+      expect(logs.lines()).not.toContain(vector.hash);
+      expect(logs.lines()).not.toContain(upgraded!.split("$").at(-1));
+      expect(logs.lines()).not.toContain(vector.password);
+    },
+  );
 
   it("never upgrades for a disabled account, even after the right password", async () => {
     const vector = LEGACY_VECTORS.find((v) => v.format === "django-pbkdf2-sha256")!;

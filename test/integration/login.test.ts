@@ -2,7 +2,8 @@
 import { DIALECTS, TEST_SECRET, capturingLogger, startTestServer, type TestServer } from "../harness";
 import { decodeJwt, forgeToken, movableClock } from "../support";
 
-const LOGIN = "mutation Login($u: String!, $p: String!, $s: [String!]) { login(username: $u, password: $p, scopes: $s) { accessToken tokenType expiresIn scope } }";
+const LOGIN =
+  "mutation Login($u: String!, $p: String!, $s: [String!]) { login(username: $u, password: $p, scopes: $s) { accessToken tokenType expiresIn scope } }";
 
 describe.each(DIALECTS)("login and the life of a token (%s)", (dialect) => {
   const clock = movableClock(Date.UTC(2031, 4, 1, 12, 0, 0));
@@ -46,7 +47,10 @@ describe.each(DIALECTS)("login and the life of a token (%s)", (dialect) => {
   ])("logs in whatever the Authorization header carries: %s", async (_label, header) => {
     const user = await newUser();
     const nowSeconds = Math.floor(clock.now() / 1000);
-    const authorization = header === "stale" ? `Bearer ${forgeToken(user.id, nowSeconds, { claims: { iat: nowSeconds - 7200, exp: nowSeconds - 3600 } })}` : header;
+    const authorization =
+      header === "stale"
+        ? `Bearer ${forgeToken(user.id, nowSeconds, { claims: { iat: nowSeconds - 7200, exp: nowSeconds - 3600 } })}`
+        : header;
     const response = await login(user.username, user.password, undefined, { authorization });
     expect(response.body.errors).toBeUndefined();
     expect(response.body.data.login.scope).toBe("me items");
@@ -77,7 +81,9 @@ describe.each(DIALECTS)("login and the life of a token (%s)", (dialect) => {
     it("refuses a scope the account does not hold, naming it, and issues nothing", async () => {
       const response = await login(user.username, user.password, ["items", "admin"]);
       expect(response.body.data).toBeNull();
-      expect(response.body.errors).toEqual([expect.objectContaining({ extensions: { code: "BAD_USER_INPUT" }, message: expect.stringContaining("admin") })]);
+      expect(response.body.errors).toEqual([
+        expect.objectContaining({ extensions: { code: "BAD_USER_INPUT" }, message: expect.stringContaining("admin") }),
+      ]);
     });
 
     it("lets a token from scopes: [] use nothing but status", async () => {
@@ -109,7 +115,10 @@ describe.each(DIALECTS)("login and the life of a token (%s)", (dialect) => {
 
     for (const query of ["{ me { id } }", "{ myItems { itemId } }"]) {
       const response = await server.gql(query, {}, { token });
-      expect(response.body).toEqual({ data: null, errors: [expect.objectContaining({ message: "Inactive user", extensions: { code: "FORBIDDEN" } })] });
+      expect(response.body).toEqual({
+        data: null,
+        errors: [expect.objectContaining({ message: "Inactive user", extensions: { code: "FORBIDDEN" } })],
+      });
     }
     expect((await server.gql("{ status }", {}, { token })).body).toEqual({ data: { status: "ok" } });
 

@@ -5,14 +5,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { simpleParser } from "mailparser";
 import { createApp, type App } from "../../src/app";
-import {
-  capturingLogger,
-  createTestDatabase,
-  DIALECTS,
-  startTestServer,
-  testConfig,
-  type TestDatabase,
-} from "../harness";
+import { capturingLogger, createTestDatabase, DIALECTS, startTestServer, testConfig, type TestDatabase } from "../harness";
 import { startSmtpSink, waitFor } from "../smtp-sink";
 
 const FAST = { pollIntervalMs: 20 };
@@ -33,8 +26,7 @@ describe.each(DIALECTS)("mail by environment (%s)", (dialect) => {
     rmSync(folder, { recursive: true, force: true });
   });
 
-  const row = (id: string) =>
-    app!.database.db.selectFrom("mail_outbox").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+  const row = (id: string) => app!.database.db.selectFrom("mail_outbox").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
 
   it("development: an .eml file per message, 0600 in a 0700 folder, logged by file name only", async () => {
     const { logger, lines } = capturingLogger();

@@ -3,15 +3,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:net";
 import { type AddressInfo } from "node:net";
 import { createApp, type App } from "../../src/app";
-import {
-  capturingLogger,
-  createTestDatabase,
-  DIALECTS,
-  movableClock,
-  testConfig,
-  type MovableClock,
-  type TestDatabase,
-} from "../harness";
+import { capturingLogger, createTestDatabase, DIALECTS, movableClock, testConfig, type MovableClock, type TestDatabase } from "../harness";
 import { startSmtpSink, waitFor, type SmtpSink } from "../smtp-sink";
 
 /** Fast polls; retries due after 1 s of the injected clock, which the tests move instead of sleeping. */
@@ -129,11 +121,7 @@ describe.each(DIALECTS)("mail outbox over SMTP (%s)", (dialect) => {
     ).rejects.toThrow("the use case failed after queueing");
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(copies(m.subject)).toBe(0);
-    const queued = await app.database.db
-      .selectFrom("mail_outbox")
-      .select("id")
-      .where("subject", "=", m.subject)
-      .execute();
+    const queued = await app.database.db.selectFrom("mail_outbox").select("id").where("subject", "=", m.subject).execute();
     expect(queued).toEqual([]);
   });
 
@@ -191,10 +179,7 @@ describe.each(DIALECTS)("mail outbox over SMTP (%s)", (dialect) => {
     const first = await start({ clock, smtpUrl: `smtp://mailer:pw@127.0.0.1:${closedPort}` });
     const m = message();
     const id = await first.app.mail.enqueueMail(first.app.database.db, m);
-    await waitFor(
-      async () => Number((await row(first.app, id)).attempts) === 1,
-      "the failed attempt against a closed port",
-    );
+    await waitFor(async () => Number((await row(first.app, id)).attempts) === 1, "the failed attempt against a closed port");
     expect((await row(first.app, id)).last_error).toMatch(/^E(CONNECTION|SOCKET)$/);
     await stop(first.app);
 
@@ -223,10 +208,7 @@ describe.each(DIALECTS)("mail outbox over SMTP (%s)", (dialect) => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(copies(m.subject)).toBe(0);
     clock.advance(60_000);
-    await waitFor(
-      async () => (await row(survivor, id)).status === "sent",
-      "the message sent after the dead sender's lease",
-    );
+    await waitFor(async () => (await row(survivor, id)).status === "sent", "the message sent after the dead sender's lease");
     expect(copies(m.subject)).toBe(1);
   });
 
@@ -287,10 +269,7 @@ describe.each(DIALECTS)("mail outbox over SMTP (%s)", (dialect) => {
       });
       const m = message();
       const id = await app.mail.enqueueMail(app.database.db, m);
-      await waitFor(
-        async () => (await row(app, id)).lease_owner !== null && silent.connections() > 0,
-        "the message in hand",
-      );
+      await waitFor(async () => (await row(app, id)).lease_owner !== null && silent.connections() > 0, "the message in hand");
       const began = Date.now();
       await stop(app);
       expect(Date.now() - began).toBeLessThan(3_000);

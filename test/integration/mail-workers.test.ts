@@ -25,10 +25,7 @@ describe.each(DIALECTS)("mail under WEB_CONCURRENCY=2 (%s)", (dialect) => {
   it("two workers' senders deliver each queued message once", async () => {
     server = spawnServer({ WEB_CONCURRENCY: "2", DATABASE_URL: database.url, SMTP_URL: sink.url });
     const spawned = server;
-    await spawned.waitForLine(
-      (line) => spawned.lines.filter(isReady).length >= 2 && isReady(line),
-      "both workers ready",
-    );
+    await spawned.waitForLine((line) => spawned.lines.filter(isReady).length >= 2 && isReady(line), "both workers ready");
 
     const handle = createDb(database.url);
     const token = randomBytes(32).toString("base64url");

@@ -17,20 +17,13 @@ async function enrolAndLogIn(server: TestServer): Promise<unknown> {
   const token = await server.login(user.username, user.password);
   const secret = (await server.gql(ENROLL, {}, { token })).body.data.enrollTotp.secret as string;
   const totp = new TOTP({ secret: Secret.fromBase32(secret) });
-  await server.gql(
-    "mutation($c: String!) { confirmTotp(code: $c) }",
-    { c: totp.generate({ timestamp: Date.now() - 30_000 }) },
-    { token },
-  );
+  await server.gql("mutation($c: String!) { confirmTotp(code: $c) }", { c: totp.generate({ timestamp: Date.now() - 30_000 }) }, { token });
   const asked = await server.gql(LOGIN, { u: user.username, p: user.password });
   const mfaToken = asked.body.errors?.[0]?.extensions?.mfaToken as string;
-  const verified = await server.gql(
-    "mutation($t: String!, $c: String!) { verifyMfa(mfaToken: $t, code: $c) { accessToken } }",
-    {
-      t: mfaToken,
-      c: totp.generate({ timestamp: Date.now() }),
-    },
-  );
+  const verified = await server.gql("mutation($t: String!, $c: String!) { verifyMfa(mfaToken: $t, code: $c) { accessToken } }", {
+    t: mfaToken,
+    c: totp.generate({ timestamp: Date.now() }),
+  });
   return decodeJwt(verified.body.data.verifyMfa.accessToken).payload.amr;
 }
 
@@ -90,10 +83,10 @@ describe("the TOTP secrets' key", () => {
     const second = await startTestServer({ databaseUrl: first.database.url, env });
     try {
       const asked = await second.gql(LOGIN, { u: user.username, p: user.password });
-      const verified = await second.gql(
-        "mutation($t: String!, $c: String!) { verifyMfa(mfaToken: $t, code: $c) { accessToken } }",
-        { t: asked.body.errors?.[0]?.extensions?.mfaToken, c: totp.generate({ timestamp: Date.now() }) },
-      );
+      const verified = await second.gql("mutation($t: String!, $c: String!) { verifyMfa(mfaToken: $t, code: $c) { accessToken } }", {
+        t: asked.body.errors?.[0]?.extensions?.mfaToken,
+        c: totp.generate({ timestamp: Date.now() }),
+      });
       expect(decodeJwt(verified.body.data.verifyMfa.accessToken).payload.amr).toEqual(["pwd", "otp"]);
     } finally {
       await second.close();
@@ -117,8 +110,7 @@ describe("the TOTP secrets' key", () => {
     // The same database, now with SECRET_KEY's derived key instead.
     const second = await startTestServer({ databaseUrl: first.database.url });
     try {
-      const mfaToken = async () =>
-        (await second.gql(LOGIN, { u: user.username, p: user.password })).body.errors?.[0]?.extensions?.mfaToken;
+      const mfaToken = async () => (await second.gql(LOGIN, { u: user.username, p: user.password })).body.errors?.[0]?.extensions?.mfaToken;
       const verify = async (code: string) =>
         second.gql("mutation($t: String!, $c: String!) { verifyMfa(mfaToken: $t, code: $c) { accessToken } }", {
           t: await mfaToken(),

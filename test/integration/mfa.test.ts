@@ -102,16 +102,11 @@ describe.each(DIALECTS)("two-factor authentication (%s)", (dialect) => {
     expect(enrolment.qrCodeSvg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>.*<\/svg>\s*$/s);
     shown.push(first.secret, enrolment.secret);
     // Still off: the password alone logs in.
-    expect((await passwordLogin(user.username, user.password)).body.data?.login.accessToken).toEqual(
-      expect.any(String),
-    );
+    expect((await passwordLogin(user.username, user.password)).body.data?.login.accessToken).toEqual(expect.any(String));
 
     const stale = await server.gql(CONFIRM, { c: totpAt(first.secret, clock.now()) }, { token });
-    expect(stale.body.errors).toEqual([
-      expect.objectContaining({ message: "Invalid code", extensions: { code: "BAD_USER_INPUT" } }),
-    ]);
-    const codes = (await server.gql(CONFIRM, { c: totpAt(enrolment.secret, clock.now()) }, { token })).body.data
-      .confirmTotp;
+    expect(stale.body.errors).toEqual([expect.objectContaining({ message: "Invalid code", extensions: { code: "BAD_USER_INPUT" } })]);
+    const codes = (await server.gql(CONFIRM, { c: totpAt(enrolment.secret, clock.now()) }, { token })).body.data.confirmTotp;
     shown.push(...codes);
     expect(codes).toHaveLength(10);
     expect(new Set(codes).size).toBe(10);
@@ -128,16 +123,8 @@ describe.each(DIALECTS)("two-factor authentication (%s)", (dialect) => {
       }),
     ]);
     // At rest: neither the secret nor a recovery code is in the database as such.
-    const totp = await server.app.database.db
-      .selectFrom("mfa_totp")
-      .selectAll()
-      .where("user_id", "=", user.id)
-      .execute();
-    const recovery = await server.app.database.db
-      .selectFrom("mfa_recovery_codes")
-      .selectAll()
-      .where("user_id", "=", user.id)
-      .execute();
+    const totp = await server.app.database.db.selectFrom("mfa_totp").selectAll().where("user_id", "=", user.id).execute();
+    const recovery = await server.app.database.db.selectFrom("mfa_recovery_codes").selectAll().where("user_id", "=", user.id).execute();
     const stored = JSON.stringify([totp, recovery]);
     expect(totp).toHaveLength(1);
     expect(recovery).toHaveLength(10);
@@ -183,12 +170,8 @@ describe.each(DIALECTS)("two-factor authentication (%s)", (dialect) => {
   it("accepts a code once: the same code again is refused, also when two are sent at once", async () => {
     const user = await enrolled();
     const code = totpAt(user.secret, clock.now());
-    expect((await verifyMfa(await mfaTokenFor(user), code)).body.data?.verifyMfa.accessToken).toEqual(
-      expect.any(String),
-    );
-    expect((await verifyMfa(await mfaTokenFor(user), code)).body.errors).toEqual([
-      expect.objectContaining(INVALID_CODE),
-    ]);
+    expect((await verifyMfa(await mfaTokenFor(user), code)).body.data?.verifyMfa.accessToken).toEqual(expect.any(String));
+    expect((await verifyMfa(await mfaTokenFor(user), code)).body.errors).toEqual([expect.objectContaining(INVALID_CODE)]);
 
     clock.advance(STEP_MS);
     const next = totpAt(user.secret, clock.now());
@@ -225,19 +208,14 @@ describe.each(DIALECTS)("two-factor authentication (%s)", (dialect) => {
     const [code] = user.recoveryCodes as [string];
     const first = await verifyMfa(await mfaTokenFor(user), code.replace("-", "").toUpperCase());
     expect(verified(first.body.data!.verifyMfa.accessToken)).toMatchObject({ sub: user.id, amr: ["pwd", "otp"] });
-    expect((await verifyMfa(await mfaTokenFor(user), code)).body.errors).toEqual([
-      expect.objectContaining(INVALID_CODE),
-    ]);
-    expect((await verifyMfa(await mfaTokenFor(user), user.recoveryCodes[1]!)).body.data?.verifyMfa.accessToken).toEqual(
-      expect.any(String),
-    );
+    expect((await verifyMfa(await mfaTokenFor(user), code)).body.errors).toEqual([expect.objectContaining(INVALID_CODE)]);
+    expect((await verifyMfa(await mfaTokenFor(user), user.recoveryCodes[1]!)).body.data?.verifyMfa.accessToken).toEqual(expect.any(String));
   });
 
   it("counts wrong codes toward the username's budget (the password resets nothing); then RATE_LIMITED", async () => {
     const user = await enrolled();
     let mfaToken = await mfaTokenFor(user);
-    for (let i = 0; i < 3; i++)
-      expect((await verifyMfa(mfaToken, "000000")).body.errors).toEqual([expect.objectContaining(INVALID_CODE)]);
+    for (let i = 0; i < 3; i++) expect((await verifyMfa(mfaToken, "000000")).body.errors).toEqual([expect.objectContaining(INVALID_CODE)]);
     // The password again: a new token, but the three failures still count.
     mfaToken = await mfaTokenFor(user);
     expect((await verifyMfa(mfaToken, "zzzzz-zzzzz")).body.errors).toEqual([expect.objectContaining(INVALID_CODE)]);
@@ -254,28 +232,18 @@ describe.each(DIALECTS)("two-factor authentication (%s)", (dialect) => {
     // A second before its 5 minutes are up a token still works; at 5 minutes it is dead.
     const lasting = await mfaTokenFor(user);
     clock.advance(5 * 60 * 1000 - 1000);
-    expect((await verifyMfa(lasting, totpAt(user.secret, clock.now()))).body.data?.verifyMfa.accessToken).toEqual(
-      expect.any(String),
-    );
+    expect((await verifyMfa(lasting, totpAt(user.secret, clock.now()))).body.data?.verifyMfa.accessToken).toEqual(expect.any(String));
     clock.advance(2 * STEP_MS);
     const expiring = await mfaTokenFor(user);
     clock.advance(5 * 60 * 1000);
-    expect((await verifyMfa(expiring, totpAt(user.secret, clock.now()))).body.errors).toEqual([
-      expect.objectContaining(DEAD_TOKEN),
-    ]);
-    expect((await verifyMfa("A".repeat(43), totpAt(user.secret, clock.now()))).body.errors).toEqual([
-      expect.objectContaining(DEAD_TOKEN),
-    ]);
+    expect((await verifyMfa(expiring, totpAt(user.secret, clock.now()))).body.errors).toEqual([expect.objectContaining(DEAD_TOKEN)]);
+    expect((await verifyMfa("A".repeat(43), totpAt(user.secret, clock.now()))).body.errors).toEqual([expect.objectContaining(DEAD_TOKEN)]);
     expect((await verifyMfa("not a token", "123456")).body.errors).toEqual([expect.objectContaining(DEAD_TOKEN)]);
 
     // The token is bound to its user: the other user's current code does not open it.
     const bound = await mfaTokenFor(user);
-    expect((await verifyMfa(bound, totpAt(other.secret, clock.now()))).body.errors).toEqual([
-      expect.objectContaining(INVALID_CODE),
-    ]);
-    expect((await verifyMfa(bound, other.recoveryCodes[0]!)).body.errors).toEqual([
-      expect.objectContaining(INVALID_CODE),
-    ]);
+    expect((await verifyMfa(bound, totpAt(other.secret, clock.now()))).body.errors).toEqual([expect.objectContaining(INVALID_CODE)]);
+    expect((await verifyMfa(bound, other.recoveryCodes[0]!)).body.errors).toEqual([expect.objectContaining(INVALID_CODE)]);
     const pair = (await verifyMfa(bound, totpAt(user.secret, clock.now()))).body.data!.verifyMfa;
     expect(verified(pair.accessToken).sub).toBe(user.id);
     expect((await verifyMfa(bound, user.recoveryCodes[0]!)).body.errors).toEqual([expect.objectContaining(DEAD_TOKEN)]);
@@ -290,18 +258,13 @@ describe.each(DIALECTS)("two-factor authentication (%s)", (dialect) => {
     ]);
     await server.app.users.setDisabled(user.username, true);
     const disabled = await passwordLogin(user.username, user.password);
-    expect(disabled.body.errors).toEqual([
-      expect.objectContaining({ message: "Inactive user", extensions: { code: "FORBIDDEN" } }),
-    ]);
+    expect(disabled.body.errors).toEqual([expect.objectContaining({ message: "Inactive user", extensions: { code: "FORBIDDEN" } })]);
   });
 
   it("POST /token: 403 mfa_required, then the mfa-otp grant; a dead token or wrong code: invalid_grant", async () => {
     const user = await enrolled();
     const passwordGrant = () =>
-      postToken(
-        server,
-        new URLSearchParams({ grant_type: "password", username: user.username, password: user.password }).toString(),
-      );
+      postToken(server, new URLSearchParams({ grant_type: "password", username: user.username, password: user.password }).toString());
     const otpGrant = (mfaToken: string, otp: string) =>
       postToken(
         server,
@@ -368,25 +331,18 @@ describe.each(DIALECTS)("two-factor authentication (%s)", (dialect) => {
     }
     expectRateLimited(await passwordLogin(user.username, user.password));
     expectRateLimited(await server.gql(mutation, { p: user.password }, { token: pair.accessToken }));
-    expect((await server.gql("{ me { mfaEnabled } }", {}, { token: pair.accessToken })).body.data.me.mfaEnabled).toBe(
-      true,
-    );
+    expect((await server.gql("{ me { mfaEnabled } }", {}, { token: pair.accessToken })).body.data.me.mfaEnabled).toBe(true);
     clock.advance(15 * 60 * 1000);
   });
 
   it("regenerateRecoveryCodes: 10 new codes, the old ones die", async () => {
     const user = await enrolled();
     const pair = (await verifyMfa(await mfaTokenFor(user), user.recoveryCodes[0]!)).body.data!.verifyMfa;
-    const fresh = (await server.gql(REGENERATE, { p: user.password }, { token: pair.accessToken })).body.data
-      .regenerateRecoveryCodes;
+    const fresh = (await server.gql(REGENERATE, { p: user.password }, { token: pair.accessToken })).body.data.regenerateRecoveryCodes;
     shown.push(...fresh);
     expect(fresh).toHaveLength(10);
-    expect((await verifyMfa(await mfaTokenFor(user), user.recoveryCodes[1]!)).body.errors).toEqual([
-      expect.objectContaining(INVALID_CODE),
-    ]);
-    expect((await verifyMfa(await mfaTokenFor(user), fresh[0])).body.data?.verifyMfa.accessToken).toEqual(
-      expect.any(String),
-    );
+    expect((await verifyMfa(await mfaTokenFor(user), user.recoveryCodes[1]!)).body.errors).toEqual([expect.objectContaining(INVALID_CODE)]);
+    expect((await verifyMfa(await mfaTokenFor(user), fresh[0])).body.data?.verifyMfa.accessToken).toEqual(expect.any(String));
   });
 
   it("disableTotp with the password turns it off (true), then answers false; the password alone logs in", async () => {

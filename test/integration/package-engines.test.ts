@@ -11,7 +11,9 @@ const readJson = (file: string) => JSON.parse(readFileSync(join(ROOT, file), "ut
 
 describe("engines", () => {
   const engines = (readJson("package.json") as { engines: { node: string } }).engines.node;
-  const packages = Object.entries((readJson("package-lock.json") as { packages: Record<string, { version?: string; engines?: unknown }> }).packages);
+  const packages = Object.entries(
+    (readJson("package-lock.json") as { packages: Record<string, { version?: string; engines?: unknown }> }).packages,
+  );
 
   it("admits Node 20 from 20.19, 22 from 22.13 (otpauth's @noble/hashes, eslint-visitor-keys), and 24 on", () => {
     expect(minVersion(engines)?.version).toBe("20.19.0");

@@ -2,13 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { DIALECTS, uniqueName } from "../harness";
 import { waitFor } from "../smtp-sink";
-import {
-  expectIncorrectCredentials,
-  expectInvalidToken,
-  expectRateLimited,
-  loginPair,
-  refreshMutation,
-} from "../support";
+import { expectIncorrectCredentials, expectInvalidToken, expectRateLimited, loginPair, refreshMutation } from "../support";
 import { expectError, MINUTE, newAddress, REQUEST_RESET, RESET, useAccountsServer, VERIFY } from "../support/accounts";
 
 describe.each(DIALECTS)("password reset (%s)", (dialect) => {
@@ -49,11 +43,7 @@ describe.each(DIALECTS)("password reset (%s)", (dialect) => {
     });
     expectInvalidToken(await a.server.gql("{ me { id } }", {}, { token: before.accessToken }));
     expectError(await refreshMutation(a.server, before.refreshToken), "UNAUTHENTICATED", "Invalid refresh token");
-    expectError(
-      await gql(RESET, { token, newPassword: `again-${newPassword}` }),
-      "BAD_USER_INPUT",
-      "Invalid or expired token",
-    );
+    expectError(await gql(RESET, { token, newPassword: `again-${newPassword}` }), "BAD_USER_INPUT", "Invalid or expired token");
   });
 
   it("a reset marks the address verified", async () => {
@@ -183,11 +173,7 @@ describe.each(DIALECTS)("password reset (%s)", (dialect) => {
   it("garbage tokens are refused the same way", async () => {
     for (const token of ["", "x", "A".repeat(43), "A".repeat(10_000), "' OR 1=1--"]) {
       expectError(await gql(VERIFY, { token }), "BAD_USER_INPUT", "Invalid or expired token");
-      expectError(
-        await gql(RESET, { token, newPassword: "a-fine-long-passphrase" }),
-        "BAD_USER_INPUT",
-        "Invalid or expired token",
-      );
+      expectError(await gql(RESET, { token, newPassword: "a-fine-long-passphrase" }), "BAD_USER_INPUT", "Invalid or expired token");
     }
   });
 });

@@ -23,10 +23,13 @@ describe.each(DIALECTS)("prepared queries (%s)", (dialect) => {
     await database?.drop();
   });
 
-  const newUser = (store: UserStore) => store.createUser({ username: uniqueName("prepared"), passwordHash: "$argon2id$placeholder", scopes: ["me", "items"] });
+  const newUser = (store: UserStore) =>
+    store.createUser({ username: uniqueName("prepared"), passwordHash: "$argon2id$placeholder", scopes: ["me", "items"] });
 
   it("answers each call with its own arguments, and nothing for an unknown id", async () => {
-    const select = preparedQuery(handle.db, (id: string) => handle.db.selectFrom("users").select(["id", "username"]).where("id", "=", id), ["(id)"]);
+    const select = preparedQuery(handle.db, (id: string) => handle.db.selectFrom("users").select(["id", "username"]).where("id", "=", id), [
+      "(id)",
+    ]);
     const store = new UserStore(handle.db);
     const [a, b] = [await newUser(store), await newUser(store)];
     expect(await select(a.id)).toEqual([{ id: a.id, username: a.username }]);
@@ -36,7 +39,11 @@ describe.each(DIALECTS)("prepared queries (%s)", (dialect) => {
 
   it("refuses a query whose parameters are not exactly its arguments", () => {
     expect(() =>
-      preparedQuery(handle.db, (id: string) => handle.db.selectFrom("users").select("id").where("id", "=", id).where("username", "=", "constant"), ["(id)"]),
+      preparedQuery(
+        handle.db,
+        (id: string) => handle.db.selectFrom("users").select("id").where("id", "=", id).where("username", "=", "constant"),
+        ["(id)"],
+      ),
     ).toThrow(/not the arguments/);
   });
 

@@ -20,8 +20,7 @@ describe.each(DIALECTS)("refresh tokens, strict single use (%s)", (dialect) => {
 
   const tokenRows = (userId: string) =>
     server.app.database.db.selectFrom("refresh_tokens").selectAll().where("user_id", "=", userId).orderBy("created_at").execute();
-  const sessionRows = (userId: string) =>
-    server.app.database.db.selectFrom("sessions").selectAll().where("user_id", "=", userId).execute();
+  const sessionRows = (userId: string) => server.app.database.db.selectFrom("sessions").selectAll().where("user_id", "=", userId).execute();
 
   it("login returns a 256-bit opaque refresh token, and refresh rotates it", async () => {
     const { username, password } = await server.createUser();
@@ -125,7 +124,10 @@ describe.each(DIALECTS)("refresh tokens, strict single use (%s)", (dialect) => {
       logger: createLogger({ level: "silent" }),
       refreshTokenExpireDays: 14,
     };
-    await expect(refresh(deps, "y".repeat(1024 * 1024))).rejects.toMatchObject({ message: "Invalid refresh token", code: "UNAUTHENTICATED" });
+    await expect(refresh(deps, "y".repeat(1024 * 1024))).rejects.toMatchObject({
+      message: "Invalid refresh token",
+      code: "UNAUTHENTICATED",
+    });
   });
 
   it("logout ends the session and its access token at once; a second ends nothing; others live on", async () => {

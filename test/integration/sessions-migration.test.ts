@@ -3,14 +3,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createDb } from "../../src/db/database";
 import { migrateToLatest } from "../../src/db/migrate";
 import { decodeJwt, refreshMutation, whoAmI } from "../support";
-import {
-  createTestDatabase,
-  DIALECTS,
-  startTestServer,
-  uniqueName,
-  type TestDatabase,
-  type TestServer,
-} from "../harness";
+import { createTestDatabase, DIALECTS, startTestServer, uniqueName, type TestDatabase, type TestServer } from "../harness";
 
 const digest = (token: string) => createHash("sha256").update(token).digest("hex");
 const HOUR = 3600 * 1000;

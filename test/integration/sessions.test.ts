@@ -29,10 +29,7 @@ const graphqlDoor: Door = async (server, t) => {
 };
 
 const tokenDoor: Door = async (server, t) => {
-  const response = await postToken(
-    server,
-    new URLSearchParams({ grant_type: "refresh_token", refresh_token: t }).toString(),
-  );
+  const response = await postToken(server, new URLSearchParams({ grant_type: "refresh_token", refresh_token: t }).toString());
   if (response.status !== 200) return { error: { status: response.status, ...response.body } };
   const b = response.body;
   return {
@@ -52,9 +49,7 @@ const DOORS: ReadonlyArray<[string, Door]> = [
 ];
 /** The refusal each door gives a dead refresh token. */
 const refusedBy = (door: Door) =>
-  door === graphqlDoor
-    ? INVALID_REFRESH
-    : { status: 400, error: "invalid_grant", error_description: "Invalid refresh token" };
+  door === graphqlDoor ? INVALID_REFRESH : { status: 400, error: "invalid_grant", error_description: "Invalid refresh token" };
 
 async function loginAs(server: TestServer, user: TestUser, userAgent?: string): Promise<Pair> {
   const response = await server.gql(
@@ -169,9 +164,9 @@ describe.each(DIALECTS)("sessions (%s)", (dialect) => {
     const pair = await loginAs(server, user);
     const other = await loginAs(server, user);
     expect(await whoAmI(server, pair.accessToken)).toBe(user.username);
-    expect(
-      (await server.gql("mutation($t: String!) { logout(refreshToken: $t) }", { t: pair.refreshToken })).body,
-    ).toEqual({ data: { logout: true } });
+    expect((await server.gql("mutation($t: String!) { logout(refreshToken: $t) }", { t: pair.refreshToken })).body).toEqual({
+      data: { logout: true },
+    });
     expect(await whoAmI(server, pair.accessToken)).toEqual(INVALID_TOKEN);
     const refused = await server.gql("{ status }", {}, { token: pair.accessToken });
     expect(refused.body.errors?.[0]).toMatchObject({
@@ -201,9 +196,7 @@ describe.each(DIALECTS)("sessions (%s)", (dialect) => {
     expect((await mySessions(server, theirs.accessToken)).map((s) => s.id)).toEqual([theirId]);
     expect((await graphqlDoor(server, theirs.refreshToken)).pair?.refreshToken).toEqual(expect.any(String));
     // The ended session is not listed.
-    expect((await mySessions(server, mine.accessToken)).map((s) => s.id)).toEqual([
-      decodeJwt(mine.accessToken).payload.sid,
-    ]);
+    expect((await mySessions(server, mine.accessToken)).map((s) => s.id)).toEqual([decodeJwt(mine.accessToken).payload.sid]);
   });
 
   it("needs a valid token and an active account; mySessions needs scope me", async () => {
@@ -275,8 +268,7 @@ describe.each(DIALECTS)("sessions (%s)", (dialect) => {
     const bob = await server.createUser();
     const bobs = await loginAs(server, bob);
     const bobSid = decodeJwt(bobs.accessToken).payload.sid as string;
-    const forged = (await server.app.tokens.issueAccessToken(alice.id, ["me"], { tokenVersion: 0, sessionId: bobSid }))
-      .accessToken;
+    const forged = (await server.app.tokens.issueAccessToken(alice.id, ["me"], { tokenVersion: 0, sessionId: bobSid })).accessToken;
     expect(await whoAmI(server, forged)).toEqual(INVALID_TOKEN);
     const unknown = (
       await server.app.tokens.issueAccessToken(alice.id, ["me"], {
@@ -285,9 +277,8 @@ describe.each(DIALECTS)("sessions (%s)", (dialect) => {
       })
     ).accessToken;
     expect(await whoAmI(server, unknown)).toEqual(INVALID_TOKEN);
-    const malformed = (
-      await server.app.tokens.issueAccessToken(alice.id, ["me"], { tokenVersion: 0, sessionId: "not-a-uuid" })
-    ).accessToken;
+    const malformed = (await server.app.tokens.issueAccessToken(alice.id, ["me"], { tokenVersion: 0, sessionId: "not-a-uuid" }))
+      .accessToken;
     expect(await whoAmI(server, malformed)).toEqual(INVALID_TOKEN);
   });
 
@@ -303,33 +294,26 @@ describe.each(DIALECTS)("sessions (%s)", (dialect) => {
   });
 
   describe.each(DOORS)("the reuse interval (10 s) through %s", (_name, door) => {
-    it.each([2, 10])(
-      "%i concurrent refreshes with one token all get the same refresh token, and the session lives on",
-      async (callers) => {
-        const user = await server.createUser();
-        const pair = await loginAs(server, user);
-        const answers = await Promise.all(Array.from({ length: callers }, () => door(server, pair.refreshToken)));
-        expect(answers.map((a) => a.error)).toEqual(answers.map(() => undefined));
-        const children = new Set(answers.map((a) => a.pair!.refreshToken));
-        expect(children.size).toBe(1);
-        const [child] = children;
-        expect(child).toMatch(/^[A-Za-z0-9_-]{43}$/);
-        expect(child).not.toBe(pair.refreshToken);
-        // Every caller got a fresh access token of the same live session.
-        expect(new Set(answers.map((a) => a.pair!.accessToken)).size).toBe(callers);
-        for (const answer of answers) expect(await whoAmI(server, answer.pair!.accessToken)).toBe(user.username);
-        const rows = await server.app.database.db
-          .selectFrom("refresh_tokens")
-          .select("id")
-          .where("user_id", "=", user.id)
-          .execute();
-        expect(rows).toHaveLength(2);
-        // The shared child rotates as usual.
-        const next = await door(server, child!);
-        expect(next.pair?.refreshToken).toEqual(expect.any(String));
-        expect(await whoAmI(server, next.pair!.accessToken)).toBe(user.username);
-      },
-    );
+    it.each([2, 10])("%i concurrent refreshes with one token all get the same refresh token, and the session lives on", async (callers) => {
+      const user = await server.createUser();
+      const pair = await loginAs(server, user);
+      const answers = await Promise.all(Array.from({ length: callers }, () => door(server, pair.refreshToken)));
+      expect(answers.map((a) => a.error)).toEqual(answers.map(() => undefined));
+      const children = new Set(answers.map((a) => a.pair!.refreshToken));
+      expect(children.size).toBe(1);
+      const [child] = children;
+      expect(child).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(child).not.toBe(pair.refreshToken);
+      // Every caller got a fresh access token of the same live session.
+      expect(new Set(answers.map((a) => a.pair!.accessToken)).size).toBe(callers);
+      for (const answer of answers) expect(await whoAmI(server, answer.pair!.accessToken)).toBe(user.username);
+      const rows = await server.app.database.db.selectFrom("refresh_tokens").select("id").where("user_id", "=", user.id).execute();
+      expect(rows).toHaveLength(2);
+      // The shared child rotates as usual.
+      const next = await door(server, child!);
+      expect(next.pair?.refreshToken).toEqual(expect.any(String));
+      expect(await whoAmI(server, next.pair!.accessToken)).toBe(user.username);
+    });
 
     it("a repeat within the interval gets the same child; after the interval it ends the session", async () => {
       const user = await server.createUser();
@@ -410,9 +394,9 @@ describe.each(DIALECTS)("sessions on two instances of one database (%s)", (diale
     const first = await loginAs(a, user);
     const second = await loginAs(b, user);
     expect(await whoAmI(b, first.accessToken)).toBe(user.username);
-    expect((await a.gql("mutation($t: String!) { logout(refreshToken: $t) }", { t: first.refreshToken })).body).toEqual(
-      { data: { logout: true } },
-    );
+    expect((await a.gql("mutation($t: String!) { logout(refreshToken: $t) }", { t: first.refreshToken })).body).toEqual({
+      data: { logout: true },
+    });
     expect(await whoAmI(b, first.accessToken)).toEqual(INVALID_TOKEN);
     expect(await revokeSession(a, first.accessToken, decodeJwt(second.accessToken).payload.sid)).toMatchObject({
       errors: [{ message: "Could not validate credentials" }],

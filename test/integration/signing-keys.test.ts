@@ -73,7 +73,10 @@ describe.each(ALGORITHMS)("asymmetric signing with %s", (algorithm) => {
     const nodeJwk = JSON.stringify(publicKey.export({ format: "jwk" }));
     const secrets = [publicPem, publicPem.trim(), JSON.stringify(jwk), nodeJwk];
     for (const secret of secrets.flatMap((text) => [text, Buffer.from(text)])) {
-      for (const header of [{ alg: "HS256", typ: "at+jwt", kid: key.kid }, { alg: "HS256", typ: "at+jwt" }]) {
+      for (const header of [
+        { alg: "HS256", typ: "at+jwt", kid: key.kid },
+        { alg: "HS256", typ: "at+jwt" },
+      ]) {
         expectInvalidToken(await server.gql(ME, {}, { token: signJws(header, claimsFor(id), { key: secret }) }));
       }
     }
@@ -211,14 +214,23 @@ describe("production start-up without a key", () => {
     try {
       const run = promisify(execFile)(process.execPath, [join(__dirname, "..", "..", "dist", "main.js")], {
         cwd: dir,
-        env: { PATH: process.env.PATH, NODE_ENV: "production", JWT_ALGORITHM: "ES256", JWT_KEYS_DIR: join(dir, "keys"), DATABASE_URL: `sqlite:${join(dir, "db")}`, PORT: "0" },
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: "production",
+          JWT_ALGORITHM: "ES256",
+          JWT_KEYS_DIR: join(dir, "keys"),
+          DATABASE_URL: `sqlite:${join(dir, "db")}`,
+          PORT: "0",
+        },
       });
       const failure = await run.then(
         () => undefined,
         (error: { code?: number; stderr?: string }) => error,
       );
       expect(failure?.code).toBe(1);
-      expect(failure?.stderr?.trim().split("\n")).toEqual([expect.stringMatching(/^Invalid configuration: JWT_KEYS_DIR .*keys generate --alg ES256/)]);
+      expect(failure?.stderr?.trim().split("\n")).toEqual([
+        expect.stringMatching(/^Invalid configuration: JWT_KEYS_DIR .*keys generate --alg ES256/),
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -133,10 +133,13 @@ describe.each(DIALECTS)("access token header and encoding (%s)", (dialect) => {
       ["= padding", () => `${valid}=`],
       ["== padding", () => `${valid}==`],
       ["padding after the header", () => `${segments()[0]}=.${segments()[1]}.${segments()[2]}`],
-      ["standard base64 + and / in the payload", () => {
-        const [header, payload, signature] = segments();
-        return `${header}.${payload.replace(/-/g, "+").replace(/_/g, "/")}+/.${signature}`;
-      }],
+      [
+        "standard base64 + and / in the payload",
+        () => {
+          const [header, payload, signature] = segments();
+          return `${header}.${payload.replace(/-/g, "+").replace(/_/g, "/")}+/.${signature}`;
+        },
+      ],
       ["a space after a dot", () => `${segments()[0]}. ${segments()[1]}.${segments()[2]}`],
       ["padding inside the payload", () => `${segments()[0]}.${segments()[1]}==.${segments()[2]}`],
       ["standard base64 + and /", () => `${segments()[0]}.${segments()[1]}.${segments()[2].replace(/-/g, "+").replace(/_/g, "/")}+/`],
@@ -149,7 +152,10 @@ describe.each(DIALECTS)("access token header and encoding (%s)", (dialect) => {
       ["a header that is not JSON", () => signJws("{alg:HS256", standardClaims(fixture.user.id, now()))],
       ["a header that is JSON null", () => signJws("null", standardClaims(fixture.user.id, now()))],
       ["non-base64 bytes", () => `${segments()[0]}.${segments()[1]}.${segments()[2]}%`],
-      ["a 10 kB token (J20: under the header bound)", () => signJws(STANDARD_HEADER, { ...standardClaims(fixture.user.id, now()), pad: "x".repeat(10_000) })],
+      [
+        "a 10 kB token (J20: under the header bound)",
+        () => signJws(STANDARD_HEADER, { ...standardClaims(fixture.user.id, now()), pad: "x".repeat(10_000) }),
+      ],
     ])("J21 refuses %s", async (_label, make) => {
       await expectInvalidToken(make());
     });
@@ -157,10 +163,13 @@ describe.each(DIALECTS)("access token header and encoding (%s)", (dialect) => {
 
   it.each([
     ["100 kB of text", () => "a".repeat(100_000)],
-    ["a token of 10 000 claims", () => {
-      const wall = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`c${i}`, i]));
-      return forgeToken(fixture.user.id, now(), { claims: wall });
-    }],
+    [
+      "a token of 10 000 claims",
+      () => {
+        const wall = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`c${i}`, i]));
+        return forgeToken(fixture.user.id, now(), { claims: wall });
+      },
+    ],
   ])("J20 answers an Authorization header of %s (over 16 KB) with 431 and a JSON body, before verifying", async (_label, make) => {
     const response = await fetch(`${fixture.server.url}/graphql`, {
       method: "POST",

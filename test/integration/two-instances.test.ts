@@ -72,7 +72,8 @@ describe.each(DIALECTS)("two instances on one database (%s)", (dialect) => {
     for (const instance of [a, b, a]) {
       expectIncorrectCredentials(await graphqlLogin(instance, "wrong-password"));
     }
-    for (const instance of [b, a]) expect((await postToken(instance, form("wrong-password"))).body).toMatchObject({ error: "invalid_grant" });
+    for (const instance of [b, a])
+      expect((await postToken(instance, form("wrong-password"))).body).toMatchObject({ error: "invalid_grant" });
 
     // The sixth attempt is over the shared budget on either instance, with the right password too.
     expectRateLimited(await graphqlLogin(b, password));
@@ -97,10 +98,16 @@ describe.each(DIALECTS)("two instances on one database (%s)", (dialect) => {
       expect(response.body.data).toBeNull();
       const status = await instance.gql("{ status }", {}, { token });
       expect(status.body).toEqual({ data: { status: "ok" } });
-      const login = await instance.gql("mutation L($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }", { u: username, p: password });
+      const login = await instance.gql("mutation L($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }", {
+        u: username,
+        p: password,
+      });
       expect(login.body.errors?.[0]).toMatchObject({ message: "Inactive user", extensions: { code: "FORBIDDEN" } });
       // `users disable` revoked the refresh tokens too.
-      expect((await refreshMutation(instance, refreshToken)).body.errors?.[0]).toMatchObject({ message: "Invalid refresh token", extensions: { code: "UNAUTHENTICATED" } });
+      expect((await refreshMutation(instance, refreshToken)).body.errors?.[0]).toMatchObject({
+        message: "Invalid refresh token",
+        extensions: { code: "UNAUTHENTICATED" },
+      });
     }
   });
 });

@@ -17,21 +17,12 @@ describe.each(DIALECTS)("user use cases (%s)", (dialect) => {
   /** Sessions whose refresh tokens still rotate (neither ended nor cut off from refreshing). */
   const liveRefreshTokens = async (userId: string) =>
     (
-      await server.app.database.db
-        .selectFrom("sessions")
-        .select(["revoked_at", "refresh_ended_at"])
-        .where("user_id", "=", userId)
-        .execute()
+      await server.app.database.db.selectFrom("sessions").select(["revoked_at", "refresh_ended_at"]).where("user_id", "=", userId).execute()
     ).filter((row) => row.revoked_at === null && row.refresh_ended_at === null).length;
   const tokenVersion = async (userId: string) =>
     Number(
-      (
-        await server.app.database.db
-          .selectFrom("users")
-          .select("token_version")
-          .where("id", "=", userId)
-          .executeTakeFirstOrThrow()
-      ).token_version,
+      (await server.app.database.db.selectFrom("users").select("token_version").where("id", "=", userId).executeTakeFirstOrThrow())
+        .token_version,
     );
 
   it("the user store disables an account and leaves the refresh tokens, which are not its table, alone", async () => {
@@ -99,9 +90,7 @@ describe.each(DIALECTS)("user use cases (%s)", (dialect) => {
     expect(stored?.passwordHash).toMatch(/^\$argon2id\$/);
     expect((await server.app.passwords.verify("a good password", stored!.passwordHash!)).ok).toBe(true);
 
-    await expect(
-      addUser(deps, { username: username.toUpperCase(), password: password("never asked 1") }),
-    ).rejects.toMatchObject({
+    await expect(addUser(deps, { username: username.toUpperCase(), password: password("never asked 1") })).rejects.toMatchObject({
       name: "UsernameTaken",
     });
     await expect(

@@ -35,11 +35,7 @@ describe.each(DIALECTS)("webhooks (%s)", (dialect) => {
     const server = await startTestServer({ dialect, clock, logger, env: webhookEnv(receiver), audit: FAST });
     cleanup.push(() => server.close());
     const user = await server.createUser();
-    const login = await server.gql(
-      LOGIN,
-      { u: user.username, p: user.password },
-      { headers: { "user-agent": "hook-agent" } },
-    );
+    const login = await server.gql(LOGIN, { u: user.username, p: user.password }, { headers: { "user-agent": "hook-agent" } });
     const token = login.body.data.login.accessToken as string;
 
     await receiver.waitFor((r) => r.length === 1);
@@ -83,8 +79,7 @@ describe.each(DIALECTS)("webhooks (%s)", (dialect) => {
     const log = lines();
     expect(log).toContain("webhook delivery failed; retrying");
     expect(log).toContain("HTTP 500");
-    for (const secret of [SECRET, SECRET.slice(6), first!.body, first!.signature, token, user.password])
-      expect(log).not.toContain(secret);
+    for (const secret of [SECRET, SECRET.slice(6), first!.body, first!.signature, token, user.password]) expect(log).not.toContain(secret);
   });
 
   it("a receiver that never answers fails after the send timeout, and never holds up the request", async () => {
@@ -160,19 +155,12 @@ describe("webhooks from two instances on PostgreSQL", () => {
     const options = { dialect: "postgres" as const, databaseUrl: database.url, env: webhookEnv(receiver), audit: FAST };
     servers.push(await startTestServer(options), await startTestServer(options));
     const events = 24;
-    await Promise.all(
-      Array.from({ length: events }, (_, i) =>
-        servers[i % 2]!.gql(LOGIN, { u: `unknown-${i}`, p: "not a password 1" }),
-      ),
-    );
+    await Promise.all(Array.from({ length: events }, (_, i) => servers[i % 2]!.gql(LOGIN, { u: `unknown-${i}`, p: "not a password 1" })));
     await receiver.waitFor((r) => new Set(r.map((x) => x.id)).size === events, 20_000);
     await pause(500);
     expect(receiver.received).toHaveLength(events);
     expect(receiver.received.every((r) => r.status === 200 && r.verified !== undefined)).toBe(true);
-    const rows = await servers[0]!.app.database.db
-      .selectFrom("webhook_outbox")
-      .select(["status", "attempts"])
-      .execute();
+    const rows = await servers[0]!.app.database.db.selectFrom("webhook_outbox").select(["status", "attempts"]).execute();
     expect(rows).toHaveLength(events);
     expect(rows.every((row) => row.status === "delivered" && Number(row.attempts) === 1)).toBe(true);
   });

@@ -7,8 +7,7 @@ import { AccountsResolver } from "../../src/accounts/accounts.resolver";
 import { contextForViewer } from "../../src/auth/context";
 import { createTestApp, TEST_SECRET, uniqueName, type TestApp } from "../harness";
 
-const REGISTER =
-  "mutation($u: String!, $e: String!, $p: String!) { register(username: $u, email: $e, password: $p) { id } }";
+const REGISTER = "mutation($u: String!, $e: String!, $p: String!) { register(username: $u, email: $e, password: $p) { id } }";
 
 describe("AccountsResolver, REGISTRATION unset (closed)", () => {
   let t: TestApp;
@@ -21,10 +20,7 @@ describe("AccountsResolver, REGISTRATION unset (closed)", () => {
     const resolver = new AccountsResolver(t.app.accounts);
     const username = uniqueName("Closed");
     await expect(
-      resolver.register(
-        { username, email: "c@example.com", password: "a-fine-long-passphrase" },
-        contextForViewer(undefined),
-      ),
+      resolver.register({ username, email: "c@example.com", password: "a-fine-long-passphrase" }, contextForViewer(undefined)),
     ).rejects.toMatchObject({ code: "FORBIDDEN", message: "Registration is closed" });
     expect(await t.app.users.findUserByUsername(username)).toBeUndefined();
   });
@@ -36,9 +32,7 @@ describe("AccountsResolver, REGISTRATION unset (closed)", () => {
       p: "a-fine-long-passphrase",
     });
     expect(data).toBeNull();
-    expect(errors).toEqual([
-      expect.objectContaining({ message: "Registration is closed", extensions: { code: "FORBIDDEN" } }),
-    ]);
+    expect(errors).toEqual([expect.objectContaining({ message: "Registration is closed", extensions: { code: "FORBIDDEN" } })]);
   });
 
   it("level 1: verifyEmail() and resetPassword() refuse an unknown token", async () => {
@@ -64,8 +58,7 @@ describe("AccountsResolver, REGISTRATION=open (test: mail as .eml files)", () =>
   });
   afterAll(async () => t?.close());
 
-  const outbox = (to: string) =>
-    t.app.database.db.selectFrom("mail_outbox").select(["subject"]).where("recipient", "=", to).execute();
+  const outbox = (to: string) => t.app.database.db.selectFrom("mail_outbox").select(["subject"]).where("recipient", "=", to).execute();
 
   it("level 1: register() makes an unverified account with DEFAULT_SCOPES, one verification mail queued", async () => {
     const username = uniqueName("Open");
@@ -109,9 +102,7 @@ describe("AccountsResolver in production without SMTP_URL", () => {
     const user = await t.createUser();
     const token = await t.tokenFor(user.id);
     const reset = await t.execute("mutation($e: String!) { requestPasswordReset(email: $e) }", { e: user.user.email });
-    expect(reset.errors).toEqual([
-      expect.objectContaining({ message: "Email is not configured", extensions: { code: "FORBIDDEN" } }),
-    ]);
+    expect(reset.errors).toEqual([expect.objectContaining({ message: "Email is not configured", extensions: { code: "FORBIDDEN" } })]);
     const verification = await t.execute("mutation { requestEmailVerification }", {}, { token });
     expect(verification.errors).toEqual([
       expect.objectContaining({ message: "Email is not configured", extensions: { code: "FORBIDDEN" } }),
@@ -144,8 +135,7 @@ describe("REGISTRATION=open in production without SMTP_URL", () => {
     clearTimeout(kill);
     expect(code).toBe(1);
     expect(stderr).toBe(
-      "Invalid configuration: REGISTRATION cannot be open in production without SMTP_URL" +
-        " (no verification mail could be sent)\n",
+      "Invalid configuration: REGISTRATION cannot be open in production without SMTP_URL" + " (no verification mail could be sent)\n",
     );
   });
 });

@@ -63,12 +63,10 @@ describe("AdminResolver", () => {
 
       // The same calls on another account go through.
       const other = await t.createUser({ scopes: ["me", "admin"] });
-      expect(await resolver.updateUser({ id: other.id, input: { disabled: true, scopes: ["me"] } }, ctx)).toMatchObject(
-        {
-          disabled: true,
-          scopes: ["me"],
-        },
-      );
+      expect(await resolver.updateUser({ id: other.id, input: { disabled: true, scopes: ["me"] } }, ctx)).toMatchObject({
+        disabled: true,
+        scopes: ["me"],
+      });
       expect(await resolver.deleteUser({ id: other.id }, ctx)).toBe(true);
       await expect(resolver.deleteUser({ id: other.id }, ctx)).rejects.toMatchObject({
         code: "BAD_USER_INPUT",
@@ -77,9 +75,7 @@ describe("AdminResolver", () => {
     });
 
     it("createUser goes through the add-user use case: the blocklist applies", async () => {
-      await expect(
-        resolver.createUser({ input: { username: "blocked_pw", password: "iloveyou123" } }),
-      ).rejects.toMatchObject({
+      await expect(resolver.createUser({ input: { username: "blocked_pw", password: "iloveyou123" } })).rejects.toMatchObject({
         code: "BAD_USER_INPUT",
         message: "Password is too common",
       });
@@ -123,7 +119,14 @@ describe("AdminResolver", () => {
     afterAll(async () => timed?.close());
 
     it("a session past REFRESH_TOKEN_EXPIRE_DAYS, not yet pruned, is not counted as ended now", async () => {
-      const deps = { users: timed.app.users, passwords: timed.app.passwords, clock, limiter: timed.app.limiter, audit: timed.app.audit, mfa: timed.app.mfa.mfa };
+      const deps = {
+        users: timed.app.users,
+        passwords: timed.app.passwords,
+        clock,
+        limiter: timed.app.limiter,
+        audit: timed.app.audit,
+        mfa: timed.app.mfa.mfa,
+      };
       const timedResolver = new AdminResolver(deps);
       const user = await timed.createUser();
       const credentials = { username: user.username, password: user.password, clientAddress: "192.0.2.9" };

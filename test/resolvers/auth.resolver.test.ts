@@ -3,7 +3,8 @@ import { contextForViewer } from "../../src/auth/context";
 import { AuthResolver } from "../../src/auth/auth.resolver";
 import { createTestApp, type TestApp, type TestUser } from "../harness";
 
-const LOGIN = "mutation Login($username: String!, $password: String!, $scopes: [String!]) { login(username: $username, password: $password, scopes: $scopes) { accessToken tokenType expiresIn scope } }";
+const LOGIN =
+  "mutation Login($username: String!, $password: String!, $scopes: [String!]) { login(username: $username, password: $password, scopes: $scopes) { accessToken tokenType expiresIn scope } }";
 
 describe("AuthResolver", () => {
   let t: TestApp;
@@ -21,12 +22,20 @@ describe("AuthResolver", () => {
 
     it("login() returns a bearer token the app's token service accepts", async () => {
       const payload = await resolver.login({ username: user.username, password: user.password }, anonymous);
-      expect(payload).toEqual({ accessToken: expect.any(String), tokenType: "bearer", expiresIn: 1800, scope: "me items", refreshToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+      expect(payload).toEqual({
+        accessToken: expect.any(String),
+        tokenType: "bearer",
+        expiresIn: 1800,
+        scope: "me items",
+        refreshToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      });
       expect(await t.app.tokens.verifyAccessToken(payload.accessToken)).toMatchObject({ sub: user.id, scopes: ["me", "items"] });
     });
 
     it("login() grants only the scopes asked for", async () => {
-      expect((await resolver.login({ username: user.username, password: user.password, scopes: ["items"] }, anonymous)).scope).toBe("items");
+      expect((await resolver.login({ username: user.username, password: user.password, scopes: ["items"] }, anonymous)).scope).toBe(
+        "items",
+      );
     });
 
     it("login() rejects a wrong password and an unknown user alike", async () => {
@@ -42,14 +51,20 @@ describe("AuthResolver", () => {
 
   describe("level 2: through Apollo", () => {
     it("logs in whatever Authorization header came with the request", async () => {
-      const result = await t.execute(LOGIN, { username: user.username, password: user.password }, { authorization: "Bearer stale.or.broken" });
+      const result = await t.execute(
+        LOGIN,
+        { username: user.username, password: user.password },
+        { authorization: "Bearer stale.or.broken" },
+      );
       expect(result.errors).toBeUndefined();
       expect(result.data).toMatchObject({ login: { tokenType: "bearer", scope: "me items" } });
     });
 
     it("answers an unknown scope with BAD_USER_INPUT naming it", async () => {
       const result = await t.execute(LOGIN, { username: user.username, password: user.password, scopes: ["admin"] });
-      expect(result.errors).toEqual([expect.objectContaining({ extensions: { code: "BAD_USER_INPUT" }, message: expect.stringContaining("admin") })]);
+      expect(result.errors).toEqual([
+        expect.objectContaining({ extensions: { code: "BAD_USER_INPUT" }, message: expect.stringContaining("admin") }),
+      ]);
     });
 
     it("answers status for a disabled user's token, which me refuses", async () => {

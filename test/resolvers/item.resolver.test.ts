@@ -17,7 +17,7 @@ describe("ItemResolver", () => {
     expect(await new ItemResolver().myItems(ctx)).toEqual([{ itemId: "Foo", owner: owner.username }]);
   });
 
-  describe("level 2: @Authorized(\"me\", \"items\") needs every scope, not some", () => {
+  describe('level 2: @Authorized("me", "items") needs every scope, not some', () => {
     const MY_ITEMS = "{ myItems { itemId owner } }";
 
     it("answers a token with both scopes", async () => {
@@ -29,7 +29,9 @@ describe("ItemResolver", () => {
     it.each([[["me"]], [["items"]], [[]]])("refuses a token with scopes %j, naming both in the challenge", async (scopes) => {
       const result = await t.execute(MY_ITEMS, {}, { token: await t.tokenFor(owner.id, scopes) });
       expect(result.data).toBeNull();
-      expect(result.errors).toEqual([expect.objectContaining({ message: "Not enough permissions", extensions: { code: "FORBIDDEN" }, path: ["myItems"] })]);
+      expect(result.errors).toEqual([
+        expect.objectContaining({ message: "Not enough permissions", extensions: { code: "FORBIDDEN" }, path: ["myItems"] }),
+      ]);
       expect(result.headers.get("www-authenticate")).toBe('Bearer error="insufficient_scope", scope="me items"');
     });
 

@@ -21,8 +21,7 @@ describe("MfaResolver", () => {
     tokenId: "t",
     issuedAt: 1,
   });
-  const codeAt = (secret: string, ms: number) =>
-    new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: ms });
+  const codeAt = (secret: string, ms: number) => new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: ms });
 
   describe("level 1: the methods", () => {
     it("enrol, confirm, mfaEnabled, then verifyMfa with the mfaToken a login earned", async () => {
@@ -34,13 +33,10 @@ describe("MfaResolver", () => {
       expect(codes).toHaveLength(10);
       expect(await resolver.mfaEnabled(user.user)).toBe(true);
 
-      const login = await t.execute(
-        "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }",
-        {
-          u: user.username,
-          p: user.password,
-        },
-      );
+      const login = await t.execute("mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }", {
+        u: user.username,
+        p: user.password,
+      });
       const mfaToken = login.errors?.[0]?.extensions?.mfaToken as string;
       clock.advance(30_000);
       const payload = await resolver.verifyMfa({ mfaToken, code: codeAt(enrolment.secret, clock.now()) }, ctx);

@@ -28,7 +28,10 @@ describe("UserResolver", () => {
     });
 
     it("me() rejects with NotAuthenticated when there is no viewer", async () => {
-      await expect(new UserResolver().me(contextForViewer(undefined))).rejects.toMatchObject({ code: "UNAUTHENTICATED", message: "Not authenticated" });
+      await expect(new UserResolver().me(contextForViewer(undefined))).rejects.toMatchObject({
+        code: "UNAUTHENTICATED",
+        message: "Not authenticated",
+      });
     });
   });
 
@@ -40,7 +43,14 @@ describe("UserResolver", () => {
       const result = await t.execute(ME, {}, { token: await t.tokenFor(ada.id, ["me"]) });
       expect(result.errors).toBeUndefined();
       expect(result.data).toEqual({
-        me: { id: ada.id, username: ada.username, email: `${ada.username}@example.com`, fullName: `Test ${ada.username}`, disabled: false, scopes: ["me", "items"] },
+        me: {
+          id: ada.id,
+          username: ada.username,
+          email: `${ada.username}@example.com`,
+          fullName: `Test ${ada.username}`,
+          disabled: false,
+          scopes: ["me", "items"],
+        },
       });
     });
 
@@ -61,7 +71,9 @@ describe("UserResolver", () => {
       expect(none.errors).toEqual([expect.objectContaining({ message: "Not authenticated", extensions: { code: "UNAUTHENTICATED" } })]);
       expect(none.headers.get("www-authenticate")).toBe("Bearer");
       const bad = await t.execute(ME, {}, { token: "not-a-jwt" });
-      expect(bad.errors).toEqual([expect.objectContaining({ message: "Could not validate credentials", extensions: { code: "UNAUTHENTICATED" } })]);
+      expect(bad.errors).toEqual([
+        expect.objectContaining({ message: "Could not validate credentials", extensions: { code: "UNAUTHENTICATED" } }),
+      ]);
       expect(bad.headers.get("www-authenticate")).toBe('Bearer error="invalid_token"');
     });
 

@@ -3,31 +3,14 @@
  * (changePassword, `users add`, `hash`), case-insensitively, and never judged at login.
  */
 import { loginPair, postToken, whoAmI } from "../support";
-import {
-  createTestDatabase,
-  DIALECTS,
-  startTestServer,
-  uniqueName,
-  type TestDatabase,
-  type TestServer,
-} from "../harness";
+import { createTestDatabase, DIALECTS, startTestServer, uniqueName, type TestDatabase, type TestServer } from "../harness";
 import { cliEnv, runCli } from "../cli/run-cli";
 
-const CHANGE =
-  "mutation ($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }";
+const CHANGE = "mutation ($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }";
 const LOGIN = "mutation ($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }";
 
 /** Entries of the list (SecLists' top passwords, 8 characters or more), in the cases people type them. */
-const COMMON = [
-  "password1",
-  "Password1",
-  "PASSWORD1",
-  "qwertyuiop",
-  "QWERTYuiop",
-  "iloveyou1",
-  "ILoveYou1",
-  "ｐａｓｓｗｏｒｄ１",
-];
+const COMMON = ["password1", "Password1", "PASSWORD1", "qwertyuiop", "QWERTYuiop", "iloveyou1", "ILoveYou1", "ｐａｓｓｗｏｒｄ１"];
 
 describe.each(DIALECTS)("the common-password blocklist over GraphQL (%s)", (dialect) => {
   let server: TestServer;
@@ -36,29 +19,24 @@ describe.each(DIALECTS)("the common-password blocklist over GraphQL (%s)", (dial
   });
   afterAll(async () => server?.close());
 
-  it.each(COMMON)(
-    "changePassword to %s: BAD_USER_INPUT Password is too common, and nothing changes",
-    async (newPassword) => {
-      const user = await server.createUser();
-      const pair = await loginPair(server, user.username, user.password);
-      const response = await server.gql(CHANGE, { c: user.password, n: newPassword }, { token: pair.accessToken });
-      expect(response.body.errors).toHaveLength(1);
-      expect(response.body.errors?.[0]).toMatchObject({
-        message: "Password is too common",
-        extensions: { code: "BAD_USER_INPUT" },
-      });
-      expect(response.body.data ?? null).toBeNull();
-      // Refused before anything was revoked: the old token works, the old password logs in, the new one does not.
-      expect(await whoAmI(server, pair.accessToken)).toBe(user.username);
-      expect((await server.gql(LOGIN, { u: user.username, p: user.password })).body.data?.login.accessToken).toEqual(
-        expect.any(String),
-      );
-      expect((await server.gql(LOGIN, { u: user.username, p: newPassword })).body.errors?.[0]).toMatchObject({
-        message: "Incorrect username or password",
-        extensions: { code: "UNAUTHENTICATED" },
-      });
-    },
-  );
+  it.each(COMMON)("changePassword to %s: BAD_USER_INPUT Password is too common, and nothing changes", async (newPassword) => {
+    const user = await server.createUser();
+    const pair = await loginPair(server, user.username, user.password);
+    const response = await server.gql(CHANGE, { c: user.password, n: newPassword }, { token: pair.accessToken });
+    expect(response.body.errors).toHaveLength(1);
+    expect(response.body.errors?.[0]).toMatchObject({
+      message: "Password is too common",
+      extensions: { code: "BAD_USER_INPUT" },
+    });
+    expect(response.body.data ?? null).toBeNull();
+    // Refused before anything was revoked: the old token works, the old password logs in, the new one does not.
+    expect(await whoAmI(server, pair.accessToken)).toBe(user.username);
+    expect((await server.gql(LOGIN, { u: user.username, p: user.password })).body.data?.login.accessToken).toEqual(expect.any(String));
+    expect((await server.gql(LOGIN, { u: user.username, p: newPassword })).body.errors?.[0]).toMatchObject({
+      message: "Incorrect username or password",
+      extensions: { code: "UNAUTHENTICATED" },
+    });
+  });
 
   it("changePassword to an uncommon password of the same shape succeeds, and it logs in", async () => {
     const user = await server.createUser();
@@ -67,9 +45,7 @@ describe.each(DIALECTS)("the common-password blocklist over GraphQL (%s)", (dial
     const response = await server.gql(CHANGE, { c: user.password, n: newPassword }, { token: pair.accessToken });
     expect(response.body.errors).toBeUndefined();
     expect(response.body.data?.changePassword.accessToken).toEqual(expect.any(String));
-    expect((await server.gql(LOGIN, { u: user.username, p: newPassword })).body.data?.login.accessToken).toEqual(
-      expect.any(String),
-    );
+    expect((await server.gql(LOGIN, { u: user.username, p: newPassword })).body.data?.login.accessToken).toEqual(expect.any(String));
   });
 
   it("an account with a common password still logs in (GraphQL and POST /token) and may change it", async () => {
@@ -104,9 +80,7 @@ describe.each(DIALECTS)("the common-password blocklist in the CLI (%s)", (dialec
   afterAll(async () => database?.drop());
 
   const listed = async () =>
-    JSON.parse((await runCli(["users", "list", "--json"], env)).stdout).map(
-      (u: { username: string }) => u.username,
-    ) as string[];
+    JSON.parse((await runCli(["users", "list", "--json"], env)).stdout).map((u: { username: string }) => u.username) as string[];
 
   it("users add refuses a common password in any case: one line, exit 1, no account", async () => {
     const names: string[] = [];

@@ -38,7 +38,9 @@ const APP_PAGE = `<!doctype html>
 
 /** A tiny web server on an ephemeral port: its own origin, serving the app page only. */
 async function startAppServer(): Promise<{ origin: string; close(): Promise<void> }> {
-  const server: Server = createServer((_request, response) => response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(APP_PAGE));
+  const server: Server = createServer((_request, response) =>
+    response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(APP_PAGE),
+  );
   await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
   const { port } = server.address() as AddressInfo;
   return { origin: `http://127.0.0.1:${port}`, close: () => new Promise<void>((closed) => server.close(() => closed())) };
@@ -74,7 +76,10 @@ describe("H13 a browser app on another origin (CORS)", () => {
   }
 
   it("H13: an allowed origin's preflight is 204 and its page logs in and calls me with the bearer header; another origin gets no Access-Control-Allow-Origin and its fetch throws", async () => {
-    for (const [origin, allowOrigin] of [[allowedApp.origin, allowedApp.origin], [otherApp.origin, null]] as const) {
+    for (const [origin, allowOrigin] of [
+      [allowedApp.origin, allowedApp.origin],
+      [otherApp.origin, null],
+    ] as const) {
       const preflight = await fetch(`${server.url}/graphql`, {
         method: "OPTIONS",
         headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" },

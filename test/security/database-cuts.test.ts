@@ -30,13 +30,23 @@ interface Answer {
 
 /** One request on a connection of its own, so the primary hands it to the next worker; never rejects. */
 function send(port: number, kind: Kind, token: string): Promise<Omit<Answer, "kind" | "phase" | "withinCut">> {
-  const graphql = (query: string, headers: Record<string, string> = {}) => ({ path: "/graphql", type: "application/json", payload: JSON.stringify({ query }), headers });
+  const graphql = (query: string, headers: Record<string, string> = {}) => ({
+    path: "/graphql",
+    type: "application/json",
+    payload: JSON.stringify({ query }),
+    headers,
+  });
   const { path, type, payload, headers } =
     kind === "me"
       ? graphql("{ me { username } }", { authorization: `Bearer ${token}` })
       : kind === "login"
         ? graphql('mutation { login(username: "johndoe", password: "secret") { accessToken } }')
-        : { path: "/token", type: "application/x-www-form-urlencoded", payload: "grant_type=password&username=johndoe&password=secret", headers: {} };
+        : {
+            path: "/token",
+            type: "application/x-www-form-urlencoded",
+            payload: "grant_type=password&username=johndoe&password=secret",
+            headers: {},
+          };
   return new Promise((done) => {
     const req = request(
       { host: "127.0.0.1", port, path, method: "POST", agent: false, headers: { connection: "close", "content-type": type, ...headers } },
@@ -70,7 +80,9 @@ function succeeded(answer: Answer): boolean {
 /** The outage answers of CONTRACT sections 7 and 15: GraphQL "Service unavailable", /token 503. */
 function unavailable(answer: Answer): boolean {
   if (answer.kind === "token") {
-    return answer.status === 503 && answer.body?.error === "temporarily_unavailable" && answer.body?.error_description === "Service unavailable";
+    return (
+      answer.status === 503 && answer.body?.error === "temporarily_unavailable" && answer.body?.error_description === "Service unavailable"
+    );
   }
   const errors = answer.body?.errors;
   return (
@@ -167,7 +179,10 @@ describePostgres("finding 13: PostgreSQL connections cut while a query runs", ()
     phase = "after";
     await proxy.open();
     // Not thrown here: the assertions below say what went wrong (a dead worker, a reset socket).
-    const recovered = await until(() => kinds.every((kind) => answers.filter((a) => a.phase === "after" && a.kind === kind && succeeded(a)).length >= 3), "recovery").then(
+    const recovered = await until(
+      () => kinds.every((kind) => answers.filter((a) => a.phase === "after" && a.kind === kind && succeeded(a)).length >= 3),
+      "recovery",
+    ).then(
       () => true,
       () => false,
     );
@@ -192,7 +207,10 @@ describePostgres("finding 13: PostgreSQL connections cut while a query runs", ()
     expect(recovered).toBe(true);
     for (const kind of kinds) expect(succeeded({ kind, phase: "after", withinCut: false, ...(await send(port, kind, token)) })).toBe(true);
     // Each broken connection is one warn line, and none carries the URL's password.
-    expect(spawned.lines.filter((line) => line.msg === "a database connection failed; it is dropped and the next query opens a fresh one").length).toBeGreaterThan(0);
+    expect(
+      spawned.lines.filter((line) => line.msg === "a database connection failed; it is dropped and the next query opens a fresh one")
+        .length,
+    ).toBeGreaterThan(0);
     expect(JSON.stringify(spawned.lines)).not.toContain(URL_PASSWORD);
     expect(JSON.stringify(spawned.lines)).not.toContain(token);
   }, 90_000);

@@ -31,8 +31,16 @@ describe("H7 private files (sqlite)", () => {
     server = spawnServer({ DATABASE_URL: `sqlite:${file}`, SECRET_KEY: "" });
     await server.waitForLine((line) => line.msg === "database migrated", "the database migrated");
     // The server is running: SQLite's side files exist now, and go when the last connection closes.
-    const modes = Object.fromEntries([data, file, `${file}-wal`, `${file}-shm`, join(data, "secret.key")].map((path) => [path, modeOf(path)]));
-    expect(modes).toEqual({ [data]: "700", [file]: "600", [`${file}-wal`]: "600", [`${file}-shm`]: "600", [join(data, "secret.key")]: "600" });
+    const modes = Object.fromEntries(
+      [data, file, `${file}-wal`, `${file}-shm`, join(data, "secret.key")].map((path) => [path, modeOf(path)]),
+    );
+    expect(modes).toEqual({
+      [data]: "700",
+      [file]: "600",
+      [`${file}-wal`]: "600",
+      [`${file}-shm`]: "600",
+      [join(data, "secret.key")]: "600",
+    });
     expect(modeOf(join(dir, "server"))).toBe("700");
     expect(server.lines.filter((line) => line.level === 40 && /mode/.test(String(line.msg)))).toEqual([]);
   });
@@ -73,9 +81,17 @@ describe("H7 private files (sqlite)", () => {
     const spawned = spawnServer({ DATABASE_URL: `sqlite:${file}`, SECRET_KEY: "" });
     server = spawned;
     const warning = await spawned.waitForLine((line) => line.file === file, "the warning about the database file");
-    expect(warning).toMatchObject({ level: 40, mode: "644", msg: `database file ${file} has mode 644, open to other local users: chmod 600 it` });
+    expect(warning).toMatchObject({
+      level: 40,
+      mode: "644",
+      msg: `database file ${file} has mode 644, open to other local users: chmod 600 it`,
+    });
     expect(spawned.lines.find((line) => line.file === data)).toMatchObject({ level: 40, mode: "755" });
-    expect(spawned.lines.find((line) => line.file === key && line.mode !== undefined)).toMatchObject({ level: 40, mode: "644", msg: "development key file is readable by other users: chmod 600 it" });
+    expect(spawned.lines.find((line) => line.file === key && line.mode !== undefined)).toMatchObject({
+      level: 40,
+      mode: "644",
+      msg: "development key file is readable by other users: chmod 600 it",
+    });
     // A warning, not a refusal: the modes are the operator's to change.
     await spawned.waitForLine((line) => line.msg === "database migrated" || /listening on/.test(String(line.msg)), "the server up");
     expect(modeOf(file)).toBe("644");
@@ -95,9 +111,18 @@ describe("H11 users import of a gigantic line", () => {
   // Preloaded into the CLI: writes its peak resident set size (KiB) as it exits.
   const reporter = join(dir, "report-rss.js");
   const vector = ONE_VECTOR_PER_FORMAT.find((v) => v.format.startsWith("bcrypt")) ?? ONE_VECTOR_PER_FORMAT[0]!;
-  const names = { first: uniqueName("first"), giant: uniqueName("giant"), badUtf8: uniqueName("latin1"), crlf: uniqueName("crlf"), last: uniqueName("last") };
+  const names = {
+    first: uniqueName("first"),
+    giant: uniqueName("giant"),
+    badUtf8: uniqueName("latin1"),
+    crlf: uniqueName("crlf"),
+    last: uniqueName("last"),
+  };
   beforeAll(() => {
-    writeFileSync(reporter, `process.on("exit", () => require("fs").writeFileSync(process.env.RSS_REPORT, String(process.resourceUsage().maxRSS)));\n`);
+    writeFileSync(
+      reporter,
+      `process.on("exit", () => require("fs").writeFileSync(process.env.RSS_REPORT, String(process.resourceUsage().maxRSS)));\n`,
+    );
     const line = (username: string) => JSON.stringify({ username, password_hash: vector.hash });
     const fd = openSync(file, "w");
     try {
@@ -167,7 +192,10 @@ describe("H12 a malformed DATABASE_URL", () => {
       let stderr = "";
       spawned.child.stderr!.on("data", (chunk: string) => (stderr += chunk));
       let timer: NodeJS.Timeout | undefined;
-      const code = await Promise.race([spawned.exited, new Promise((resolve) => (timer = setTimeout(() => resolve("still running after 15 s"), 15_000)))]);
+      const code = await Promise.race([
+        spawned.exited,
+        new Promise((resolve) => (timer = setTimeout(() => resolve("still running after 15 s"), 15_000))),
+      ]);
       clearTimeout(timer);
       expect({ workers, code, stderr, stdout: spawned.lines }).toEqual({ workers, code: 1, stderr: `${line}\n`, stdout: [] });
     }

@@ -2,7 +2,8 @@
 import { randomUUID } from "node:crypto";
 import { capturingLogger, DIALECTS, startTestServer, uniqueName, type GraphQLResponse, type TestServer } from "../harness";
 
-const LOGIN_FIELD = (alias: string, username: string) => `${alias}: login(username: "${username}", password: "wrong-${alias}") { accessToken }`;
+const LOGIN_FIELD = (alias: string, username: string) =>
+  `${alias}: login(username: "${username}", password: "wrong-${alias}") { accessToken }`;
 
 function expectValidationError(response: GraphQLResponse, message: string | RegExp): void {
   expect(response.status).toBe(400);
@@ -14,7 +15,17 @@ function expectValidationError(response: GraphQLResponse, message: string | RegE
 async function post(url: string, body: string, contentType: string, headers: Record<string, string> = {}) {
   const response = await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": contentType, ...headers }, body });
   const text = await response.text();
-  return { status: response.status, text, json: (() => { try { return JSON.parse(text); } catch { return undefined; } })() };
+  return {
+    status: response.status,
+    text,
+    json: (() => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return undefined;
+      }
+    })(),
+  };
 }
 
 describe.each(DIALECTS)("GraphQL and HTTP attacks (%s)", (dialect) => {
@@ -29,12 +40,22 @@ describe.each(DIALECTS)("GraphQL and HTTP attacks (%s)", (dialect) => {
     await batching?.close();
   });
   const attempts = async (s: TestServer, username: string) =>
-    Number((await s.app.database.db.selectFrom("login_attempts").select("attempts").where("key", "=", `user:${username.toLowerCase()}`).executeTakeFirst())?.attempts ?? 0);
+    Number(
+      (
+        await s.app.database.db
+          .selectFrom("login_attempts")
+          .select("attempts")
+          .where("key", "=", `user:${username.toLowerCase()}`)
+          .executeTakeFirst()
+      )?.attempts ?? 0,
+    );
 
   it("G1 100 aliased logins: refused by the alias limit, nothing verified; below it every alias is an attempt", async () => {
     const user = await server.createUser();
     const before = server.app.passwords.completedTasks;
-    const hundred = await server.gql(`mutation { ${Array.from({ length: 100 }, (_, i) => LOGIN_FIELD(`a${i}`, user.username)).join(" ")} }`);
+    const hundred = await server.gql(
+      `mutation { ${Array.from({ length: 100 }, (_, i) => LOGIN_FIELD(`a${i}`, user.username)).join(" ")} }`,
+    );
     expectValidationError(hundred, "Query has 100 aliases; at most 15 are allowed.");
     expect(server.app.passwords.completedTasks).toBe(before);
     expect(await attempts(server, user.username)).toBe(0);
@@ -43,7 +64,9 @@ describe.each(DIALECTS)("GraphQL and HTTP attacks (%s)", (dialect) => {
     // each request costs exactly the attempts it made; past LOGIN_MAX_FAILURES they are refused.
     const codes: string[] = [];
     for (let request = 0; request < 6; request++) {
-      const response = await server.gql(`mutation { ${Array.from({ length: 15 }, (_, i) => LOGIN_FIELD(`a${i}`, user.username)).join(" ")} }`);
+      const response = await server.gql(
+        `mutation { ${Array.from({ length: 15 }, (_, i) => LOGIN_FIELD(`a${i}`, user.username)).join(" ")} }`,
+      );
       expect(response.body.data ?? null).toBeNull();
       codes.push(...(response.body.errors ?? []).map((e) => e.extensions?.code as string));
     }
@@ -61,7 +84,11 @@ describe.each(DIALECTS)("GraphQL and HTTP attacks (%s)", (dialect) => {
     expect(await attempts(server, user.username)).toBe(0);
 
     const target = await batching.createUser();
-    const batch = await post(batching.url, JSON.stringify(Array.from({ length: 10 }, () => ({ query: `mutation { ${LOGIN_FIELD("a", target.username)} }` }))), "application/json");
+    const batch = await post(
+      batching.url,
+      JSON.stringify(Array.from({ length: 10 }, () => ({ query: `mutation { ${LOGIN_FIELD("a", target.username)} }` }))),
+      "application/json",
+    );
     expect(batch.status).toBe(200);
     const codes = (batch.json as Array<{ errors: Array<{ extensions: { code: string } }> }>).map((r) => r.errors[0]!.extensions.code);
     expect(codes.filter((c) => c === "UNAUTHENTICATED")).toHaveLength(5);
@@ -70,7 +97,10 @@ describe.each(DIALECTS)("GraphQL and HTTP attacks (%s)", (dialect) => {
   });
 
   it("G3 fragment cycles: a validation error; a fragment fan-out: merged or refused, never a 5xx", async () => {
-    expectValidationError(await server.gql("{ me { ...A } } fragment A on User { ...B } fragment B on User { ...A }"), /Cannot spread fragment "A" within itself/);
+    expectValidationError(
+      await server.gql("{ me { ...A } } fragment A on User { ...B } fragment B on User { ...A }"),
+      /Cannot spread fragment "A" within itself/,
+    );
     let fanOut = "{ me { ...F0 } }";
     for (let i = 0; i < 30; i++) fanOut += ` fragment F${i} on User { ...F${i + 1} ...F${i + 1} }`;
     fanOut += " fragment F30 on User { id }";
@@ -142,7 +172,7 @@ describe.each(DIALECTS)("GraphQL and HTTP attacks (%s)", (dialect) => {
   });
 
   it("G8 a variable of the wrong type: 400", async () => {
-    const response = await server.gql("mutation ($p: String!) { login(username: \"x\", password: $p) { accessToken } }", { p: 1 });
+    const response = await server.gql('mutation ($p: String!) { login(username: "x", password: $p) { accessToken } }', { p: 1 });
     expect(response.status).toBe(400);
     expect(response.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
   });
@@ -178,7 +208,12 @@ describe.each(DIALECTS)("production mode (%s)", (dialect) => {
   });
 
   it("G4 introspection refused in production, aliased too; suggestions hidden; both on in development", async () => {
-    for (const query of ["{ __schema { types { name } } }", '{ __type(name: "User") { name } }', "{ s: __schema { queryType { name } } }", '{ t: __type(name: "Query") { name } }']) {
+    for (const query of [
+      "{ __schema { types { name } } }",
+      '{ __type(name: "User") { name } }',
+      "{ s: __schema { queryType { name } } }",
+      '{ t: __type(name: "Query") { name } }',
+    ]) {
       const response = await production.gql(query);
       expect(response.status).toBe(400);
       expect(response.body.errors?.[0]?.message).toMatch(/introspection is not allowed/);
@@ -187,7 +222,9 @@ describe.each(DIALECTS)("production mode (%s)", (dialect) => {
     const typo = await production.gql("{ mee { id } }");
     expect(typo.body.errors?.[0]?.message).toBe('Cannot query field "mee" on type "Query".');
     expect((await development.gql("{ mee { id } }")).body.errors?.[0]?.message).toMatch(/Did you mean "me"\?/);
-    expect((await development.gql("{ __schema { queryType { name } } }")).body.data).toEqual({ __schema: { queryType: { name: "Query" } } });
+    expect((await development.gql("{ __schema { queryType { name } } }")).body.data).toEqual({
+      __schema: { queryType: { name: "Query" } },
+    });
   });
 
   it("no landing page in production; Apollo Sandbox at GET /graphql in development", async () => {
@@ -208,7 +245,10 @@ describe.each(DIALECTS)("production mode (%s)", (dialect) => {
       const response = await production.gql("{ me { id } }", {}, { token });
       expect(response.status).toBe(200);
       const error = response.body.errors?.[0];
-      expect(error).toMatchObject({ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR", requestId: expect.any(String) } });
+      expect(error).toMatchObject({
+        message: "Internal server error",
+        extensions: { code: "INTERNAL_SERVER_ERROR", requestId: expect.any(String) },
+      });
       const text = JSON.stringify(response.body);
       expect(text).not.toMatch(/stacktrace|select|users|sqlite|relation/i);
       const requestId = error!.extensions!.requestId as string;
@@ -221,7 +261,9 @@ describe.each(DIALECTS)("production mode (%s)", (dialect) => {
       // Under jest, better-sqlite3's native binding keeps the SqliteError class of the first test file
       // that loaded it in this worker, so in later files the error may come from another realm and
       // graphql-js describes it as a value ("Unexpected error value: { code: "SQLITE_ERROR" }").
-      expect(logged.map((line) => line.err?.message)).toEqual([expect.stringMatching(/no such table: users|relation "users" does not exist|SQLITE_ERROR/)]);
+      expect(logged.map((line) => line.err?.message)).toEqual([
+        expect.stringMatching(/no such table: users|relation "users" does not exist|SQLITE_ERROR/),
+      ]);
 
       // Development keeps the helpful message.
       const devUser = await development.createUser({ prefix: uniqueName("dev") });

@@ -177,7 +177,9 @@ describe.each(DIALECTS)("HTTP edge attacks (%s)", (dialect) => {
       expect(login.body.data.login.accessToken).toEqual(expect.any(String));
       expect(login.headers.get("cache-control")).toBe("no-store");
 
-      const refreshed = await server.gql("mutation R($t: String!) { refresh(refreshToken: $t) { accessToken } }", { t: login.body.data.login.refreshToken });
+      const refreshed = await server.gql("mutation R($t: String!) { refresh(refreshToken: $t) { accessToken } }", {
+        t: login.body.data.login.refreshToken,
+      });
       expect(refreshed.body.data.refresh.accessToken).toEqual(expect.any(String));
       expect(refreshed.headers.get("cache-control")).toBe("no-store");
 
@@ -193,9 +195,15 @@ describe.each(DIALECTS)("HTTP edge attacks (%s)", (dialect) => {
       expect(wrong.body.errors?.[0]?.message).toBe("Incorrect username or password");
       expect(wrong.headers.get("cache-control")).toBe("no-store");
 
-      const get = await fetch(`${server.url}/graphql?query=${encodeURIComponent("{ status }")}`, { headers: { "apollo-require-preflight": "1" } });
+      const get = await fetch(`${server.url}/graphql?query=${encodeURIComponent("{ status }")}`, {
+        headers: { "apollo-require-preflight": "1" },
+      });
       expect(get.headers.get("cache-control")).toBe("no-store");
-      const malformed = await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+      const malformed = await fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{not json",
+      });
       expect(malformed.status).toBe(400);
       expect(malformed.headers.get("cache-control")).toBe("no-store");
       const landing = await fetch(`${development.url}/graphql`, { headers: { accept: "text/html" } });
@@ -206,11 +214,23 @@ describe.each(DIALECTS)("HTTP edge attacks (%s)", (dialect) => {
     it("H12: a development server refuses a foreign Host with 421 and a JSON body on every route, and answers its own names", async () => {
       const port = new URL(development.url).port;
       for (const path of ["/graphql", "/healthz"]) {
-        const refused = await send(development.url, "POST", path, { host: `rebind.attacker.example:${port}`, "content-type": "application/json" }, JSON.stringify({ query: "{ status }" }));
+        const refused = await send(
+          development.url,
+          "POST",
+          path,
+          { host: `rebind.attacker.example:${port}`, "content-type": "application/json" },
+          JSON.stringify({ query: "{ status }" }),
+        );
         expect(refused.status).toBe(421);
         expect(refused.json).toEqual({ error: "misdirected_request", message: "This server does not answer for that host" });
       }
-      const token = await send(development.url, "POST", "/token", { host: "rebind.attacker.example", "content-type": "application/x-www-form-urlencoded" }, "grant_type=password&username=johndoe&password=secret");
+      const token = await send(
+        development.url,
+        "POST",
+        "/token",
+        { host: "rebind.attacker.example", "content-type": "application/x-www-form-urlencoded" },
+        "grant_type=password&username=johndoe&password=secret",
+      );
       expect(token.status).toBe(421);
       expect(token.json.error).toBe("invalid_request");
       for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, "LOCALHOST.", "localhost"]) {
@@ -227,14 +247,35 @@ describe.each(DIALECTS)("HTTP edge attacks (%s)", (dialect) => {
     it("H12: a body with Content-Encoding gzip (or any but identity) is refused with 415 and a JSON body, on /graphql and /token", async () => {
       const query = JSON.stringify({ query: "{ status }" });
       for (const encoding of ["gzip", "br", "deflate, identity"]) {
-        const refused = await send(server.url, "POST", "/graphql", { host: "localhost", "content-type": "application/json", "content-encoding": encoding }, gzipSync(query));
+        const refused = await send(
+          server.url,
+          "POST",
+          "/graphql",
+          { host: "localhost", "content-type": "application/json", "content-encoding": encoding },
+          gzipSync(query),
+        );
         expect(refused.status).toBe(415);
-        expect(refused.json).toEqual({ error: "unsupported_media_type", message: "Unsupported Content-Encoding: send the body without one" });
+        expect(refused.json).toEqual({
+          error: "unsupported_media_type",
+          message: "Unsupported Content-Encoding: send the body without one",
+        });
       }
-      const form = await send(server.url, "POST", "/token", { host: "localhost", "content-type": "application/x-www-form-urlencoded", "content-encoding": "gzip" }, gzipSync("grant_type=password&username=a&password=b"));
+      const form = await send(
+        server.url,
+        "POST",
+        "/token",
+        { host: "localhost", "content-type": "application/x-www-form-urlencoded", "content-encoding": "gzip" },
+        gzipSync("grant_type=password&username=a&password=b"),
+      );
       expect(form.status).toBe(415);
       expect(form.json.error).toBe("invalid_request");
-      const identity = await send(server.url, "POST", "/graphql", { host: "localhost", "content-type": "application/json", "content-encoding": "identity" }, query);
+      const identity = await send(
+        server.url,
+        "POST",
+        "/graphql",
+        { host: "localhost", "content-type": "application/json", "content-encoding": "identity" },
+        query,
+      );
       expect(identity.status).toBe(200);
     });
 
@@ -242,29 +283,64 @@ describe.each(DIALECTS)("HTTP edge attacks (%s)", (dialect) => {
       const user = await server.createUser();
       // The same password with two different invalid bytes: both used to become U+FFFD.
       const jsonWith = (bytes: Buffer) =>
-        Buffer.concat([Buffer.from(`{"query":${JSON.stringify(LOGIN)},"variables":{"u":"${user.username}","p":"pw-`), bytes, Buffer.from('"}}')]);
-      const invalidJson = await send(server.url, "POST", "/graphql", { "content-type": "application/json" }, jsonWith(Buffer.from([0xff, 0xfe])));
+        Buffer.concat([
+          Buffer.from(`{"query":${JSON.stringify(LOGIN)},"variables":{"u":"${user.username}","p":"pw-`),
+          bytes,
+          Buffer.from('"}}'),
+        ]);
+      const invalidJson = await send(
+        server.url,
+        "POST",
+        "/graphql",
+        { "content-type": "application/json" },
+        jsonWith(Buffer.from([0xff, 0xfe])),
+      );
       expect(invalidJson.status).toBe(400);
       expect(invalidJson.json).toEqual({ error: "invalid_body", message: "The request body is not valid UTF-8" });
 
-      const form = (password: Buffer | string) => Buffer.concat([Buffer.from(`grant_type=password&username=${user.username}&password=`), Buffer.from(password)]);
+      const form = (password: Buffer | string) =>
+        Buffer.concat([Buffer.from(`grant_type=password&username=${user.username}&password=`), Buffer.from(password)]);
       for (const body of [form(Buffer.from([0xc3, 0x28])), form("pw-%FF%FE")]) {
         const refused = await send(server.url, "POST", "/token", { "content-type": "application/x-www-form-urlencoded" }, body);
         expect(refused.status).toBe(400);
         expect(refused.json).toEqual({ error: "invalid_request", error_description: "The request body is not valid UTF-8" });
       }
 
-      const latin1 = await send(server.url, "POST", "/graphql", { "content-type": "application/json; charset=iso-8859-1" }, JSON.stringify({ query: "{ status }" }));
+      const latin1 = await send(
+        server.url,
+        "POST",
+        "/graphql",
+        { "content-type": "application/json; charset=iso-8859-1" },
+        JSON.stringify({ query: "{ status }" }),
+      );
       expect(latin1.status).toBe(415);
       expect(latin1.json).toEqual({ error: "unsupported_media_type", message: "Unsupported charset: request bodies must be UTF-8" });
-      const latin1Form = await send(server.url, "POST", "/token", { "content-type": "application/x-www-form-urlencoded; charset=ISO-8859-1" }, form(user.password));
+      const latin1Form = await send(
+        server.url,
+        "POST",
+        "/token",
+        { "content-type": "application/x-www-form-urlencoded; charset=ISO-8859-1" },
+        form(user.password),
+      );
       expect(latin1Form.status).toBe(415);
       expect(latin1Form.json.error).toBe("invalid_request");
 
       // Valid UTF-8, declared or not, still works, escapes included.
-      const declared = await send(server.url, "POST", "/token", { "content-type": "application/x-www-form-urlencoded; charset=UTF-8" }, form(encodeURIComponent(user.password)));
+      const declared = await send(
+        server.url,
+        "POST",
+        "/token",
+        { "content-type": "application/x-www-form-urlencoded; charset=UTF-8" },
+        form(encodeURIComponent(user.password)),
+      );
       expect(declared.status).toBe(200);
-      const utf8Json = await send(server.url, "POST", "/graphql", { "content-type": "application/json; charset=utf-8" }, JSON.stringify({ query: LOGIN, variables: { u: user.username, p: user.password } }));
+      const utf8Json = await send(
+        server.url,
+        "POST",
+        "/graphql",
+        { "content-type": "application/json; charset=utf-8" },
+        JSON.stringify({ query: LOGIN, variables: { u: user.username, p: user.password } }),
+      );
       expect(utf8Json.json.data.login.accessToken).toEqual(expect.any(String));
     });
   });

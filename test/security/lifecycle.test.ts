@@ -4,7 +4,8 @@ import { setUserDisabled } from "../../src/auth/user-revocation";
 import { DIALECTS, startTestServer, type GraphQLResponse, type TestServer } from "../harness";
 import { expectInvalidToken, expectMe, ME, movableClock, signJws } from "../support";
 
-const LOGIN = "mutation ($u: String!, $p: String!, $s: [String!]) { login(username: $u, password: $p, scopes: $s) { accessToken refreshToken scope } }";
+const LOGIN =
+  "mutation ($u: String!, $p: String!, $s: [String!]) { login(username: $u, password: $p, scopes: $s) { accessToken refreshToken scope } }";
 const REFRESH = "mutation ($t: String!) { refresh(refreshToken: $t) { accessToken refreshToken scope } }";
 const LOGOUT = "mutation ($t: String!, $e: Boolean!) { logout(refreshToken: $t, everywhere: $e) }";
 const CHANGE = "mutation ($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken refreshToken } }";
@@ -29,7 +30,17 @@ async function form(url: string, body: string | Record<string, string>, init: Re
     ...init,
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, json: (() => { try { return JSON.parse(text); } catch { return undefined; } })() };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (() => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return undefined;
+      }
+    })(),
+  };
 }
 
 describe.each(DIALECTS)("token lifecycle attacks (%s)", (dialect) => {
@@ -98,7 +109,11 @@ describe.each(DIALECTS)("token lifecycle attacks (%s)", (dialect) => {
     const user = await server.createUser();
     const pair = await login(user.username, user.password);
     for (const t of [pair.accessToken, "", "' OR 1=1 --", "x".repeat(60_000)]) expectInvalidRefresh(await refresh(t));
-    const huge = await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: REFRESH, variables: { t: "x".repeat(1024 * 1024) } }) });
+    const huge = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: REFRESH, variables: { t: "x".repeat(1024 * 1024) } }),
+    });
     expect(huge.status).toBe(413);
   });
 
@@ -126,7 +141,10 @@ describe.each(DIALECTS)("token lifecycle attacks (%s)", (dialect) => {
 
   it("T4 rate limited: 429 with Retry-After, counted with the GraphQL door", async () => {
     const user = await server.createUser();
-    for (let i = 0; i < 5; i++) expect((await form(server.url, { grant_type: "password", username: user.username, password: `wrong-${i}` })).json.error).toBe("invalid_grant");
+    for (let i = 0; i < 5; i++)
+      expect((await form(server.url, { grant_type: "password", username: user.username, password: `wrong-${i}` })).json.error).toBe(
+        "invalid_grant",
+      );
     const limited = await form(server.url, { grant_type: "password", username: user.username, password: user.password });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);

@@ -101,7 +101,9 @@ describe.each(DIALECTS)("login attacks (%s)", (dialect) => {
     });
     expect(huge.status).toBe(413);
     expect(await huge.json()).toMatchObject({ error: expect.any(String), message: expect.any(String) });
-    expect(await computations(async () => expectIncorrectCredentials(await login(user.username, `${user.password}${"x".repeat(1025)}`)))).toBe(1);
+    expect(
+      await computations(async () => expectIncorrectCredentials(await login(user.username, `${user.password}${"x".repeat(1025)}`))),
+    ).toBe(1);
   });
 
   it("P9 empty, blank, NUL passwords and empty, NULL or unusable stored hashes: the generic failure after a dummy hash", async () => {
@@ -128,7 +130,11 @@ describe.each(DIALECTS)("login attacks (%s)", (dialect) => {
       expect(response!.status).toBe(400);
       expect(response!.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
     }
-    const counted = await server.app.database.db.selectFrom("login_attempts").selectAll().where("key", "=", `user:${user.username.toLowerCase()}`).executeTakeFirst();
+    const counted = await server.app.database.db
+      .selectFrom("login_attempts")
+      .selectAll()
+      .where("key", "=", `user:${user.username.toLowerCase()}`)
+      .executeTakeFirst();
     expect(counted).toBeUndefined();
   });
 
@@ -147,7 +153,9 @@ describe.each(DIALECTS)("login attacks (%s)", (dialect) => {
   it("P12 a garbage Authorization header does not stop login", async () => {
     const user = await server.createUser();
     for (const authorization of ["Bearer garbage", "Bearer eyJhbGciOiJub25lIn0.e30.", "Basic Zm9vOmJhcg==", "Bearer a b c"]) {
-      expect((await login(user.username, user.password, undefined, { authorization })).body.data?.login.accessToken).toEqual(expect.any(String));
+      expect((await login(user.username, user.password, undefined, { authorization })).body.data?.login.accessToken).toEqual(
+        expect.any(String),
+      );
     }
   });
 
@@ -170,7 +178,10 @@ describe.each(DIALECTS)("login attacks (%s)", (dialect) => {
     for (const stored of ["$2b$10$short", "$argon2id$v=19$m=65536,t=3,p=4$$", "$unknown$prefix$value"]) {
       const user = await server.createUser({ passwordHash: stored });
       expectIncorrectCredentials(await login(user.username, user.password));
-      const warning = log.lines().split("\n").filter((line) => line.includes(user.id) && line.includes("stored password hash refused"));
+      const warning = log
+        .lines()
+        .split("\n")
+        .filter((line) => line.includes(user.id) && line.includes("stored password hash refused"));
       expect(warning).toHaveLength(1);
       expect(warning[0]).not.toContain(stored);
     }
@@ -187,7 +198,11 @@ describe.each(DIALECTS)("P17 a changed ARGON2 policy (%s)", (dialect) => {
       const second = await startTestServer({ dialect, databaseUrl: first.database.url, env: { ARGON2_TIME_COST: "2" } });
       try {
         await second.login(user.username, user.password);
-        const row = await second.app.database.db.selectFrom("users").select("password_hash").where("id", "=", user.id).executeTakeFirstOrThrow();
+        const row = await second.app.database.db
+          .selectFrom("users")
+          .select("password_hash")
+          .where("id", "=", user.id)
+          .executeTakeFirstOrThrow();
         expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=1024,t=2,p=1\$/);
       } finally {
         await second.close();

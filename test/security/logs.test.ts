@@ -41,8 +41,14 @@ describe("logs", () => {
       secrets.push("unknown-user-password", broken.password);
 
       // Refresh tokens: rotated, replayed, logged out, and through POST /token.
-      const pair = (await server.gql("mutation ($u: String!, $p: String!) { login(username: $u, password: $p) { refreshToken } }", { u: legacy.username, p: legacyPassword })).body.data.login;
-      const rotated = (await server.gql("mutation ($t: String!) { refresh(refreshToken: $t) { refreshToken } }", { t: pair.refreshToken })).body.data.refresh;
+      const pair = (
+        await server.gql("mutation ($u: String!, $p: String!) { login(username: $u, password: $p) { refreshToken } }", {
+          u: legacy.username,
+          p: legacyPassword,
+        })
+      ).body.data.login;
+      const rotated = (await server.gql("mutation ($t: String!) { refresh(refreshToken: $t) { refreshToken } }", { t: pair.refreshToken }))
+        .body.data.refresh;
       await server.gql("mutation ($t: String!) { refresh(refreshToken: $t) { refreshToken } }", { t: pair.refreshToken });
       const form = await fetch(`${server.url}/token`, {
         method: "POST",
@@ -56,7 +62,9 @@ describe("logs", () => {
         body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: `${granted.refresh_token}x` }).toString(),
       });
       await server.gql("mutation ($t: String!) { logout(refreshToken: $t, everywhere: false) }", { t: granted.refresh_token });
-      expect([pair.refreshToken, rotated.refreshToken, granted.refresh_token, granted.access_token]).toEqual(Array(4).fill(expect.any(String)));
+      expect([pair.refreshToken, rotated.refreshToken, granted.refresh_token, granted.access_token]).toEqual(
+        Array(4).fill(expect.any(String)),
+      );
       secrets.push(pair.refreshToken, rotated.refreshToken, granted.refresh_token, granted.access_token);
 
       // Tokens: valid, forged, in the header, in a cookie, in the query string.
@@ -64,14 +72,20 @@ describe("logs", () => {
       secrets.push(forged);
       await server.gql("{ me { id } }", {}, { token });
       await server.gql("{ me { id } }", {}, { headers: { authorization: `Bearer ${forged}`, cookie: `session=${token}` } });
-      await fetch(`${server.url}/graphql?query=${encodeURIComponent("{ status }")}&access_token=${token}`, { headers: { "apollo-require-preflight": "1" } });
+      await fetch(`${server.url}/graphql?query=${encodeURIComponent("{ status }")}&access_token=${token}`, {
+        headers: { "apollo-require-preflight": "1" },
+      });
       // A password inside a query that does not parse, and inside malformed JSON.
       await fetch(`${server.url}/graphql`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ query: `mutation { login(username: "x", password: "${current.password}" ` }),
       });
-      await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: `{"query": "${current.password}` });
+      await fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: `{"query": "${current.password}`,
+      });
 
       // An unexpected failure, logged with its error.
       await server.app.database.db.schema.alterTable("users").renameTo("users_away").execute();

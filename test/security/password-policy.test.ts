@@ -31,17 +31,20 @@ describe.each(DIALECTS)("password policy on every door (%s)", (dialect) => {
   });
   afterAll(async () => server?.close());
 
-  it.each(UNUSABLE)("H5: changePassword to a password with %s: BAD_USER_INPUT saying which rule, and no session is revoked", async (_what, newPassword, message) => {
-    const user = await server.createUser();
-    const pair = await loginPair(server, user.username, user.password);
-    const response = await server.gql(CHANGE, { c: user.password, n: newPassword }, { token: pair.accessToken });
-    expect(response.body.errors).toHaveLength(1);
-    expect(response.body.errors?.[0]).toMatchObject({ message, extensions: { code: "BAD_USER_INPUT" } });
-    expect(response.body.data ?? null).toBeNull();
-    // Nothing changed: the old token still works and the old password still logs in.
-    expect(await whoAmI(server, pair.accessToken)).toBe(user.username);
-    expect((await server.gql(LOGIN, { u: user.username, p: user.password })).body.data?.login.accessToken).toEqual(expect.any(String));
-  });
+  it.each(UNUSABLE)(
+    "H5: changePassword to a password with %s: BAD_USER_INPUT saying which rule, and no session is revoked",
+    async (_what, newPassword, message) => {
+      const user = await server.createUser();
+      const pair = await loginPair(server, user.username, user.password);
+      const response = await server.gql(CHANGE, { c: user.password, n: newPassword }, { token: pair.accessToken });
+      expect(response.body.errors).toHaveLength(1);
+      expect(response.body.errors?.[0]).toMatchObject({ message, extensions: { code: "BAD_USER_INPUT" } });
+      expect(response.body.data ?? null).toBeNull();
+      // Nothing changed: the old token still works and the old password still logs in.
+      expect(await whoAmI(server, pair.accessToken)).toBe(user.username);
+      expect((await server.gql(LOGIN, { u: user.username, p: user.password })).body.data?.login.accessToken).toEqual(expect.any(String));
+    },
+  );
 
   it("H5: login and POST /token: a lone surrogate never matches the U+FFFD its broken encoding would be", async () => {
     // An account whose password really contains U+FFFD (a legal character).
@@ -70,7 +73,8 @@ describe.each(DIALECTS)("password policy in the CLI (%s)", (dialect) => {
   });
   afterAll(async () => database?.drop());
 
-  const listed = async () => JSON.parse((await runCli(["users", "list", "--json"], env)).stdout).map((u: { username: string }) => u.username) as string[];
+  const listed = async () =>
+    JSON.parse((await runCli(["users", "list", "--json"], env)).stdout).map((u: { username: string }) => u.username) as string[];
 
   it("H5: users add --password-stdin refuses a NUL, only U+3000 and invalid UTF-8 bytes: one line, exit 1, no account", async () => {
     const cases: Array<readonly [string | Buffer, string]> = [
@@ -100,12 +104,15 @@ describe.each(DIALECTS)("password policy in the CLI (%s)", (dialect) => {
   });
 
   // `script` (util-linux) gives the CLI a real pseudo-terminal, as in test/cli/password-safety.test.ts.
-  (existsSync("/usr/bin/script") ? it : it.skip)("H5: users add at the terminal prompt refuses invalid UTF-8 typed twice, instead of storing U+FFFD", async () => {
-    const username = uniqueName("h5tty");
-    const typed = INVALID_UTF8[0]![1];
-    const result = await runOnTerminal(["users", "add", username], env, [typed, typed]);
-    expect(result.screen).toContain("error: Password must be valid UTF-8");
-    expect(result.code).toBe(1);
-    expect(await listed()).not.toContain(username);
-  });
+  (existsSync("/usr/bin/script") ? it : it.skip)(
+    "H5: users add at the terminal prompt refuses invalid UTF-8 typed twice, instead of storing U+FFFD",
+    async () => {
+      const username = uniqueName("h5tty");
+      const typed = INVALID_UTF8[0]![1];
+      const result = await runOnTerminal(["users", "add", username], env, [typed, typed]);
+      expect(result.screen).toContain("error: Password must be valid UTF-8");
+      expect(result.code).toBe(1);
+      expect(await listed()).not.toContain(username);
+    },
+  );
 });

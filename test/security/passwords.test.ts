@@ -29,7 +29,10 @@ function expectBusy(answer: GraphQLResponse): void {
   expect(answer.status).toBe(503);
   const retryAfter = Number(answer.headers.get("retry-after"));
   expect(Number.isInteger(retryAfter) && retryAfter >= 1).toBe(true);
-  expect(answer.body.errors?.[0]).toMatchObject({ message: `Server busy; retry in ${retryAfter} seconds`, extensions: { code: "SERVICE_UNAVAILABLE", retryAfter } });
+  expect(answer.body.errors?.[0]).toMatchObject({
+    message: `Server busy; retry in ${retryAfter} seconds`,
+    extensions: { code: "SERVICE_UNAVAILABLE", retryAfter },
+  });
   expect(JSON.stringify(answer.body)).not.toMatch(/stack|at .*\.ts/);
 }
 
@@ -56,13 +59,26 @@ describe.each(DIALECTS)("the hash queue (%s)", (dialect) => {
     new Promise((resolve, reject) => {
       const { port } = new URL(server.url);
       const request = httpRequest(
-        { host: "127.0.0.1", port, path: "/graphql", method: "POST", agent: false, signal, headers: { "content-type": "application/json", "x-forwarded-for": address } },
+        {
+          host: "127.0.0.1",
+          port,
+          path: "/graphql",
+          method: "POST",
+          agent: false,
+          signal,
+          headers: { "content-type": "application/json", "x-forwarded-for": address },
+        },
         (response) => {
           let text = "";
           response.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
           response.on("end", () => {
             const headers = new Headers(Object.entries(response.headers).map(([k, v]) => [k, String(v)] as [string, string]));
-            resolve({ status: response.statusCode ?? 0, headers, body: JSON.parse(text) as GraphQLResponse["body"], completedAt: server.app.passwords.completedTasks });
+            resolve({
+              status: response.statusCode ?? 0,
+              headers,
+              body: JSON.parse(text) as GraphQLResponse["body"],
+              completedAt: server.app.passwords.completedTasks,
+            });
           });
         },
       );
@@ -70,7 +86,11 @@ describe.each(DIALECTS)("the hash queue (%s)", (dialect) => {
       request.end(JSON.stringify({ query: LOGIN, variables: { u: username, p: password } }));
     });
   const addressCount = async (address: string) => {
-    const row = await server.app.database.db.selectFrom("login_attempts").select("attempts").where("key", "=", `addr:${address}`).executeTakeFirst();
+    const row = await server.app.database.db
+      .selectFrom("login_attempts")
+      .select("attempts")
+      .where("key", "=", `addr:${address}`)
+      .executeTakeFirst();
     return Number(row?.attempts ?? 0);
   };
 
@@ -110,9 +130,20 @@ describe.each(DIALECTS)("the hash queue (%s)", (dialect) => {
     const { port } = new URL(server.url);
     const token = (i: number) =>
       new Promise<{ status: number; headers: Record<string, unknown>; body: any }>((resolve, reject) => {
-        const form = new URLSearchParams({ grant_type: "password", username: uniqueName("tokenflood"), password: "wrong-password" }).toString();
+        const form = new URLSearchParams({
+          grant_type: "password",
+          username: uniqueName("tokenflood"),
+          password: "wrong-password",
+        }).toString();
         const request = httpRequest(
-          { host: "127.0.0.1", port, path: "/token", method: "POST", agent: false, headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": `10.5.0.${i}` } },
+          {
+            host: "127.0.0.1",
+            port,
+            path: "/token",
+            method: "POST",
+            agent: false,
+            headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": `10.5.0.${i}` },
+          },
           (response) => {
             let text = "";
             response.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
@@ -139,7 +170,9 @@ describe.each(DIALECTS)("the hash queue (%s)", (dialect) => {
     await login(uniqueName("drain"), "wrong-password", "10.4.1.1");
     const start = server.app.passwords.completedTasks;
     const controllers = Array.from({ length: QUEUE_MAX }, () => new AbortController());
-    const pending = controllers.map((c, i) => login(uniqueName("gone"), "wrong-password", `10.4.0.${i}`, c.signal).catch((error: unknown) => error));
+    const pending = controllers.map((c, i) =>
+      login(uniqueName("gone"), "wrong-password", `10.4.0.${i}`, c.signal).catch((error: unknown) => error),
+    );
     // Sent together: once the first is verified, the others are computing or waiting behind it.
     await until(() => server.app.passwords.completedTasks > start, "the first verification");
     const before = server.app.passwords.completedTasks;
@@ -270,7 +303,9 @@ describe.each(DIALECTS)("a login in flight on a killed process (%s)", (dialect) 
   it("M1/M4 (issue 11, finding 14): an attempt that never finished stops counting once it is PENDING_ATTEMPT_MS old; the budget stays shared and atomic", async () => {
     const password = `pw-${randomBytes(6).toString("hex")}`;
     // Costly enough that the spawned server is still verifying when it is killed.
-    const user = await server.createUser({ passwordHash: await argon2.hash(password, { type: argon2.argon2id, memoryCost: 131072, timeCost: 8, parallelism: 1 }) });
+    const user = await server.createUser({
+      passwordHash: await argon2.hash(password, { type: argon2.argon2id, memoryCost: 131072, timeCost: 8, parallelism: 1 }),
+    });
     const worker = spawnServer({ DATABASE_URL: server.database.url });
     try {
       const listening = await worker.waitForLine((line) => typeof line.url === "string", "the listening line");

@@ -18,8 +18,15 @@ describe.each(DIALECTS)("property: hostile input never breaks the server (%s)", 
   const healthy = async () => expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
 
   it("login with arbitrary arguments: no 5xx, and a token only for the right password", async () => {
-    const text = fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: "grapheme", maxLength: 40 }), fc.string({ unit: "binary", maxLength: 40 }));
-    const username = fc.oneof(text, fc.constantFrom(user.username, user.username.toUpperCase(), ` ${user.username}\t`, "", `${user.username}\u0000`, "\u0000"));
+    const text = fc.oneof(
+      fc.string({ maxLength: 80 }),
+      fc.string({ unit: "grapheme", maxLength: 40 }),
+      fc.string({ unit: "binary", maxLength: 40 }),
+    );
+    const username = fc.oneof(
+      text,
+      fc.constantFrom(user.username, user.username.toUpperCase(), ` ${user.username}\t`, "", `${user.username}\u0000`, "\u0000"),
+    );
     const password = fc.oneof(
       text,
       fc.constantFrom(`${user.password} `, user.password.toUpperCase(), `${user.password}\u0000`, user.password.slice(1), ""),
@@ -45,8 +52,15 @@ describe.each(DIALECTS)("property: hostile input never breaks the server (%s)", 
     const header = fc.oneof(
       printable,
       printable.map((t) => `Bearer ${t}`),
-      fc.constantFrom(`Bearer ${valid}x`, `Bearer ${valid.slice(0, -2)}`, `Bearer ${valid.split(".").reverse().join(".")}`, `Bearer ${valid.replace(/\./g, "..")}`),
-      fc.tuple(fc.nat({ max: valid.length - 1 }), fc.constantFrom(..."aAzZ09-_.=+/ ")).map(([i, c]) => `Bearer ${valid.slice(0, i)}${c}${valid.slice(i + 1)}`),
+      fc.constantFrom(
+        `Bearer ${valid}x`,
+        `Bearer ${valid.slice(0, -2)}`,
+        `Bearer ${valid.split(".").reverse().join(".")}`,
+        `Bearer ${valid.replace(/\./g, "..")}`,
+      ),
+      fc
+        .tuple(fc.nat({ max: valid.length - 1 }), fc.constantFrom(..."aAzZ09-_.=+/ "))
+        .map(([i, c]) => `Bearer ${valid.slice(0, i)}${c}${valid.slice(i + 1)}`),
     );
     await fc.assert(
       fc.asyncProperty(header, async (authorization) => {
@@ -67,7 +81,32 @@ describe.each(DIALECTS)("property: hostile input never breaks the server (%s)", 
 
   it("arbitrary me queries: no 5xx", async () => {
     const token = await server.login(user.username, user.password);
-    const piece = fc.constantFrom("me", "{", "}", "id", "username", "scopes", "...", "on", "User", "fragment", "F", "a:", "@include(if: true)", "__typename", "(", ")", "$x", "query", "mutation", "status", "myItems", "#", '"', "\\u0000");
+    const piece = fc.constantFrom(
+      "me",
+      "{",
+      "}",
+      "id",
+      "username",
+      "scopes",
+      "...",
+      "on",
+      "User",
+      "fragment",
+      "F",
+      "a:",
+      "@include(if: true)",
+      "__typename",
+      "(",
+      ")",
+      "$x",
+      "query",
+      "mutation",
+      "status",
+      "myItems",
+      "#",
+      '"',
+      "\\u0000",
+    );
     const query = fc.array(piece, { maxLength: 40 }).map((parts) => parts.join(" "));
     await fc.assert(
       fc.asyncProperty(query, fc.boolean(), async (q, withToken) => {

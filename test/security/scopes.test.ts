@@ -33,19 +33,22 @@ describe.each(DIALECTS)("scope grammar (%s)", (dialect) => {
   });
   afterAll(async () => server?.close());
 
-  it.each(HOSTILE)("H10: POST /token password grant with %s in scope: invalid_scope, a fixed description, nothing echoed, nothing hashed", async (_what, scope) => {
-    const user = await server.createUser();
-    const logged = log.lines().length;
-    const { result: response, count } = await computations(() =>
-      postToken(server, form({ grant_type: "password", username: user.username, password: user.password, scope })),
-    );
-    expect(response.status).toBe(400);
-    expect(response.body).toEqual({ error: "invalid_scope", error_description: "Invalid scope" });
-    expect(response.headers.get("cache-control")).toBe("no-store");
-    // Refused on its grammar, before the password is verified or the attempt counted.
-    expect(count).toBe(0);
-    expect(log.lines().slice(logged)).not.toContain(MARKER);
-  });
+  it.each(HOSTILE)(
+    "H10: POST /token password grant with %s in scope: invalid_scope, a fixed description, nothing echoed, nothing hashed",
+    async (_what, scope) => {
+      const user = await server.createUser();
+      const logged = log.lines().length;
+      const { result: response, count } = await computations(() =>
+        postToken(server, form({ grant_type: "password", username: user.username, password: user.password, scope })),
+      );
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ error: "invalid_scope", error_description: "Invalid scope" });
+      expect(response.headers.get("cache-control")).toBe("no-store");
+      // Refused on its grammar, before the password is verified or the attempt counted.
+      expect(count).toBe(0);
+      expect(log.lines().slice(logged)).not.toContain(MARKER);
+    },
+  );
 
   it("H10: POST /token refresh grant with a malformed scope: invalid_scope, fixed, and the refresh token is not spent", async () => {
     const user = await server.createUser();
@@ -62,7 +65,10 @@ describe.each(DIALECTS)("scope grammar (%s)", (dialect) => {
 
   it("H10: POST /token with a well-formed scope the account lacks: a fixed description that names nothing", async () => {
     const user = await server.createUser();
-    const response = await postToken(server, form({ grant_type: "password", username: user.username, password: user.password, scope: `me ${MARKER}` }));
+    const response = await postToken(
+      server,
+      form({ grant_type: "password", username: user.username, password: user.password, scope: `me ${MARKER}` }),
+    );
     expect(response.status).toBe(400);
     expect(response.body).toEqual({ error: "invalid_scope", error_description: "Scope not available to this account" });
     const pair = await loginPair(server, user.username, user.password, ["me"]);
@@ -70,19 +76,22 @@ describe.each(DIALECTS)("scope grammar (%s)", (dialect) => {
     expect(wider.body).toEqual({ error: "invalid_scope", error_description: "Scope not granted to this refresh token" });
   });
 
-  it.each(HOSTILE)("H10: GraphQL login with %s in scopes: BAD_USER_INPUT \"Invalid scope\", nothing echoed, nothing hashed", async (_what, scope) => {
-    const user = await server.createUser();
-    const logged = log.lines().length;
-    for (const scopes of [[scope], ["me", scope]]) {
-      const { result: response, count } = await computations(() => server.gql(LOGIN, { u: user.username, p: user.password, s: scopes }));
-      expect(response.body.errors).toHaveLength(1);
-      expect(response.body.errors?.[0]).toMatchObject({ message: "Invalid scope", extensions: { code: "BAD_USER_INPUT" } });
-      expect(response.body.data ?? null).toBeNull();
-      expect(JSON.stringify(response.body)).not.toContain(MARKER);
-      expect(count).toBe(0);
-    }
-    expect(log.lines().slice(logged)).not.toContain(MARKER);
-  });
+  it.each(HOSTILE)(
+    'H10: GraphQL login with %s in scopes: BAD_USER_INPUT "Invalid scope", nothing echoed, nothing hashed',
+    async (_what, scope) => {
+      const user = await server.createUser();
+      const logged = log.lines().length;
+      for (const scopes of [[scope], ["me", scope]]) {
+        const { result: response, count } = await computations(() => server.gql(LOGIN, { u: user.username, p: user.password, s: scopes }));
+        expect(response.body.errors).toHaveLength(1);
+        expect(response.body.errors?.[0]).toMatchObject({ message: "Invalid scope", extensions: { code: "BAD_USER_INPUT" } });
+        expect(response.body.data ?? null).toBeNull();
+        expect(JSON.stringify(response.body)).not.toContain(MARKER);
+        expect(count).toBe(0);
+      }
+      expect(log.lines().slice(logged)).not.toContain(MARKER);
+    },
+  );
 
   it("H10: GraphQL login with thousands of scope entries: refused by the length bound", async () => {
     const user = await server.createUser();
@@ -106,7 +115,10 @@ describe.each(DIALECTS)("scope grammar (%s)", (dialect) => {
     for (const { body, contentType } of requests) {
       const response = await postToken(server, body, { contentType });
       expect(response.status).toBeGreaterThanOrEqual(400);
-      expect({ body, description: String(response.body.error_description) }).not.toEqual({ body, description: expect.stringContaining(MARKER) });
+      expect({ body, description: String(response.body.error_description) }).not.toEqual({
+        body,
+        description: expect.stringContaining(MARKER),
+      });
       expect(response.body.error_description).not.toMatch(/\p{Cc}/u);
     }
   });
@@ -121,7 +133,10 @@ describe.each(DIALECTS)("scope grammar (%s)", (dialect) => {
       const response = await server.gql(LOGIN, { u: user.username, p: user.password, s: scopes });
       expect(response.body.data?.login.scope).toBe(granted);
     }
-    const response = await postToken(server, form({ grant_type: "password", username: user.username, password: user.password, scope: "me items me" }));
+    const response = await postToken(
+      server,
+      form({ grant_type: "password", username: user.username, password: user.password, scope: "me items me" }),
+    );
     expect(response.status).toBe(200);
     expect(response.body.scope).toBe("me items");
   });

@@ -65,12 +65,18 @@ describe("SIGTERM", () => {
       child.kill("SIGTERM");
       await waitFor(/shutting down: finishing requests in flight/);
       // Not accepting any more: a new connection is refused (or answered 503 while closing).
-      const late = await fetch(`${url}/healthz`, { headers: { connection: "close" } }).then((r) => r.status, (error: unknown) => String(error));
+      const late = await fetch(`${url}/healthz`, { headers: { connection: "close" } }).then(
+        (r) => r.status,
+        (error: unknown) => String(error),
+      );
       expect([503, "TypeError: fetch failed"]).toContain(late);
 
       const response = await inFlight;
       expect(response.status).toBe(200);
-      expect(((await response.json()) as any).errors[0]).toMatchObject({ message: "Incorrect username or password", extensions: { code: "UNAUTHENTICATED" } });
+      expect(((await response.json()) as any).errors[0]).toMatchObject({
+        message: "Incorrect username or password",
+        extensions: { code: "UNAUTHENTICATED" },
+      });
 
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<string>((done) => (timer = setTimeout(() => done("still running after 10 s"), 10_000)));
@@ -132,7 +138,8 @@ describe("SIGTERM with logins waiting", () => {
       const answers = await Promise.all(logins);
       const code = await server.exited;
 
-      for (const answer of answers) expect(typeof answer === "string" ? answer : [200, 503]).toContain(typeof answer === "string" ? "an HTTP answer" : answer.status);
+      for (const answer of answers)
+        expect(typeof answer === "string" ? answer : [200, 503]).toContain(typeof answer === "string" ? "an HTTP answer" : answer.status);
       const refused = answers.filter((a): a is RawAnswer => typeof a !== "string" && a.status === 503);
       expect(refused.length).toBeGreaterThanOrEqual(20);
       for (const answer of refused) {

@@ -51,7 +51,8 @@ describe.each(DIALECTS)("H8 look-alike usernames and format characters (%s)", (d
     return path;
   };
   const importLines = (lines: readonly object[]) => importUsers(deps, importFile(lines));
-  const cliAdd = (username: string, ...options: string[]) => runCli(["users", "add", username, ...options, "--password-stdin"], env, PASSWORD);
+  const cliAdd = (username: string, ...options: string[]) =>
+    runCli(["users", "add", username, ...options, "--password-stdin"], env, PASSWORD);
 
   it("H8: the store refuses a Cyrillic ј in a Latin name, a Latin/Cyrillic/Armenian mix and a Greek omicron", async () => {
     const suffix = n();
@@ -79,11 +80,29 @@ describe.each(DIALECTS)("H8 look-alike usernames and format characters (%s)", (d
     const outcomes = await Promise.allSettled([create(`aces${suffix}`), create(`${CYRILLIC_ACES}${suffix}`), create(`ACES${suffix}`)]);
     expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
     // Below the store's own check, the unique index refuses a second row with an existing skeleton.
-    const holder = await rawDb().selectFrom("users").select(["skeleton_key"]).where("username", "=", (outcomes.find((o) => o.status === "fulfilled") as PromiseFulfilledResult<{ username: string }>).value.username).executeTakeFirstOrThrow();
+    const holder = await rawDb()
+      .selectFrom("users")
+      .select(["skeleton_key"])
+      .where(
+        "username",
+        "=",
+        (outcomes.find((o) => o.status === "fulfilled") as PromiseFulfilledResult<{ username: string }>).value.username,
+      )
+      .executeTakeFirstOrThrow();
     const now = new Date().toISOString();
     const refused = await rawDb()
       .insertInto("users")
-      .values({ id: `raw-${suffix}`, username: `raw${suffix}`, username_key: `raw${suffix}`, skeleton_key: holder.skeleton_key, password_hash: HASH.hash, disabled: 0, scopes: "me", created_at: now, updated_at: now })
+      .values({
+        id: `raw-${suffix}`,
+        username: `raw${suffix}`,
+        username_key: `raw${suffix}`,
+        skeleton_key: holder.skeleton_key,
+        password_hash: HASH.hash,
+        disabled: 0,
+        scopes: "me",
+        created_at: now,
+        updated_at: now,
+      })
       .execute()
       .then(
         () => "inserted",
@@ -168,30 +187,58 @@ describe.each(DIALECTS)("H8 look-alike usernames and format characters (%s)", (d
     const [viaStore, viaCli, ...viaImport] = names;
     await create(viaStore!, { fullName: "Jean-Luc Picard", email: "jl@example.com" });
     expect(await cliAdd(viaCli!, "--full-name", "Jean-Luc Picard", "--email", "jl@example.com")).toMatchObject({ code: 0, stderr: "" });
-    expect(await importLines(viaImport.map((username) => ({ username, password_hash: HASH.hash, full_name: "Иван Петров", email: "ivan@example.com" })))).toMatchObject({ created: 3, rejected: 0 });
+    expect(
+      await importLines(
+        viaImport.map((username) => ({ username, password_hash: HASH.hash, full_name: "Иван Петров", email: "ivan@example.com" })),
+      ),
+    ).toMatchObject({ created: 3, rejected: 0 });
     expect((await usernames()).filter((u) => u.endsWith(suffix)).sort()).toEqual([...names].sort());
   });
 
   it("H8: adding the skeleton column keeps existing look-alike accounts, each still logging in, and lets no new one in", async () => {
     const db = rawDb();
     // Loaded by path so that the other tests of this file still compile and run against the old code.
-    const usernameSkeleton = require(join(__dirname, "..", "..", "src", "db", "migrations", "2026-12-01-05-username-skeleton")) as Migration;
+    const usernameSkeleton = require(
+      join(__dirname, "..", "..", "src", "db", "migrations", "2026-12-01-05-username-skeleton"),
+    ) as Migration;
     const suffix = n();
     await usernameSkeleton.down!(db);
     try {
-      const row = (username: string, createdAt: string) => ({ id: `m-${username}`, username, username_key: username.toLowerCase(), password_hash: HASH.hash, disabled: 0, scopes: "me", created_at: createdAt, updated_at: createdAt });
+      const row = (username: string, createdAt: string) => ({
+        id: `m-${username}`,
+        username,
+        username_key: username.toLowerCase(),
+        password_hash: HASH.hash,
+        disabled: 0,
+        scopes: "me",
+        created_at: createdAt,
+        updated_at: createdAt,
+      });
       // As an older schema held them: the older paypal, then a look-alike imported before this rule.
-      await db.insertInto("users").values([row(`paypal${suffix}`, "2020-01-01T00:00:00.000Z"), row(`paypaI${suffix}`, "2021-01-01T00:00:00.000Z")]).execute();
+      await db
+        .insertInto("users")
+        .values([row(`paypal${suffix}`, "2020-01-01T00:00:00.000Z"), row(`paypaI${suffix}`, "2021-01-01T00:00:00.000Z")])
+        .execute();
     } finally {
       await usernameSkeleton.up(db);
     }
-    const keys = await db.selectFrom("users").select(["username", "skeleton_key"]).where("username", "in", [`paypal${suffix}`, `paypaI${suffix}`]).orderBy("created_at").execute();
+    const keys = await db
+      .selectFrom("users")
+      .select(["username", "skeleton_key"])
+      .where("username", "in", [`paypal${suffix}`, `paypaI${suffix}`])
+      .orderBy("created_at")
+      .execute();
     expect(keys).toEqual([
       { username: `paypal${suffix}`, skeleton_key: expect.any(String) },
       { username: `paypaI${suffix}`, skeleton_key: null },
     ]);
     for (const username of [`paypal${suffix}`, `paypaI${suffix}`]) {
-      const body = (await server.gql("mutation($u: String!, $p: String!) { login(username: $u, password: $p) { scope } }", { u: username, p: HASH.password })).body;
+      const body = (
+        await server.gql("mutation($u: String!, $p: String!) { login(username: $u, password: $p) { scope } }", {
+          u: username,
+          p: HASH.password,
+        })
+      ).body;
       expect(body).toEqual({ data: { login: { scope: "me" } } });
     }
     await expect(create(`paypa1${suffix}`)).rejects.toEqual(refusal("Invalid username"));

@@ -30,16 +30,10 @@ export const REGISTER = `mutation($username: String!, $email: String!, $password
 }`;
 export const VERIFY = "mutation($token: String!) { verifyEmail(token: $token) }";
 export const REQUEST_RESET = "mutation($email: String!) { requestPasswordReset(email: $email) }";
-export const RESET =
-  "mutation($token: String!, $newPassword: String!) { resetPassword(token: $token, newPassword: $newPassword) }";
+export const RESET = "mutation($token: String!, $newPassword: String!) { resetPassword(token: $token, newPassword: $newPassword) }";
 
 /** One error, exactly this code and message (and these extensions), and no data. */
-export function expectError(
-  response: GraphQLResponse,
-  code: string,
-  message: string,
-  extensions: Record<string, unknown> = {},
-): void {
+export function expectError(response: GraphQLResponse, code: string, message: string, extensions: Record<string, unknown> = {}): void {
   expect(response.status).toBe(200);
   expect(response.body.data ?? null).toBeNull();
   expect(response.body.errors).toEqual([expect.objectContaining({ message, extensions: { code, ...extensions } })]);
@@ -109,8 +103,7 @@ export function useAccountsServer(dialect: TestDialect): AccountsServer {
     clock,
     logs: () => logs(),
     address: newAddress(),
-    gql: (query, variables, token) =>
-      server.gql(query, variables, { token, headers: { "x-forwarded-for": fixture.address } }),
+    gql: (query, variables, token) => server.gql(query, variables, { token, headers: { "x-forwarded-for": fixture.address } }),
     mailsTo,
     nextMailTo: async (to, count = 1) => {
       await waitFor(() => mailsTo(to).length >= count, `${count} mail(s) to ${to}`);

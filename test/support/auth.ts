@@ -27,7 +27,11 @@ export function refreshMutation(server: TestServer, refreshToken: string): Promi
 }
 
 /** Calls the `logout` mutation; `everywhere` omitted when undefined, so the default applies. */
-export function logoutMutation(server: TestServer, refreshToken: string, everywhere?: boolean): Promise<GraphQLResponse<{ logout: boolean }>> {
+export function logoutMutation(
+  server: TestServer,
+  refreshToken: string,
+  everywhere?: boolean,
+): Promise<GraphQLResponse<{ logout: boolean }>> {
   return everywhere === undefined
     ? server.gql("mutation($t: String!) { logout(refreshToken: $t) }", { t: refreshToken })
     : server.gql("mutation($t: String!, $e: Boolean!) { logout(refreshToken: $t, everywhere: $e) }", { t: refreshToken, e: everywhere });
@@ -48,7 +52,11 @@ export interface FormResponse {
 }
 
 /** POSTs a body to /token as given, form-encoded unless `contentType` says otherwise. */
-export async function postToken(server: TestServer, body: string, options: { contentType?: string; headers?: Record<string, string>; method?: string } = {}): Promise<FormResponse> {
+export async function postToken(
+  server: TestServer,
+  body: string,
+  options: { contentType?: string; headers?: Record<string, string>; method?: string } = {},
+): Promise<FormResponse> {
   const response = await fetch(`${server.url}/token`, {
     method: options.method ?? "POST",
     headers: { "content-type": options.contentType ?? "application/x-www-form-urlencoded", ...options.headers },

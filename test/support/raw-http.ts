@@ -4,7 +4,11 @@ import { connect } from "node:net";
 export const ME = "{ me { id } }";
 
 /** POSTs `{ me { id } }` with the raw Authorization header values given (several = several headers). */
-export async function rawGraphQL(baseUrl: string, authorizations: readonly string[], query = ME): Promise<{ status: number; headers: Record<string, string>; body: any }> {
+export async function rawGraphQL(
+  baseUrl: string,
+  authorizations: readonly string[],
+  query = ME,
+): Promise<{ status: number; headers: Record<string, string>; body: any }> {
   const { hostname, port } = new URL(baseUrl);
   const body = JSON.stringify({ query });
   const lines = [
@@ -32,6 +36,12 @@ export async function rawGraphQL(baseUrl: string, authorizations: readonly strin
   }
   const text = rest.join("\r\n\r\n");
   // Chunked bodies: take the JSON between the chunk-size lines.
-  const json = headers["transfer-encoding"] === "chunked" ? text.split("\r\n").filter((_, i) => i % 2 === 1).join("") : text;
+  const json =
+    headers["transfer-encoding"] === "chunked"
+      ? text
+          .split("\r\n")
+          .filter((_, i) => i % 2 === 1)
+          .join("")
+      : text;
   return { status: Number(statusLine.split(" ")[1]), headers, body: json ? JSON.parse(json) : undefined };
 }

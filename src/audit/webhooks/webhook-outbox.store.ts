@@ -112,12 +112,7 @@ export async function scheduleDeliveryRetry(
 }
 
 /** Gives up on a delivery: failed for good. */
-export async function markDeliveryFailed(
-  db: Kysely<Database>,
-  eventId: string,
-  owner: string,
-  error: string,
-): Promise<void> {
+export async function markDeliveryFailed(db: Kysely<Database>, eventId: string, owner: string, error: string): Promise<void> {
   await db
     .updateTable("webhook_outbox")
     .set((eb) => ({
@@ -146,22 +141,13 @@ export async function releaseDelivery(db: Kysely<Database>, eventId: string, own
  * Deletes at most `batch` settled deliveries (delivered or failed) created before `before`, so the
  * table stays as small as the retention keeps the events.
  */
-export async function deleteSettledDeliveriesBefore(
-  db: Kysely<Database>,
-  before: number,
-  batch: number,
-): Promise<number> {
+export async function deleteSettledDeliveriesBefore(db: Kysely<Database>, before: number, batch: number): Promise<number> {
   const result = await db
     .deleteFrom("webhook_outbox")
     .where(
       "event_id",
       "in",
-      db
-        .selectFrom("webhook_outbox")
-        .select("event_id")
-        .where("status", "<>", "pending")
-        .where("created_at", "<", before)
-        .limit(batch),
+      db.selectFrom("webhook_outbox").select("event_id").where("status", "<>", "pending").where("created_at", "<", before).limit(batch),
     )
     .executeTakeFirst();
   return Number(result.numDeletedRows);

@@ -88,9 +88,7 @@ export class WebhookSender {
   }
 
   private async loop(ready: Promise<void>): Promise<void> {
-    const stopped = new Promise<void>((resolve) =>
-      this.stopping.signal.addEventListener("abort", () => resolve(), { once: true }),
-    );
+    const stopped = new Promise<void>((resolve) => this.stopping.signal.addEventListener("abort", () => resolve(), { once: true }));
     await Promise.race([ready, stopped]);
     while (!this.stopping.signal.aborted) {
       let sent = false;
@@ -100,10 +98,7 @@ export class WebhookSender {
         this.outboxFailing = false;
       } catch (error) {
         if (!this.outboxFailing)
-          this.deps.logger.warn(
-            { err: { code: (error as { code?: unknown }).code } },
-            "webhook outbox unreachable; retrying",
-          );
+          this.deps.logger.warn({ err: { code: (error as { code?: unknown }).code } }, "webhook outbox unreachable; retrying");
         this.outboxFailing = true;
       }
       if (sent) continue;
@@ -177,10 +172,7 @@ export class WebhookSender {
     const now = clock.now();
     if (now - delivery.createdAt >= timing.retryForMs) {
       await markDeliveryFailed(db, delivery.eventId, this.owner, code);
-      logger.warn(
-        { eventId: delivery.eventId, attempts, error: code },
-        "webhook not delivered after retrying; given up",
-      );
+      logger.warn({ eventId: delivery.eventId, attempts, error: code }, "webhook not delivered after retrying; given up");
       return;
     }
     const retryInMs = backoffDelay(timing.retry, attempts);

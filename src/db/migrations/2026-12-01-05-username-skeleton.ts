@@ -17,7 +17,12 @@ export async function up(db: Kysely<any>): Promise<void> {
   // look-alike of both out. A unique index allows any number of nulls on both engines.
   await db.schema.alterTable("users").addColumn("skeleton_key", "text").execute();
 
-  const rows: Array<{ id: string; username: string }> = await db.selectFrom("users").select(["id", "username"]).orderBy("created_at").orderBy("id").execute();
+  const rows: Array<{ id: string; username: string }> = await db
+    .selectFrom("users")
+    .select(["id", "username"])
+    .orderBy("created_at")
+    .orderBy("id")
+    .execute();
   const taken = new Set<string>();
   for (const row of rows) {
     const key = skeletonKey(row.username);

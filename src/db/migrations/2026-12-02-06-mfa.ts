@@ -24,11 +24,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("created_at", "bigint", (c) => c.notNull())
     .addColumn("used_at", "bigint")
     .execute();
-  await db.schema
-    .createIndex("mfa_recovery_codes_user_idx")
-    .on("mfa_recovery_codes")
-    .columns(["user_id", "code_hash"])
-    .execute();
+  await db.schema.createIndex("mfa_recovery_codes_user_idx").on("mfa_recovery_codes").columns(["user_id", "code_hash"]).execute();
 
   // The password step of a two-factor login: an mfaToken, stored as its SHA-256 digest, bound to
   // the user, the scopes granted and the token version at the password check.

@@ -37,11 +37,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     // The last failure as a code (`HTTP 500`, `TIMEOUT`), never the receiver's answer.
     .addColumn("last_error", "varchar(100)")
     .execute();
-  await db.schema
-    .createIndex("webhook_outbox_due_idx")
-    .on("webhook_outbox")
-    .columns(["status", "next_attempt_at"])
-    .execute();
+  await db.schema.createIndex("webhook_outbox_due_idx").on("webhook_outbox").columns(["status", "next_attempt_at"]).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

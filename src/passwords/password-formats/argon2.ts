@@ -95,10 +95,7 @@ export async function hashArgon2id(
 }
 
 /** Whether a stored argon2 string is exactly what the current policy would write. */
-export function isCurrentArgon2(
-  stored: string,
-  policy: { memoryCost: number; timeCost: number; parallelism: number },
-): boolean {
+export function isCurrentArgon2(stored: string, policy: { memoryCost: number; timeCost: number; parallelism: number }): boolean {
   return stored.startsWith(`$argon2id$v=19$m=${policy.memoryCost},t=${policy.timeCost},p=${policy.parallelism}$`);
 }
 

@@ -27,7 +27,12 @@ export function parseDjangoPbkdf2(stored: string): Pbkdf2Params {
   if (iterations > MAX_PBKDF2_ITERATIONS) throw new HashRejected("django-pbkdf2", "out-of-bounds");
   // Django compares the whole base64 text, so only the canonical encoding of the right length matches.
   const checksum = Buffer.from(hashText, "base64");
-  if (saltText.length === 0 || saltText.length > MAX_SALT_CHARS || checksum.length !== spec.length || checksum.toString("base64") !== hashText) {
+  if (
+    saltText.length === 0 ||
+    saltText.length > MAX_SALT_CHARS ||
+    checksum.length !== spec.length ||
+    checksum.toString("base64") !== hashText
+  ) {
     throw new HashRejected("django-pbkdf2", "malformed");
   }
   return { digest: spec.digest, iterations, salt: Buffer.from(saltText, "utf8"), checksum };

@@ -9,7 +9,7 @@ const MAX_SALT_BYTES = 1024;
 
 /** passlib ident → node:crypto digest and its output length in bytes. */
 const PBKDF2_DIGESTS: Record<string, { digest: string; length: number }> = {
-  "$pbkdf2$": { digest: "sha1", length: 20 },
+  $pbkdf2$: { digest: "sha1", length: 20 },
   "$pbkdf2-sha256$": { digest: "sha256", length: 32 },
   "$pbkdf2-sha512$": { digest: "sha512", length: 64 },
 };
