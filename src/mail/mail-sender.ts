@@ -1,7 +1,7 @@
 /** The sender loop: claims due messages from the outbox, delivers them, settles them; one per server process. */
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { type Kysely } from "kysely";
+import { DeliveryLoop, SHUTDOWN } from "../background/delivery-loop";
 import { type Clock } from "../clock";
 import { type Database } from "../db/database";
 import { backoffDelay, type BackoffPolicy } from "../db/startup";
@@ -48,8 +48,6 @@ export interface MailSenderDeps {
   readonly timing: MailTiming;
 }
 
-const SHUTDOWN = Symbol("shutdown");
-
 /**
  * Delivers the outbox, one message at a time, in every server process. A message is claimed with a
  * lease (see claimNextMail), so any number of senders on one database deliver it once while they
@@ -58,55 +56,28 @@ const SHUTDOWN = Symbol("shutdown");
 export class MailSender {
   /** This sender's name in `lease_owner`. */
   private readonly owner = randomUUID();
-  private readonly stopping = new AbortController();
-  private inHand: AbortController | undefined;
-  private running: Promise<void> | undefined;
-  private outboxFailing = false;
+  private readonly loop: DeliveryLoop;
 
-  constructor(private readonly deps: MailSenderDeps) {}
+  constructor(private readonly deps: MailSenderDeps) {
+    const { pollIntervalMs, shutdownGraceMs } = deps.timing;
+    this.loop = new DeliveryLoop({
+      name: "mail outbox",
+      pollIntervalMs,
+      shutdownGraceMs,
+      logger: deps.logger,
+      deliverOne: () => this.sendOne(),
+      summarise: errorSummary,
+    });
+  }
 
   /** Starts the loop once `ready` (the database migrated) resolves; a second call does nothing. */
   start(ready: Promise<void>): void {
-    this.running ??= this.loop(ready);
+    this.loop.start(ready);
   }
 
-  /**
-   * Stops the loop. A message in hand may finish for shutdownGraceMs; after that its delivery is
-   * aborted and the message handed back untried, due at once for another sender.
-   */
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    if (!this.running) return;
-    const grace = setTimeout(() => this.inHand?.abort(SHUTDOWN), this.deps.timing.shutdownGraceMs);
-    try {
-      await this.running;
-    } finally {
-      clearTimeout(grace);
-    }
-  }
-
-  private async loop(ready: Promise<void>): Promise<void> {
-    const stopped = new Promise<void>((resolve) => this.stopping.signal.addEventListener("abort", () => resolve(), { once: true }));
-    await Promise.race([ready, stopped]);
-    while (!this.stopping.signal.aborted) {
-      let sent = false;
-      try {
-        sent = await this.sendOne();
-        if (this.outboxFailing) this.deps.logger.info("mail outbox reachable again");
-        this.outboxFailing = false;
-      } catch (error) {
-        // The database is away (or a settle failed): the message, if any, keeps its lease and is
-        // retried once the lease ends. One line per outage.
-        if (!this.outboxFailing) this.deps.logger.warn({ err: errorSummary(error) }, "mail outbox unreachable; retrying");
-        this.outboxFailing = true;
-      }
-      if (sent) continue;
-      try {
-        await sleep(this.deps.timing.pollIntervalMs, undefined, { signal: this.stopping.signal });
-      } catch {
-        return;
-      }
-    }
+  /** Stops the loop; the delivery in hand may finish for shutdownGraceMs, then is handed back untried. */
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Claims and delivers one due message. @returns whether there was one. */
@@ -115,12 +86,11 @@ export class MailSender {
     const mail = await claimNextMail(db, this.owner, clock.now(), timing.leaseMs);
     if (!mail) return false;
     // Stopped while claiming: hand it back rather than start a delivery nothing would cut short.
-    if (this.stopping.signal.aborted) {
+    if (this.loop.stopped) {
       await releaseMail(db, mail.id, this.owner);
       return true;
     }
-    const controller = new AbortController();
-    this.inHand = controller;
+    const controller = this.loop.hold();
     const deadline = setTimeout(() => controller.abort(), timing.sendTimeoutMs);
     let delivery;
     try {
@@ -135,7 +105,7 @@ export class MailSender {
       return true;
     } finally {
       clearTimeout(deadline);
-      this.inHand = undefined;
+      this.loop.release(controller);
     }
     await markMailSent(db, mail.id, this.owner, clock.now(), delivery.messageId);
     // The message id and the outcome only: never the body, a link or the recipient.

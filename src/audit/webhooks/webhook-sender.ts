@@ -1,7 +1,7 @@
 /** The webhook delivery loop: claims due deliveries, POSTs them signed, settles them; one per server process. */
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { type Kysely } from "kysely";
+import { DeliveryLoop, SHUTDOWN } from "../../background/delivery-loop";
 import { type Clock } from "../../clock";
 import { type WebhookConfig } from "../../config";
 import { type Database } from "../../db/database";
@@ -52,8 +52,6 @@ export interface WebhookSenderDeps {
   readonly timing: WebhookTiming;
 }
 
-const SHUTDOWN = Symbol("shutdown");
-
 /**
  * Delivers the webhook outbox one event at a time, in every server process. A delivery is claimed
  * with a lease (claimNextDelivery), so any number of senders deliver each event once while they
@@ -63,51 +61,28 @@ const SHUTDOWN = Symbol("shutdown");
  */
 export class WebhookSender {
   private readonly owner = randomUUID();
-  private readonly stopping = new AbortController();
-  private inHand: AbortController | undefined;
-  private running: Promise<void> | undefined;
-  private outboxFailing = false;
+  private readonly loop: DeliveryLoop;
 
-  constructor(private readonly deps: WebhookSenderDeps) {}
+  constructor(private readonly deps: WebhookSenderDeps) {
+    const { pollIntervalMs, shutdownGraceMs } = deps.timing;
+    this.loop = new DeliveryLoop({
+      name: "webhook outbox",
+      pollIntervalMs,
+      shutdownGraceMs,
+      logger: deps.logger,
+      deliverOne: () => this.sendOne(),
+      summarise: (error) => ({ code: (error as { code?: unknown }).code }),
+    });
+  }
 
   /** Starts the loop once `ready` (the database migrated) resolves; a second call does nothing. */
   start(ready: Promise<void>): void {
-    this.running ??= this.loop(ready);
+    this.loop.start(ready);
   }
 
-  /** Stops the loop; a delivery in hand may finish for shutdownGraceMs, then is handed back untried. */
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    if (!this.running) return;
-    const grace = setTimeout(() => this.inHand?.abort(SHUTDOWN), this.deps.timing.shutdownGraceMs);
-    try {
-      await this.running;
-    } finally {
-      clearTimeout(grace);
-    }
-  }
-
-  private async loop(ready: Promise<void>): Promise<void> {
-    const stopped = new Promise<void>((resolve) => this.stopping.signal.addEventListener("abort", () => resolve(), { once: true }));
-    await Promise.race([ready, stopped]);
-    while (!this.stopping.signal.aborted) {
-      let sent = false;
-      try {
-        sent = await this.sendOne();
-        if (this.outboxFailing) this.deps.logger.info("webhook outbox reachable again");
-        this.outboxFailing = false;
-      } catch (error) {
-        if (!this.outboxFailing)
-          this.deps.logger.warn({ err: { code: (error as { code?: unknown }).code } }, "webhook outbox unreachable; retrying");
-        this.outboxFailing = true;
-      }
-      if (sent) continue;
-      try {
-        await sleep(this.deps.timing.pollIntervalMs, undefined, { signal: this.stopping.signal });
-      } catch {
-        return;
-      }
-    }
+  /** Stops the loop; the delivery in hand may finish for shutdownGraceMs, then is handed back untried. */
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Claims and delivers one due event. @returns whether there was one. */
@@ -115,12 +90,11 @@ export class WebhookSender {
     const { db, clock, timing } = this.deps;
     const delivery = await claimNextDelivery(db, this.owner, clock.now(), timing.leaseMs);
     if (!delivery) return false;
-    if (this.stopping.signal.aborted) {
+    if (this.loop.stopped) {
       await releaseDelivery(db, delivery.eventId, this.owner);
       return true;
     }
-    const controller = new AbortController();
-    this.inHand = controller;
+    const controller = this.loop.hold();
     const deadline = setTimeout(() => controller.abort(), timing.sendTimeoutMs);
     let outcome: string | undefined;
     try {
@@ -134,7 +108,7 @@ export class WebhookSender {
       outcome = controller.signal.aborted ? "TIMEOUT" : "UNREACHABLE";
     } finally {
       clearTimeout(deadline);
-      this.inHand = undefined;
+      this.loop.release(controller);
     }
     if (outcome === undefined) {
       await markDelivered(db, delivery.eventId, this.owner, clock.now());
