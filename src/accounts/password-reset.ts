@@ -1,6 +1,6 @@
 /** The password-reset use cases: mail a link to every active account of an address, and spend one. */
 import { setTimeout as sleep } from "node:timers/promises";
-import { revokeAllTokensOfUser } from "../auth/user-revocation";
+import { revokeSessionsOfUser } from "../sessions/session.store";
 import { InvalidAccountToken, InvalidEmail, MailNotConfigured } from "../errors";
 import { checkNewPassword } from "../passwords/password-policy";
 import { checkEmail } from "../users/user-fields";
@@ -100,10 +100,11 @@ export async function resetPassword(deps: AccountsDeps, token: string, newPasswo
     if (!grant || grant.userId !== found.user.id) throw new InvalidAccountToken("spent meanwhile");
     const version = await store.resetPassword(found.user.id, found.passwordHash, replacement);
     if (version === undefined) throw new InvalidAccountToken("the password changed meanwhile");
+    // The token version moved with the hash (every access token dies); every session ends in the
+    // same transaction, as a password change does, so no crash can leave a refresh token alive.
+    await revokeSessionsOfUser(trx, found.user.id, deps.clock.now());
     await deps.audit.recordEvent(trx, { type: "password.reset", userId: found.user.id });
   });
-  // The one place that ends everything of a user (token version, every refresh token or session).
-  await revokeAllTokensOfUser({ users, clock: deps.clock, audit: deps.audit }, found.user.id);
   await deps.limiter.clearUsername(found.user.username);
   deps.logger.info({ userId: found.user.id }, "password reset: every session and token ended");
   return true;
