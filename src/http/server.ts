@@ -12,6 +12,7 @@ import { readinessPlugin } from "../graphql/readiness-plugin";
 import { type Logger } from "../log";
 import { type Context } from "../users/viewer";
 import { registerAccountPagesRoutes } from "./account-pages-route";
+import { authorizationOf } from "./authorization-header";
 import { bodyText } from "./body-text";
 import { registerCors } from "./cors";
 import { registerExplorerRoutes } from "./explorer-route";
@@ -146,16 +147,4 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 
 function isGraphQLPath(url: string): boolean {
   return url.startsWith("/graphql") && (url.length === 8 || url[8] === "?");
-}
-
-/**
- * The Authorization header as sent: Node keeps only the first of several, which would let a
- * second one pass unseen, so the raw list decides.
- */
-function authorizationOf(rawHeaders: readonly string[]): string | string[] | undefined {
-  let found: string[] | undefined;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.length === 13 && rawHeaders[i]!.toLowerCase() === "authorization") (found ??= []).push(rawHeaders[i + 1]!);
-  }
-  return found === undefined ? undefined : found.length === 1 ? found[0] : found;
 }
