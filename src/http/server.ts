@@ -1,4 +1,4 @@
-/** The HTTP server: Fastify 5 carrying /graphql (through Apollo), /token, the JWKS, health probes and their limits. */
+/** The HTTP server: Fastify 5 carrying /graphql (through Apollo), the OAuth endpoints, the JWKS, health probes and their limits. */
 import { randomUUID } from "node:crypto";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
@@ -21,6 +21,9 @@ import { clientGoneSignal } from "./client-gone";
 import { registerJwksRoute } from "./jwks-route";
 import { capConnections, fastifyLimitOptions, HTTP_LIMITS, type HttpLimits } from "./limits";
 import { registerRequestGuard } from "./request-guard";
+import { registerIntrospectRoute } from "./introspect-route";
+import { registerOAuthMetadataRoute } from "./oauth-metadata-route";
+import { registerRevokeRoute } from "./revoke-route";
 import { registerTokenRoute } from "./token-route";
 
 export interface HttpServerOptions {
@@ -124,6 +127,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   if (config.nodeEnv === "development") registerExplorerRoutes(fastify, logger);
   registerAccountPagesRoutes(fastify);
   await registerTokenRoute(fastify, options.auth, options.databaseReady);
+  // RFC 8414, 7009, 7662 beside /token: the same use cases, form parsing and error answers.
+  registerOAuthMetadataRoute(fastify, config);
+  await registerRevokeRoute(fastify, options.auth, options.databaseReady);
+  const introspection = { ...options.auth, ...contextDeps, issuer: config.jwtIssuer, audience: config.jwtAudience };
+  await registerIntrospectRoute(fastify, introspection, options.databaseReady);
 
   const apollo = options.createApollo([fastifyApolloDrainPlugin(fastify), readinessPlugin(options.databaseReady)]);
   await apollo.start();
