@@ -141,8 +141,11 @@ describe.each(DIALECTS)("POST /revoke (%s)", (dialect) => {
       expect(preflight.status).toBe(204);
       expect(preflight.headers.get("access-control-allow-origin")).toBe(APP_ORIGIN);
       expect(preflight.headers.get("access-control-allow-headers")).toContain("authorization");
+      // The page reads the endpoint's own answer: 200 from /revoke, the 401 challenge from /introspect.
       const call = await postForm(server, path, form({ token: "unknown" }), { headers: { origin: APP_ORIGIN } });
+      expect(call.status).toBe(path === "/revoke" ? 200 : 401);
       expect(call.headers.get("access-control-allow-origin")).toBe(APP_ORIGIN);
+      if (path === "/introspect") expect(call.headers.get("access-control-expose-headers")).toContain("www-authenticate");
       const foreign = await postForm(server, path, form({ token: "unknown" }), { headers: { origin: "https://evil.example" } });
       expect(foreign.headers.get("access-control-allow-origin")).toBeNull();
     }
