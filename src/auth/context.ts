@@ -1,14 +1,10 @@
 /** Builds the per-request context: who is asking, resolved lazily from the bearer token. */
 import { InvalidToken, NotAuthenticated } from "../errors";
-import { type UserStore } from "../users/user.store";
 import { type Context, type Viewer } from "../users/viewer";
-import { isTokenCurrent } from "./token-version";
-import { type TokenService } from "./tokens";
+import { checkAccessToken, type AccessTokenDeps } from "./live-access-token";
 
-export interface ContextDeps {
-  readonly tokens: TokenService;
-  readonly users: UserStore;
-}
+/** What the context needs to judge a bearer token: the same as every other door (live-access-token.ts). */
+export type ContextDeps = AccessTokenDeps;
 
 export interface RequestCredentials {
   readonly requestId: string;
@@ -51,24 +47,7 @@ export function buildContext(request: RequestCredentials, deps: ContextDeps): Co
 async function resolveViewer(bearer: Bearer, deps: ContextDeps): Promise<Viewer> {
   if (bearer.kind === "none") throw new NotAuthenticated();
   if (bearer.kind === "malformed") throw new InvalidToken("malformed Authorization header");
-  const claims = await deps.tokens.verifyAccessToken(bearer.token);
-  // One query: the user, its token version (which revokes tokens issued before the last logout
-  // everywhere or password change) and the token's session, joined on primary keys.
-  const subject = await deps.users.findTokenSubject(claims.sub, claims.sid);
-  if (!subject) throw new InvalidToken("unknown subject");
-  if (!isTokenCurrent(claims, subject.tokenVersion)) throw new InvalidToken("revoked");
-  const { user } = subject;
-  // A disabled user's token is judged as such (Inactive user; `status` still answers) before its
-  // session, which disabling ended: the disabled check comes first (CONTRACT section 9). A token
-  // without `sid` (minted elsewhere, or before sessions) is judged as before.
-  if (!user.disabled && subject.sessionLive === false) throw new InvalidToken("session ended");
-  return {
-    user,
-    scopes: claims.scopes.filter((scope) => user.scopes.includes(scope)),
-    tokenId: claims.jti,
-    issuedAt: claims.iat,
-    ...(claims.sid !== undefined ? { sessionId: claims.sid } : {}),
-  };
+  return (await checkAccessToken(deps, bearer.token)).viewer;
 }
 
 /** A context for a caller already known, as resolver unit tests and tools construct one. */

@@ -159,11 +159,9 @@ export async function refresh(
 ): Promise<TokenPair> {
   // A malformed scope request is refused before the token is looked at, so it spends nothing.
   const requested = parseRequestedScopes(requestedScopes);
-  // Anything but the exact shape we issue is refused without a query: an access JWT, '', 1 MB, SQL.
-  if (!TOKEN_SHAPE.test(presented)) throw new InvalidRefreshToken("unknown");
-  const digest = hashRefreshToken(presented);
-  let record = await deps.sessions.findToken(digest);
-  if (!record) throw new InvalidRefreshToken("unknown");
+  const digest = refreshTokenDigest(presented);
+  let record = digest === undefined ? undefined : await deps.sessions.findToken(digest);
+  if (!record || digest === undefined) throw new InvalidRefreshToken("unknown");
   const now = deps.clock.now();
   checkSession(record, now);
 
@@ -193,10 +191,10 @@ export async function refresh(
       record = await deps.sessions.findToken(digest);
       if (!record || record.spentAt === null) throw new InvalidRefreshToken("unknown");
       checkSession(record, now);
-      await repeatWithinInterval(deps, record, successor, now, client);
+      await repeatWithinInterval(deps, record, digest, now, client);
     }
   } else {
-    await repeatWithinInterval(deps, record, successor, now, client);
+    await repeatWithinInterval(deps, record, digest, now, client);
   }
   const access = await deps.tokens.issueAccessToken(record.userId, granted, {
     tokenVersion: subject.tokenVersion,
@@ -215,8 +213,9 @@ export async function refresh(
  * @returns whether the token was live, so that something was ended now.
  */
 export async function logout(deps: SessionDeps, presented: string, everywhere: boolean, client: EventClient = {}): Promise<boolean> {
-  if (!TOKEN_SHAPE.test(presented)) return false;
-  const record = await deps.sessions.findToken(hashRefreshToken(presented));
+  const digest = refreshTokenDigest(presented);
+  if (digest === undefined) return false;
+  const record = await deps.sessions.findToken(digest);
   const now = deps.clock.now();
   if (!record || record.sessionExpiresAt <= now) return false;
   // Conditional, like a rotation: of a logout and a revocation at once, one ends the session.
@@ -230,13 +229,39 @@ export async function logout(deps: SessionDeps, presented: string, everywhere: b
   return true;
 }
 
+/**
+ * The digest to look a presented refresh token up by, or undefined when it is not of the shape we
+ * issue: an access JWT, '', 1 MB or SQL is refused without a query.
+ */
+export function refreshTokenDigest(presented: string): string | undefined {
+  return TOKEN_SHAPE.test(presented) ? hashRefreshToken(presented) : undefined;
+}
+
+/** Why a token's session refreshes no more (ended, the user disabled since, expired), or undefined while it does. */
+export function sessionRefusal(record: RefreshTokenRecord, now: number): "revoked" | "expired" | undefined {
+  if (record.sessionRevoked || record.refreshEnded) return "revoked";
+  if (record.sessionExpiresAt <= now) return "expired";
+  return undefined;
+}
+
 function checkSession(record: RefreshTokenRecord, now: number): void {
-  if (record.sessionRevoked || record.refreshEnded) throw new InvalidRefreshToken("revoked");
-  if (record.sessionExpiresAt <= now) throw new InvalidRefreshToken("expired");
+  const refusal = sessionRefusal(record, now);
+  if (refusal !== undefined) throw new InvalidRefreshToken(refusal);
 }
 
 function withinInterval(deps: SessionDeps, spentAt: number, now: number): boolean {
   return deps.refreshTokenReuseInterval > 0 && now - spentAt <= deps.refreshTokenReuseInterval * 1000;
+}
+
+/**
+ * Whether a spent token presented again still gets its successor back: spent within
+ * REFRESH_TOKEN_REUSE_INTERVAL, and that successor not itself spent, in the same live session.
+ * Reads only. `digest` is the spent token's own.
+ */
+export async function successorStillAnswers(deps: SessionDeps, record: RefreshTokenRecord, digest: string, now: number): Promise<boolean> {
+  if (record.spentAt === null || !withinInterval(deps, record.spentAt, now)) return false;
+  const child = await deps.sessions.findToken(hashRefreshToken(successorOf(deps, digest)));
+  return child !== undefined && child.sessionId === record.sessionId && child.spentAt === null && !child.sessionRevoked;
 }
 
 /**
@@ -248,16 +273,13 @@ function withinInterval(deps: SessionDeps, spentAt: number, now: number): boolea
 async function repeatWithinInterval(
   deps: SessionDeps,
   record: RefreshTokenRecord,
-  successor: string,
+  digest: string,
   now: number,
   client: EventClient,
 ): Promise<void> {
-  if (record.spentAt !== null && withinInterval(deps, record.spentAt, now)) {
-    const child = await deps.sessions.findToken(hashRefreshToken(successor));
-    if (child && child.sessionId === record.sessionId && child.spentAt === null && !child.sessionRevoked) {
-      await deps.sessions.touch(record.sessionId, now);
-      return;
-    }
+  if (await successorStillAnswers(deps, record, digest, now)) {
+    await deps.sessions.touch(record.sessionId, now);
+    return;
   }
   if (await deps.sessions.revoke(record.sessionId, now)) await reuseDetected(deps, record, client);
   throw new InvalidRefreshToken("reused");

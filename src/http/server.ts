@@ -1,4 +1,4 @@
-/** The HTTP server: Fastify 5 carrying /graphql (through Apollo), /token, the JWKS, health probes and their limits. */
+/** The HTTP server: Fastify 5 carrying /graphql (through Apollo), the OAuth endpoints, the JWKS, health probes and their limits. */
 import { randomUUID } from "node:crypto";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
@@ -12,6 +12,7 @@ import { readinessPlugin } from "../graphql/readiness-plugin";
 import { type Logger } from "../log";
 import { type Context } from "../users/viewer";
 import { registerAccountPagesRoutes } from "./account-pages-route";
+import { authorizationOf } from "./authorization-header";
 import { bodyText } from "./body-text";
 import { registerCors } from "./cors";
 import { registerExplorerRoutes } from "./explorer-route";
@@ -20,6 +21,9 @@ import { clientGoneSignal } from "./client-gone";
 import { registerJwksRoute } from "./jwks-route";
 import { capConnections, fastifyLimitOptions, HTTP_LIMITS, type HttpLimits } from "./limits";
 import { registerRequestGuard } from "./request-guard";
+import { registerIntrospectRoute } from "./introspect-route";
+import { registerOAuthMetadataRoute } from "./oauth-metadata-route";
+import { registerRevokeRoute } from "./revoke-route";
 import { registerTokenRoute } from "./token-route";
 
 export interface HttpServerOptions {
@@ -123,6 +127,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   if (config.nodeEnv === "development") registerExplorerRoutes(fastify, logger);
   registerAccountPagesRoutes(fastify);
   await registerTokenRoute(fastify, options.auth, options.databaseReady);
+  // RFC 8414, 7009, 7662 beside /token: the same use cases, form parsing and error answers.
+  registerOAuthMetadataRoute(fastify, config);
+  await registerRevokeRoute(fastify, options.auth, options.databaseReady);
+  const introspection = { ...options.auth, ...contextDeps, issuer: config.jwtIssuer, audience: config.jwtAudience };
+  await registerIntrospectRoute(fastify, introspection, options.databaseReady);
 
   const apollo = options.createApollo([fastifyApolloDrainPlugin(fastify), readinessPlugin(options.databaseReady)]);
   await apollo.start();
@@ -146,16 +155,4 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 
 function isGraphQLPath(url: string): boolean {
   return url.startsWith("/graphql") && (url.length === 8 || url[8] === "?");
-}
-
-/**
- * The Authorization header as sent: Node keeps only the first of several, which would let a
- * second one pass unseen, so the raw list decides.
- */
-function authorizationOf(rawHeaders: readonly string[]): string | string[] | undefined {
-  let found: string[] | undefined;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.length === 13 && rawHeaders[i]!.toLowerCase() === "authorization") (found ??= []).push(rawHeaders[i + 1]!);
-  }
-  return found === undefined ? undefined : found.length === 1 ? found[0] : found;
 }

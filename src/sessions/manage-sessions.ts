@@ -1,5 +1,5 @@
 /** The session use cases a user runs on their own sessions: list them, end one, end all others. */
-import { type EventClient, type EventRecorder } from "../audit/audit";
+import { type AuthEventType, type EventClient, type EventRecorder } from "../audit/audit";
 import { type Clock } from "../clock";
 import { type Session } from "./session.entity";
 import { toSession, type SessionStore } from "./session.store";
@@ -30,11 +30,26 @@ export async function revokeSession(
   sessionId: string,
   client: EventClient = {},
 ): Promise<boolean> {
+  return endSession(deps, userId, sessionId, "session.revoked", client);
+}
+
+/**
+ * Ends a live session of `userId` and records `type` with it, in one transaction: revokeSession
+ * (`session.revoked`), and POST /revoke given an access token (`logout`, as the logout it is).
+ * @returns whether this call ended it; false for a malformed, unknown, foreign or ended id.
+ */
+export async function endSession(
+  deps: ManageSessionsDeps,
+  userId: string,
+  sessionId: string,
+  type: Extract<AuthEventType, "session.revoked" | "logout">,
+  client: EventClient = {},
+): Promise<boolean> {
   if (!UUID.test(sessionId)) return false;
   const id = sessionId.toLowerCase();
   return deps.sessions.transaction(async (sessions, trx) => {
     const ended = await sessions.revoke(id, deps.clock.now(), userId);
-    if (ended) await deps.audit.recordEvent(trx, { type: "session.revoked", userId, sessionId: id, ...client });
+    if (ended) await deps.audit.recordEvent(trx, { type, userId, sessionId: id, ...client });
     return ended;
   });
 }

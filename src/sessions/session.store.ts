@@ -11,6 +11,8 @@ export interface RefreshTokenRecord {
   readonly sessionId: string;
   readonly userId: string;
   readonly scopes: readonly string[];
+  /** Epoch milliseconds it was issued (the login, or the rotation that made it). */
+  readonly createdAt: number;
   /** Epoch milliseconds it was spent (rotated), or null while it is the session's current token. */
   readonly spentAt: number | null;
   /** The session's absolute end, epoch milliseconds. */
@@ -132,7 +134,7 @@ export class SessionStore {
     const row = await this.db
       .selectFrom("refresh_tokens as t")
       .innerJoin("sessions as s", "s.id", "t.session_id")
-      .select(["t.id", "t.session_id", "t.user_id", "t.scopes", "t.spent_at"])
+      .select(["t.id", "t.session_id", "t.user_id", "t.scopes", "t.created_at", "t.spent_at"])
       .select(["s.expires_at", "s.revoked_at", "s.refresh_ended_at", "s.mfa"])
       .where("t.token_hash", "=", tokenHash)
       .executeTakeFirst();
@@ -142,6 +144,7 @@ export class SessionStore {
       sessionId: row.session_id,
       userId: row.user_id,
       scopes: row.scopes.split(" ").filter(Boolean),
+      createdAt: Number(row.created_at),
       spentAt: row.spent_at === null ? null : Number(row.spent_at),
       sessionExpiresAt: Number(row.expires_at),
       sessionRevoked: row.revoked_at !== null,

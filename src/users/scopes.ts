@@ -80,3 +80,12 @@ function pickScopes(available: readonly string[], requested: readonly string[] |
   if (outside !== undefined) throw refuse(outside);
   return [...requested];
 }
+
+/** The scope POST /introspect requires of its caller's bearer token (a resource server's account). */
+export const INTROSPECT_SCOPE = "introspect";
+
+/**
+ * Every scope a field or endpoint of this server checks, as the metadata's `scopes_supported`
+ * lists them (RFC 8414). An account may hold others, for the other services its tokens reach.
+ */
+export const SERVER_SCOPES: readonly string[] = Object.freeze(["me", "items", "admin", INTROSPECT_SCOPE]);

@@ -52,14 +52,33 @@ export interface FormResponse {
 }
 
 /** POSTs a body to /token as given, form-encoded unless `contentType` says otherwise. */
-export async function postToken(
+export function postToken(
   server: TestServer,
   body: string,
   options: { contentType?: string; headers?: Record<string, string>; method?: string } = {},
 ): Promise<FormResponse> {
-  const response = await fetch(`${server.url}/token`, {
+  return postForm(server, "/token", body, options);
+}
+
+/**
+ * Sends a body to one of the form endpoints (/token, /revoke, /introspect) as given, form-encoded
+ * unless `contentType` says otherwise; `bearer` becomes `Authorization: Bearer <bearer>`. An empty
+ * answer has an undefined body.
+ */
+export async function postForm(
+  server: TestServer,
+  path: string,
+  body: string,
+  options: { contentType?: string; headers?: Record<string, string>; method?: string; bearer?: string } = {},
+): Promise<FormResponse> {
+  const headers: Record<string, string> = {
+    "content-type": options.contentType ?? "application/x-www-form-urlencoded",
+    ...options.headers,
+  };
+  if (options.bearer !== undefined) headers.authorization = `Bearer ${options.bearer}`;
+  const response = await fetch(`${server.url}${path}`, {
     method: options.method ?? "POST",
-    headers: { "content-type": options.contentType ?? "application/x-www-form-urlencoded", ...options.headers },
+    headers,
     body: options.method === "GET" || options.method === "HEAD" ? undefined : body,
   });
   const text = await response.text();

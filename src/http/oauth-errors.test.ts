@@ -11,7 +11,7 @@ import {
   ShuttingDown,
   UnknownScope,
 } from "../errors";
-import { oauthErrorFor } from "./token-route";
+import { oauthErrorFor } from "./oauth-errors";
 
 /** A driver's own error, as pg throws it when nothing listens. */
 const REFUSED = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
