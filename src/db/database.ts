@@ -1,13 +1,13 @@
 /** The database: table types and createDb(url), which picks SQLite or PostgreSQL from the URL. */
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect, sql, type ColumnType, type Generated } from "kysely";
+import { Kysely, PostgresDialect, SqliteDialect, sql, type ColumnType, type Generated, type LogConfig } from "kysely";
 import { Pool } from "pg";
 import { type Logger } from "../log";
 import { logSummary } from "../error-classes";
 import { withOutageTranslation } from "./outages";
 import { createPrivateDatabaseFile, warnAboutOpenModes } from "./private-files";
 import { withStatementCache } from "./statement-cache";
-import { KyselyTokenSubjectReader, SqliteTokenSubjectReader, type TokenSubjectReader } from "./token-subjects";
+import { KyselyTokenSubjectReader, PostgresTokenSubjectReader, SqliteTokenSubjectReader, type TokenSubjectReader } from "./token-subjects";
 
 export interface UsersTable {
   id: string;
@@ -197,7 +197,8 @@ export interface DatabaseHandle {
   /**
    * The lookup every authenticated request makes (user, token version, session), in one query.
    * On a SQLite file it runs on a second, read-only connection (committed data only, never in the
-   * queue of Kysely's single connection); elsewhere through Kysely (see token-subjects.ts).
+   * queue of Kysely's single connection); on PostgreSQL the lookups of one event-loop turn go as
+   * one query; on `sqlite::memory:` through Kysely, one by one (see token-subjects.ts).
    */
   readonly tokenSubjects: TokenSubjectReader;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
@@ -208,6 +209,11 @@ export interface DatabaseHandle {
 export interface DbOptions {
   /** Told, one line each, about PostgreSQL connections that fail (a restart, a cut, `pg_terminate_backend`). */
   readonly logger?: Logger;
+  /**
+   * Kysely's query log, told of every statement run through `db`. Its events carry the parameters,
+   * which can be secrets (token digests, password hashes): count or time them, never log them as is.
+   */
+  readonly log?: LogConfig;
 }
 
 /**
@@ -223,12 +229,12 @@ export function createDb(url: string, options: DbOptions = {}): DatabaseHandle {
   const { dialect, closeDriver } = withOutageTranslation(
     sqlite ? new SqliteDialect({ database: withStatementCache(sqlite) }) : new PostgresDialect({ pool: openPool(url, options.logger) }),
   );
-  const db = new Kysely<Database>({ dialect });
+  const db = new Kysely<Database>({ dialect, ...(options.log ? { log: options.log } : {}) });
   const sqliteReader = sqlitePath !== undefined && sqlitePath !== ":memory:" ? openSqliteReader(sqlitePath) : undefined;
   return {
     db,
     dialect: sqlitePath !== undefined ? "sqlite" : "postgres",
-    tokenSubjects: sqliteReader ? new SqliteTokenSubjectReader(db, sqliteReader) : new KyselyTokenSubjectReader(db),
+    tokenSubjects: tokenSubjectReader(db, sqlitePath, sqliteReader),
     ping: async () => {
       await sql`select 1`.execute(db);
     },
@@ -240,6 +246,15 @@ export function createDb(url: string, options: DbOptions = {}): DatabaseHandle {
       sqliteReader?.close();
     },
   };
+}
+
+function tokenSubjectReader(
+  db: Kysely<Database>,
+  sqlitePath: string | undefined,
+  sqliteReader: SqliteDatabase.Database | undefined,
+): TokenSubjectReader {
+  if (sqliteReader) return new SqliteTokenSubjectReader(db, sqliteReader);
+  return sqlitePath === undefined ? new PostgresTokenSubjectReader(db) : new KyselyTokenSubjectReader(db);
 }
 
 function openPool(url: string, logger: Logger | undefined): Pool {

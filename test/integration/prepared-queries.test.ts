@@ -2,7 +2,7 @@
 import { createDb, type DatabaseHandle } from "../../src/db/database";
 import { migrateToLatest } from "../../src/db/migrate";
 import { preparedQuery } from "../../src/db/prepared-query";
-import { KyselyTokenSubjectReader, SqliteTokenSubjectReader } from "../../src/db/token-subjects";
+import { PostgresTokenSubjectReader, SqliteTokenSubjectReader } from "../../src/db/token-subjects";
 import { UserStore } from "../../src/users/user.store";
 import { createTestDatabase, DIALECTS, uniqueName, type TestDatabase } from "../harness";
 
@@ -50,8 +50,8 @@ describe.each(DIALECTS)("prepared queries (%s)", (dialect) => {
   // As the app builds it: on a SQLite file the lookup runs on the read-only connection.
   const appStore = () => new UserStore(handle.db, undefined, handle.tokenSubjects);
 
-  it("uses the read-only connection on a SQLite file, and Kysely otherwise", () => {
-    const expected = dialect === "sqlite" ? SqliteTokenSubjectReader : KyselyTokenSubjectReader;
+  it("uses the read-only connection on a SQLite file, and the batching reader on PostgreSQL", () => {
+    const expected = dialect === "sqlite" ? SqliteTokenSubjectReader : PostgresTokenSubjectReader;
     expect(handle.tokenSubjects).toBeInstanceOf(expected);
   });
 
