@@ -8,6 +8,8 @@ export interface Row {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly cpuUsPerRequest: number;
+  /** The server's highest RSS under the section's loads, MiB; a column only where a section has it. */
+  readonly rssMiB?: number;
   /** e.g. "0.93 × plain `me`". */
   readonly comparison?: string;
 }
@@ -74,17 +76,29 @@ export function toMarkdown(report: BenchReport): string {
   for (const section of report.sections) {
     lines.push(`### ${section.title}`, "");
     if (section.note) lines.push(section.note, "");
-    lines.push("| load | req/s | p50 (ms) | p99 (ms) | server CPU (µs/request) | compared |", "|---|---:|---:|---:|---:|---|");
+    const rss = section.rows.some((row) => row.rssMiB !== undefined);
+    lines.push(
+      `| load | req/s | p50 (ms) | p99 (ms) | server CPU (µs/request) |${rss ? " RSS (MiB) |" : ""} compared |`,
+      `|---|---:|---:|---:|---:|${rss ? "---:|" : ""}---|`,
+    );
     for (const row of section.rows) {
-      lines.push(
-        `| ${row.label} | ${n1s(row.requestsPerSecond)} | ${n1(row.p50Ms)} | ${n1(row.p99Ms)} | ${n0(row.cpuUsPerRequest)} | ${row.comparison ?? ""} |`,
-      );
+      const cells = [
+        n1s(row.requestsPerSecond),
+        n1(row.p50Ms),
+        n1(row.p99Ms),
+        n0(row.cpuUsPerRequest),
+        ...(rss ? [n1(row.rssMiB ?? NaN)] : []),
+      ];
+      lines.push(`| ${row.label} | ${cells.join(" | ")} | ${row.comparison ?? ""} |`);
     }
     lines.push("");
   }
-  lines.push("### Memory (resident set size, MiB, sampled every 100 ms)", "", "| measurement | MiB |", "|---|---:|");
-  for (const [key, value] of Object.entries(report.memory)) lines.push(`| ${key} | ${typeof value === "number" ? n1(value) : value} |`);
-  lines.push("", "### Targets", "", "| target | measured | met |", "|---|---|---|");
+  if (Object.keys(report.memory).length > 0) {
+    lines.push("### Memory (resident set size, MiB, sampled every 100 ms)", "", "| measurement | MiB |", "|---|---:|");
+    for (const [key, value] of Object.entries(report.memory)) lines.push(`| ${key} | ${typeof value === "number" ? n1(value) : value} |`);
+    lines.push("");
+  }
+  lines.push("### Targets", "", "| target | measured | met |", "|---|---|---|");
   for (const t of report.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.met === undefined ? "n/a" : t.met ? "yes" : "**no**"} |`);
   lines.push("");
   for (const extra of report.extras) {
