@@ -35,7 +35,7 @@ import { pinnedSection, pinnedTargets } from "./lib/pinned-report";
 
 const USAGE =
   "usage: npm run bench -- [--json] [--quick] [--rounds N] [--seconds S] [--connections C] [--login-connections L] [--no-extras] " +
-  "[--only pinned|me|storm] [--no-pinned] [--auth-env KEY=VALUE ...]";
+  "[--only pinned|me|storm] [--no-pinned] [--auth-env KEY=VALUE ...] [--compare-node-flags FLAGS]";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -52,6 +52,8 @@ async function main(): Promise<void> {
       "no-pinned": { type: "boolean", default: false },
       // More environment for the pinned graphql-auth-server rows (e.g. --auth-env METRICS_PORT=9464).
       "auth-env": { type: "string", multiple: true, default: [] },
+      // One more pinned `me` row with these node flags (e.g. "--max-semi-space-size=8"), to weigh a V8 setting.
+      "compare-node-flags": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -78,6 +80,7 @@ async function main(): Promise<void> {
     warmupSeconds: quick ? 1 : 2,
     connections: options.connections,
     authEnv: Object.fromEntries(values["auth-env"].map(keyValue)),
+    compareNodeFlags: values["compare-node-flags"]?.split(" ").filter(Boolean),
   };
   const pinned =
     values["no-pinned"] || (values.only !== undefined && values.only !== "pinned") ? undefined : await pinnedTable(pinnedOptions, progress);

@@ -35,6 +35,8 @@ export interface PinnedOptions {
   readonly connections: number;
   /** Environment for every graphql-auth-server row, for experiments (e.g. METRICS_PORT=0). */
   readonly authEnv?: Record<string, string>;
+  /** When set, one more `me` row: the LOG_LEVEL=warn server started with these node flags instead of npm start's. */
+  readonly compareNodeFlags?: readonly string[];
 }
 
 export interface PinnedRow {
@@ -134,6 +136,22 @@ export async function pinnedTable(o: PinnedOptions, progress: Progress): Promise
     add("plain me", "plain Apollo: `me`", plain, ME_QUERY);
     add("auth me warn", "graphql-auth-server: `me` (LOG_LEVEL=warn)", warn, ME_QUERY, warnToken);
     add("auth me info", "graphql-auth-server: `me` (LOG_LEVEL=info)", info, ME_QUERY, infoToken);
+    if (o.compareNodeFlags) {
+      const flags = o.compareNodeFlags;
+      const other = await start(
+        "auth flags",
+        [process.execPath, ...flags, join(ROOT, "dist", "main.js")],
+        env(sqlite, "warn"),
+        waitForReady,
+      );
+      add(
+        "auth me warn flags",
+        `graphql-auth-server: \`me\` (LOG_LEVEL=warn, node ${flags.join(" ")})`,
+        other,
+        ME_QUERY,
+        await tokenFrom(other.url),
+      );
+    }
     add("plain myItems", "plain Apollo: `myItems`", plain, ITEMS_QUERY);
     add("auth myItems warn", "graphql-auth-server: `myItems` (LOG_LEVEL=warn)", warn, ITEMS_QUERY, warnToken);
     add("auth myItems info", "graphql-auth-server: `myItems` (LOG_LEVEL=info)", info, ITEMS_QUERY, infoToken);
