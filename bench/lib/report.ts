@@ -1,5 +1,5 @@
 /** The bench report: one object for `--json`, and the same figures as markdown tables. */
-import { cpus, availableParallelism } from "node:os";
+import { cpus, availableParallelism, loadavg } from "node:os";
 
 /** One load's medians as reported. */
 export interface Row {
@@ -34,6 +34,8 @@ export interface BenchReport {
     readonly node: string;
     readonly platform: string;
     readonly date: string;
+    /** The 1-minute load average when the report was made: other jobs on the machine show here. */
+    readonly loadAverage: number;
   };
   readonly settings: Record<string, number | string | boolean>;
   readonly sections: readonly Section[];
@@ -54,6 +56,7 @@ export function describeMachine(): BenchReport["machine"] {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     date: new Date().toISOString(),
+    loadAverage: Number(loadavg()[0]!.toFixed(2)),
   };
 }
 
@@ -66,7 +69,7 @@ const n1s = (x: number) => (Number.isFinite(x) && x < 100 ? x.toFixed(1) : n0(x)
 export function toMarkdown(report: BenchReport): string {
   const { machine, settings } = report;
   const lines = [
-    `## Benchmark: ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}, ${machine.date.slice(0, 10)}`,
+    `## Benchmark: ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}, ${machine.date.slice(0, 10)}, load average ${machine.loadAverage} at the end`,
     "",
     `Settings: ${Object.entries(settings)
       .map(([k, v]) => `${k} ${String(v)}`)
