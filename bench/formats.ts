@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { once } from "node:events";
 import bcrypt from "bcryptjs";
-import { Client } from "pg";
+import { createPostgresDatabase, POSTGRES_ADMIN_URL } from "./lib/postgres";
 import { PasswordService } from "../src/passwords/passwords";
 import { loadConfig } from "../src/config";
 import { createDb } from "../src/db/database";
@@ -163,7 +163,7 @@ async function writeImportFile(path: string, lines: number): Promise<void> {
  * Times `importUsers` over a fresh database for a generated file of `lines` users: on SQLite, and
  * on PostgreSQL when `postgresAdminUrl` answers (a database is made and dropped for the run).
  */
-export async function benchImport(lines = 100_000, postgresAdminUrl = "postgres://postgres@127.0.0.1:5432/postgres"): Promise<ImportRow[]> {
+export async function benchImport(lines = 100_000, postgresAdminUrl = POSTGRES_ADMIN_URL): Promise<ImportRow[]> {
   const dir = mkdtempSync(join(tmpdir(), "graphql-auth-bench-"));
   const file = join(dir, "users.jsonl");
   const rows: ImportRow[] = [];
@@ -197,30 +197,6 @@ async function timeImport(dialect: string, url: string, file: string, lines: num
   } finally {
     await database.close();
   }
-}
-
-async function createPostgresDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> } | undefined> {
-  const name = `graphql_auth_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 2000 });
-  try {
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-  } catch {
-    return undefined;
-  } finally {
-    await admin.end().catch(() => undefined);
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
 }
 
 /** Both measurements, for the bench runner. */

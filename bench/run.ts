@@ -30,8 +30,12 @@ import {
 } from "./lib/sections";
 import { summarize } from "./lib/summary";
 import { pairedRatio, type Measured } from "./lib/rounds";
+import { pinnedTable, type PinnedOptions } from "./lib/pinned";
+import { pinnedSection, pinnedTargets } from "./lib/pinned-report";
 
-const USAGE = `usage: npm run bench -- [--json] [--quick] [--rounds N] [--seconds S] [--connections C] [--login-connections L] [--no-extras] [--only me|storm]`;
+const USAGE =
+  "usage: npm run bench -- [--json] [--quick] [--rounds N] [--seconds S] [--connections C] [--login-connections L] [--no-extras] " +
+  "[--only pinned|me|storm] [--no-pinned] [--auth-env KEY=VALUE ...] [--compare-node-flags FLAGS]";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -43,14 +47,19 @@ async function main(): Promise<void> {
       connections: { type: "string", default: "32" },
       "login-connections": { type: "string", default: "4" },
       "no-extras": { type: "boolean", default: false },
-      // Only the throughput section (me and myItems against plain), for a quick before/after.
+      // `pinned`: only the pinned table; `me`: only the unpinned throughput loads; `storm`: only the storm.
       only: { type: "string" },
+      "no-pinned": { type: "boolean", default: false },
+      // More environment for the pinned graphql-auth-server rows (e.g. --auth-env METRICS_PORT=9464).
+      "auth-env": { type: "string", multiple: true, default: [] },
+      // One more pinned `me` row with these node flags (e.g. "--max-semi-space-size=8"), to weigh a V8 setting.
+      "compare-node-flags": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
-  if (values.only !== undefined && values.only !== "me" && values.only !== "storm")
-    throw new Error(`--only takes "me" or "storm" (${USAGE})`);
+  if (values.only !== undefined && !["pinned", "me", "storm"].includes(values.only))
+    throw new Error(`--only takes "pinned", "me" or "storm" (${USAGE})`);
   const quick = values.quick;
   const options: BenchOptions = {
     rounds: positive(values.rounds ?? (quick ? "1" : "3"), "--rounds"),
@@ -63,6 +72,32 @@ async function main(): Promise<void> {
   };
   // Progress goes to stderr, so that stdout is only the report.
   const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+  const pinnedOptions: PinnedOptions = {
+    rounds: options.rounds,
+    // wrk counts whole seconds.
+    seconds: Math.max(1, Math.round(values.seconds === undefined ? (quick ? 3 : 5) : options.seconds)),
+    warmupSeconds: quick ? 1 : 2,
+    connections: options.connections,
+    authEnv: Object.fromEntries(values["auth-env"].map(keyValue)),
+    compareNodeFlags: values["compare-node-flags"]?.split(" ").filter(Boolean),
+  };
+  const pinned =
+    values["no-pinned"] || (values.only !== undefined && values.only !== "pinned") ? undefined : await pinnedTable(pinnedOptions, progress);
+  if (values.only === "pinned") {
+    const report: BenchReport = {
+      machine: describeMachine(),
+      settings: { rounds: pinnedOptions.rounds, "seconds a round": pinnedOptions.seconds, connections: pinnedOptions.connections },
+      sections: pinned!.available ? [pinnedSection(pinned!, pinnedOptions)] : [],
+      ratios: pinned!.ratios,
+      memory: {},
+      targets: pinnedTargets(pinned!),
+      extras: [],
+      details: { pinned },
+    };
+    for (const note of pinned!.notes) progress(note);
+    return void process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : toMarkdown(report));
+  }
 
   const dirs = [mkdtempSync(join(tmpdir(), "graphql-auth-bench-")), mkdtempSync(join(tmpdir(), "graphql-auth-bench-"))] as const;
   const logs = dirs.map((dir) => openSync(join(dir, "server.log"), "a"));
@@ -150,11 +185,18 @@ async function main(): Promise<void> {
     const sc = await scaling(options, env, dirs[0], token, progress);
 
     const extras = values["no-extras"] || quick ? [] : await runExtras(progress);
+    const unpinned = summarize({ options, quick, throughput: tp, login: lg, storm: st, scaling: sc, memory: { idle, after } });
     const report: BenchReport = {
       machine: describeMachine(),
-      ...summarize({ options, quick, throughput: tp, login: lg, storm: st, scaling: sc, memory: { idle, after } }),
+      ...unpinned,
+      settings: { ...unpinned.settings, "pinned seconds a round": pinnedOptions.seconds },
+      sections: [...(pinned?.available ? [pinnedSection(pinned, pinnedOptions)] : []), ...unpinned.sections],
+      ratios: { ...unpinned.ratios, ...(pinned ? prefixed("pinned ", pinned.ratios) : {}) },
+      targets: [...(pinned ? pinnedTargets(pinned) : []), ...unpinned.targets],
+      details: { ...(unpinned.details as object), pinned },
       extras,
     };
+    for (const note of pinned?.notes ?? []) progress(note);
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : toMarkdown(report));
   } finally {
     for (const server of started) await server.stop().catch(() => undefined);
@@ -173,6 +215,16 @@ function mintWithoutSid(secretKey: string, sub: string): string {
     issuer: "graphql-auth-server",
     audience: "graphql-api",
   });
+}
+
+function keyValue(text: string): [string, string] {
+  const at = text.indexOf("=");
+  if (at <= 0) throw new Error(`--auth-env takes KEY=VALUE, not ${text} (${USAGE})`);
+  return [text.slice(0, at), text.slice(at + 1)];
+}
+
+function prefixed(prefix: string, ratios: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(ratios).map(([k, v]) => [`${prefix}${k}`, Number(v.toFixed(3))]));
 }
 
 function positive(text: string, flag: string): number {

@@ -3,11 +3,18 @@ import { fork, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
-/** The repository root: dist-bench/bench/lib → three levels up. */
-export const ROOT = join(__dirname, "..", "..", "..");
+/** The repository root: the nearest folder above with a package.json (dist-bench/bench/lib, or bench/lib under ts-jest). */
+export const ROOT = repositoryRoot(__dirname);
+
+function repositoryRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
 
 /** A server process the bench started; `stop()` ends it and waits for its exit. */
 export interface ServerProcess {

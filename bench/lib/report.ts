@@ -1,5 +1,5 @@
 /** The bench report: one object for `--json`, and the same figures as markdown tables. */
-import { cpus, availableParallelism } from "node:os";
+import { cpus, availableParallelism, loadavg } from "node:os";
 
 /** One load's medians as reported. */
 export interface Row {
@@ -8,6 +8,8 @@ export interface Row {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly cpuUsPerRequest: number;
+  /** The server's highest RSS under the section's loads, MiB; a column only where a section has it. */
+  readonly rssMiB?: number;
   /** e.g. "0.93 × plain `me`". */
   readonly comparison?: string;
 }
@@ -32,6 +34,8 @@ export interface BenchReport {
     readonly node: string;
     readonly platform: string;
     readonly date: string;
+    /** The 1-minute load average when the report was made: other jobs on the machine show here. */
+    readonly loadAverage: number;
   };
   readonly settings: Record<string, number | string | boolean>;
   readonly sections: readonly Section[];
@@ -52,6 +56,7 @@ export function describeMachine(): BenchReport["machine"] {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     date: new Date().toISOString(),
+    loadAverage: Number(loadavg()[0]!.toFixed(2)),
   };
 }
 
@@ -64,7 +69,7 @@ const n1s = (x: number) => (Number.isFinite(x) && x < 100 ? x.toFixed(1) : n0(x)
 export function toMarkdown(report: BenchReport): string {
   const { machine, settings } = report;
   const lines = [
-    `## Benchmark: ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}, ${machine.date.slice(0, 10)}`,
+    `## Benchmark: ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}, ${machine.date.slice(0, 10)}, load average ${machine.loadAverage} at the end`,
     "",
     `Settings: ${Object.entries(settings)
       .map(([k, v]) => `${k} ${String(v)}`)
@@ -74,17 +79,29 @@ export function toMarkdown(report: BenchReport): string {
   for (const section of report.sections) {
     lines.push(`### ${section.title}`, "");
     if (section.note) lines.push(section.note, "");
-    lines.push("| load | req/s | p50 (ms) | p99 (ms) | server CPU (µs/request) | compared |", "|---|---:|---:|---:|---:|---|");
+    const rss = section.rows.some((row) => row.rssMiB !== undefined);
+    lines.push(
+      `| load | req/s | p50 (ms) | p99 (ms) | server CPU (µs/request) |${rss ? " RSS (MiB) |" : ""} compared |`,
+      `|---|---:|---:|---:|---:|${rss ? "---:|" : ""}---|`,
+    );
     for (const row of section.rows) {
-      lines.push(
-        `| ${row.label} | ${n1s(row.requestsPerSecond)} | ${n1(row.p50Ms)} | ${n1(row.p99Ms)} | ${n0(row.cpuUsPerRequest)} | ${row.comparison ?? ""} |`,
-      );
+      const cells = [
+        n1s(row.requestsPerSecond),
+        n1(row.p50Ms),
+        n1(row.p99Ms),
+        n0(row.cpuUsPerRequest),
+        ...(rss ? [n1(row.rssMiB ?? NaN)] : []),
+      ];
+      lines.push(`| ${row.label} | ${cells.join(" | ")} | ${row.comparison ?? ""} |`);
     }
     lines.push("");
   }
-  lines.push("### Memory (resident set size, MiB, sampled every 100 ms)", "", "| measurement | MiB |", "|---|---:|");
-  for (const [key, value] of Object.entries(report.memory)) lines.push(`| ${key} | ${typeof value === "number" ? n1(value) : value} |`);
-  lines.push("", "### Targets", "", "| target | measured | met |", "|---|---|---|");
+  if (Object.keys(report.memory).length > 0) {
+    lines.push("### Memory (resident set size, MiB, sampled every 100 ms)", "", "| measurement | MiB |", "|---|---:|");
+    for (const [key, value] of Object.entries(report.memory)) lines.push(`| ${key} | ${typeof value === "number" ? n1(value) : value} |`);
+    lines.push("");
+  }
+  lines.push("### Targets", "", "| target | measured | met |", "|---|---|---|");
   for (const t of report.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.met === undefined ? "n/a" : t.met ? "yes" : "**no**"} |`);
   lines.push("");
   for (const extra of report.extras) {

@@ -126,7 +126,11 @@ export async function storm(o: BenchOptions, s: Servers, progress: Progress) {
       if (k === "me alone") return me();
       const kind = k === "me + argon2 logins" ? "argon2" : "bcrypt";
       const [meResult, loginResult] = await Promise.all([me(), logins[kind]!()]);
-      if (loginResult.failures > 0 || loginResult.responses === 0) throw new Error(`${kind} logins failed during the storm`);
+      if (loginResult.failures > 0) throw new Error(`${kind} logins failed during the storm: ${loginResult.failures} of them`);
+      // On a busy machine the niced hash threads may finish no login within the round: the storm
+      // still happened (the logins were hashing), so `me`'s figure stands and the login row says 0.
+      if (loginResult.responses === 0)
+        progress(`note: no ${kind} login was answered within the round (the hash threads yield to other jobs)`);
       beside[kind]!.push(loginResult);
       // The CPU time of the process covered both loads: it is not `me`'s alone.
       return { ...meResult, cpuUsPerRequest: NaN };

@@ -46,8 +46,11 @@ async function main(): Promise<void> {
   const apollo = new ApolloServer({ typeDefs, resolvers });
   await apollo.start();
   await fastify.register(fastifyApollo(apollo));
-  const url = await fastify.listen({ host: "127.0.0.1", port: 0 });
-  process.send!({ url });
+  // Forked by the runner: port 0 and the url by IPC. Started on its own (the pinned bench, or by
+  // hand): PORT, and the url on stdout.
+  const url = await fastify.listen({ host: "127.0.0.1", port: Number(process.env.PORT ?? 0) });
+  if (process.send) process.send({ url });
+  else process.stdout.write(`${url}\n`);
   process.on("SIGTERM", () => {
     void fastify
       .close()
@@ -58,5 +61,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.send?.({ error: String(error) });
+  process.stderr.write(`plain server: ${String(error)}\n`);
   process.exit(1);
 });

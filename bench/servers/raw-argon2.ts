@@ -7,7 +7,7 @@ import type * as HashWorker from "../../src/passwords/hash-worker";
 // The server hashes at a lower CPU priority (hash-worker.ts); the raw figure is taken at the same
 // one, so that on a shared machine the comparison is of work, not of priority. On Linux this sets
 // the main thread's, which libuv's thread pool (started by the first argon2 call) takes on.
-const { HASH_THREAD_NICE } = require(join(__dirname, "..", "..", "..", "dist", "auth", "hash-worker.js")) as typeof HashWorker;
+const { HASH_THREAD_NICE } = require(join(__dirname, "..", "..", "..", "dist", "passwords", "hash-worker.js")) as typeof HashWorker;
 if (process.platform === "linux") setPriority(0, HASH_THREAD_NICE);
 
 /** What the runner passes as the one argument (JSON). */

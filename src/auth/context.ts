@@ -12,7 +12,7 @@ export interface RequestCredentials {
   /** The Authorization header value(s) as received. */
   readonly authorization: string | readonly string[] | undefined;
   readonly userAgent?: string;
-  /** Aborts when the client closes its connection unanswered. */
+  /** Aborts when the client closes its connection unanswered; may be a getter that makes it on first read. */
   readonly signal?: AbortSignal;
 }
 
@@ -38,7 +38,10 @@ export function buildContext(request: RequestCredentials, deps: ContextDeps): Co
     requestId: request.requestId,
     clientAddress: request.clientAddress,
     userAgent: request.userAgent,
-    signal: request.signal,
+    // Read through, so that a signal made on demand (the HTTP path's) is made only when used.
+    get signal() {
+      return request.signal;
+    },
     hasBearer: bearer.kind !== "none",
     viewer: () => (pending ??= resolveViewer(bearer, deps)),
   };
