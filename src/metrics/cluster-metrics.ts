@@ -30,7 +30,9 @@ function isMetricsMessage(message: unknown): message is MetricsAnswer {
 export function answerPrimary(registry: Registry, channel: NodeJS.Process = process): () => void {
   const onMessage = (message: unknown) => {
     if (!isMetricsMessage(message) || message.metrics !== undefined || message.error !== undefined) return;
-    const reply = (answer: Omit<MetricsAnswer, "type" | "id">) => channel.send?.({ type: MESSAGE, id: message.id, ...answer });
+    // With a callback, a channel closed meanwhile (the worker is stopping) is no 'error' event to crash on.
+    const reply = (answer: Omit<MetricsAnswer, "type" | "id">) =>
+      channel.send?.({ type: MESSAGE, id: message.id, ...answer }, undefined, {}, () => undefined);
     registry.getMetricsAsJSON().then(
       (metrics) => reply({ metrics }),
       (error: unknown) => reply({ error: error instanceof Error ? error.message : String(error) }),
@@ -49,7 +51,10 @@ export function createClusterScrape(workers: () => readonly Worker[]): () => Pro
   let next = 0;
   return async () => {
     const id = next++;
-    const answers = await Promise.all(workers().map((worker) => askWorker(worker, id)));
+    const asked = workers();
+    // An empty answer would read as every counter reset to nothing; no answer is the honest one.
+    if (asked.length === 0) throw new Error("no worker is serving yet");
+    const answers = await Promise.all(asked.map((worker) => askWorker(worker, id)));
     const summed = AggregatorRegistry.aggregate(answers);
     return { contentType: summed.contentType, body: await summed.metrics() };
   };
@@ -76,8 +81,18 @@ function askWorker(worker: Worker, id: number): Promise<object[]> {
       done();
       reject(new Error(`worker ${worker.id} did not answer within ${WORKER_ANSWER_MS} ms`));
     }, WORKER_ANSWER_MS);
+    if (!worker.isConnected()) {
+      done();
+      reject(new Error(`worker ${worker.id} is disconnected`));
+      return;
+    }
     worker.on("message", onMessage);
     worker.on("exit", onExit);
-    worker.send({ type: MESSAGE, id } satisfies MetricsRequest);
+    // With a callback, a channel that closes meanwhile fails this scrape instead of emitting an 'error' nobody handles.
+    worker.send({ type: MESSAGE, id } satisfies MetricsRequest, undefined, (error) => {
+      if (!error) return;
+      done();
+      reject(new Error(`worker ${worker.id} could not be asked: ${error.message}`));
+    });
   });
 }
