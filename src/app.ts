@@ -81,7 +81,8 @@ export interface App {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, secrets: [config.secretKey] });
   const clock = overrides.clock ?? systemClock;
-  // Plain objects, no I/O: made first so the password service can report its computations.
+  // Made first, so the password service can report its computations; it uses no thread-pool I/O
+  // (prom-client reads /proc synchronously), as the comment below requires.
   const metrics = createAppMetrics(config, logger);
   // The hash pool before anything that could write a log line or look a host name up: its thread
   // lowers its own CPU priority, and libuv's thread pool (where argon2 runs) takes that priority
