@@ -17,6 +17,7 @@ import { httpLimits, type HttpLimits } from "./http/limits";
 import { createHttpServer, type HttpServer } from "./http/server";
 import { createLogger, type Logger } from "./log";
 import { createMail, type Mail, type MailOverrides } from "./mail/mail";
+import { createAppMetrics, type AppMetrics } from "./metrics/app-metrics";
 import { type MfaDeps } from "./mfa/mfa-deps";
 import { MfaStore } from "./mfa/mfa.store";
 import { secondFactor } from "./mfa/second-step";
@@ -66,6 +67,8 @@ export interface App {
   readonly audit: Audit;
   /** The account use cases' dependencies (register, verification, reset). */
   readonly accounts: AccountsDeps;
+  /** METRICS_PORT's counters and listener (started by listen, stopped by close). */
+  readonly metrics: AppMetrics;
   /** Starts listening; resolves to the base URL (`http://host:port`). */
   listen(): Promise<string>;
   /**
@@ -78,10 +81,18 @@ export interface App {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, secrets: [config.secretKey] });
   const clock = overrides.clock ?? systemClock;
+  // Made first, so the password service can report its computations; it uses no thread-pool I/O
+  // (prom-client reads /proc synchronously), as the comment below requires.
+  const metrics = createAppMetrics(config, logger);
   // The hash pool before anything that could write a log line or look a host name up: its thread
   // lowers its own CPU priority, and libuv's thread pool (where argon2 runs) takes that priority
   // from whichever thread uses it first (see hash-worker.ts).
-  const passwords = await PasswordService.create(config.argon2, config.hashConcurrency, { queueMax: config.hashQueueMax, clock });
+  const passwords = await PasswordService.create(config.argon2, config.hashConcurrency, {
+    queueMax: config.hashQueueMax,
+    clock,
+    onComputed: (operation, seconds) => metrics.metrics.passwordComputed(operation, seconds),
+  });
+  metrics.watchHashQueue(() => passwords.waitingTasks);
   let opened: DatabaseHandle | undefined;
   try {
     // Keys first: a missing production key stops start-up before the database is touched.
@@ -96,8 +107,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const users = new UserStore(database.db, clock, database.tokenSubjects);
     const sessions = new SessionStore(database.db);
     const limiter = new LoginLimiter(database.db, loginLimitPolicy(config.loginMaxFailures), clock);
-    const mail = createMail(config, { db: database.db, clock, logger }, overrides.mail);
-    const audit = createAudit(config, { db: database.db, clock, logger }, overrides.audit);
+    const mail = createMail(config, { db: database.db, clock, logger, metrics: metrics.metrics }, overrides.mail);
+    const audit = createAudit(config, { db: database.db, clock, logger, metrics: metrics.metrics }, overrides.audit);
     // In the background, so the HTTP server comes up (and /healthz answers) while PostgreSQL is
     // still starting or unreachable; the pool connects once it answers.
     const startup = new DatabaseStartup(
@@ -126,6 +137,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       refreshTokenExpireDays: config.refreshTokenExpireDays,
       refreshTokenReuseInterval: config.refreshTokenReuseInterval,
       refreshTokenKey: refreshTokenKey(keys),
+      metrics: metrics.metrics,
     };
     // TOTP secrets are sealed under MFA_ENCRYPTION_KEY, or a key derived from SECRET_KEY (the HS256
     // secret, development's kept one included); an asymmetric algorithm alone leaves none.
@@ -181,7 +193,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       mfa,
       audit,
       accounts,
+      metrics,
       listen: async () => {
+        // Before the API: a worker answers the primary's scrapes from the moment it serves.
+        await metrics.start();
         await http.fastify.listen({ host: config.host, port: config.port });
         const address = http.fastify.server.address();
         const port = typeof address === "object" && address ? address.port : config.port;
@@ -199,6 +214,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         await audit.stop();
         await passwords.close();
         await database.close();
+        await metrics.stop();
       },
     };
   } catch (error) {

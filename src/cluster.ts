@@ -3,6 +3,8 @@ import cluster, { type Worker } from "node:cluster";
 import { type Config } from "./config";
 import { backoffDelay, type BackoffPolicy } from "./db/startup";
 import { createLogger, type Logger } from "./log";
+import { createClusterScrape } from "./metrics/cluster-metrics";
+import { startMetricsServer } from "./metrics/metrics-server";
 
 export interface ClusterOptions {
   readonly workers: number;
@@ -13,6 +15,8 @@ export interface ClusterOptions {
   readonly stableAfterMs?: number;
   /** After SIGTERM, workers still running this long are killed and the primary exits 1. */
   readonly shutdownTimeoutMs?: number;
+  /** METRICS_PORT: the primary alone listens there and answers the sum of its serving workers. */
+  readonly metrics?: { readonly host: string; readonly port: number };
 }
 
 interface Slot {
@@ -41,10 +45,13 @@ export function workerLogger(config: Config): Logger | undefined {
  * A worker that dies is forked again, after a wait that grows while it keeps dying quickly.
  * SIGTERM or SIGINT is passed to every worker, which finishes its requests in flight, closes
  * its database and exits.
+ * With METRICS_PORT, the primary serves GET /metrics: each scrape asks every serving worker for
+ * its registry over the cluster channel and answers their sum.
  * @returns the exit code for the primary once every worker has stopped: 0 when every worker that
  *   was serving finished its requests and exited cleanly, 1 otherwise.
+ * @throws when METRICS_PORT cannot be listened on (before any worker is forked).
  */
-export function runPrimary(options: ClusterOptions): Promise<number> {
+export async function runPrimary(options: ClusterOptions): Promise<number> {
   const { logger, workers } = options;
   const backoff = options.restartBackoff ?? { initialDelayMs: 1_000, maxDelayMs: 30_000 };
   const stableAfterMs = options.stableAfterMs ?? 10_000;
@@ -53,6 +60,9 @@ export function runPrimary(options: ClusterOptions): Promise<number> {
   const serving = new Set<number>();
   let stopping = false;
   let cleanStop = true;
+  const servingWorkers = () => [...serving].flatMap((id) => cluster.workers?.[id] ?? []);
+  const metricsServer =
+    options.metrics && (await startMetricsServer({ ...options.metrics, logger, scrape: createClusterScrape(servingWorkers) }));
 
   const fork = (index: number) => {
     const worker = cluster.fork();
@@ -61,7 +71,7 @@ export function runPrimary(options: ClusterOptions): Promise<number> {
     slots.set(index, { ...slot, worker, startedAt: Date.now(), restart: undefined });
   };
 
-  return new Promise<number>((resolve) => {
+  const code = await new Promise<number>((resolve) => {
     const finishIfDone = () => {
       if (stopping && Object.keys(cluster.workers ?? {}).length === 0) resolve(cleanStop ? 0 : 1);
     };
@@ -121,4 +131,6 @@ export function runPrimary(options: ClusterOptions): Promise<number> {
     logger.info({ workers }, `primary (pid ${process.pid}) starting ${workers} workers`);
     for (let index = 0; index < workers; index += 1) fork(index);
   });
+  await metricsServer?.close();
+  return code;
 }

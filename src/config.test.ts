@@ -244,11 +244,29 @@ describe("loadConfig refusals", () => {
     ["ALLOWED_HOSTS", " , "],
     ["MFA_ENCRYPTION_KEY", "0123456789abcdef"],
     ["MFA_ENCRYPTION_KEY", "g".repeat(64)],
+    ["METRICS_PORT", "65536"],
+    ["METRICS_PORT", "-1"],
+    ["METRICS_PORT", "metrics"],
+    ["METRICS_PORT", "4000"],
   ])("refuses %s=%j with one line naming the key", (key, value) => {
     const error = configError({ [key]: value });
     expect(error.key).toBe(key);
     expect(error.message).toMatch(new RegExp(`^Invalid configuration: ${key} `));
     expect(error.message).not.toContain("\n");
+  });
+});
+
+describe("METRICS_PORT", () => {
+  it("is off unset, a port when given (0: a free one), and never PORT's", () => {
+    expect(loadConfig({}).metricsPort).toBeUndefined();
+    expect(loadConfig({ METRICS_PORT: "" }).metricsPort).toBeUndefined();
+    expect(loadConfig({ METRICS_PORT: "9464" }).metricsPort).toBe(9464);
+    expect(loadConfig({ PORT: "0", METRICS_PORT: "0" }).metricsPort).toBe(0);
+    expect(configError({ PORT: "8080", METRICS_PORT: "8080" }).message).toBe(
+      "Invalid configuration: METRICS_PORT must differ from PORT (both are 8080)",
+    );
+    // PORT's default counts too.
+    expect(configError({ METRICS_PORT: "4000" }).key).toBe("METRICS_PORT");
   });
 });
 

@@ -71,6 +71,11 @@ export interface Config {
   /** Where every audit event is POSTed (Standard Webhooks); undefined: no webhooks. */
   readonly webhook: WebhookConfig | undefined;
   readonly accounts: AccountsConfig;
+  /**
+   * METRICS_PORT: where `GET /metrics` (Prometheus text) is served, on HOST; 0 picks a free port.
+   * Undefined: no metrics are kept and nothing listens.
+   */
+  readonly metricsPort: number | undefined;
 }
 
 /** Webhooks (CONTRACT section 12): WEBHOOK_URL and the secret its deliveries are signed with. */
@@ -242,6 +247,8 @@ const schema = z.object({
     )
     .default("me items"),
   PUBLIC_URL: z.string().trim().refine(isBaseUrl, BASE_URL_RULE).optional(),
+  // Metrics (CONTRACT section 13): unset is off; 0 picks a free port, as PORT=0 does.
+  METRICS_PORT: int(0, 65535).optional(),
   APP_URL: z.string().trim().refine(isBaseUrl, BASE_URL_RULE).optional(),
 });
 
@@ -297,6 +304,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     const why = "cannot be open in production without SMTP_URL (no verification mail could be sent)";
     throw new ConfigError("REGISTRATION", why);
   }
+  // One port cannot serve both: the second listener would fail at start-up with EADDRINUSE.
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new ConfigError("METRICS_PORT", `must differ from PORT (both are ${e.PORT})`);
+  }
   const listening = `http://${e.HOST.includes(":") ? `[${e.HOST}]` : e.HOST}:${e.PORT}`;
   const publicUrl = withoutTrailingSlash(e.PUBLIC_URL ?? listening);
 
@@ -339,6 +350,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       publicUrl,
       appUrl: e.APP_URL === undefined ? publicUrl : withoutTrailingSlash(e.APP_URL),
     },
+    metricsPort: e.METRICS_PORT,
   };
   return deepFreeze(config);
 }

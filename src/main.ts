@@ -26,7 +26,8 @@ async function main(): Promise<void> {
     } catch (error) {
       exitOnConfigError(error);
     }
-    process.exit(await runPrimary({ workers: config.webConcurrency, logger }));
+    const metrics = config.metricsPort === undefined ? undefined : { host: config.host, port: config.metricsPort };
+    process.exit(await runPrimary({ workers: config.webConcurrency, logger, metrics }));
   }
   // A setting only start-up can check (the key folder) fails with the same one line as loadConfig's.
   const app = await createApp(config, { logger: workerLogger(config) }).catch(exitOnConfigError);

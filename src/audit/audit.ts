@@ -5,6 +5,7 @@ import { type Clock } from "../clock";
 import { type Config } from "../config";
 import { type Database } from "../db/database";
 import { type Logger } from "../log";
+import { type Metrics } from "../metrics/metrics";
 import { insertEvent } from "./audit.store";
 import { type NewAuthEvent, type StoredAuthEvent } from "./auth-event";
 import { DEFAULT_RETENTION_TIMING, RetentionSweeper, type RetentionTiming } from "./retention";
@@ -47,6 +48,8 @@ export interface AuditDeps {
   readonly db: Kysely<Database>;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The webhook sender counts its deliveries' outcomes here. */
+  readonly metrics: Metrics;
 }
 
 /** A recorder without the background work (the CLI: the servers deliver what it queues). */
@@ -79,6 +82,7 @@ export function createAudit(
       webhook: config.webhook,
       clock: deps.clock,
       logger: deps.logger,
+      metrics: deps.metrics,
       timing: { ...DEFAULT_WEBHOOK_TIMING, ...overrides.webhooks },
     });
   const sweeper = new RetentionSweeper({

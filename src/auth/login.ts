@@ -1,5 +1,6 @@
 /** The login use case: rate limit, verify the password, check the account, grant scopes, upgrade the hash, issue. */
 import { EmailNotVerified, HashingUnavailable, InactiveUser, InvalidCredentials, MfaRequired, RateLimited } from "../errors";
+import { type LoginOutcome } from "../metrics/metrics";
 import { isVerifiablePassword, MAX_PASSWORD_LENGTH } from "../passwords/password-policy";
 import { type PasswordService } from "../passwords/passwords";
 import { grantScopes, parseRequestedScopes } from "../users/scopes";
@@ -44,6 +45,29 @@ export interface LoginRequest {
  *   once the server stops (neither counts as a failure).
  */
 export async function login(deps: LoginDeps, request: LoginRequest): Promise<TokenPair> {
+  // Counted here, once per attempt, from what the story below decided; a request refused before
+  // any decision (a malformed scope, a busy server, an outage) is no outcome and counts nothing.
+  try {
+    const pair = await passwordLogin(deps, request);
+    deps.metrics.loginOutcome("success");
+    return pair;
+  } catch (error) {
+    const outcome = loginOutcomeOf(error);
+    if (outcome !== undefined) deps.metrics.loginOutcome(outcome);
+    throw error;
+  }
+}
+
+/** The outcome an error of the login story stands for; undefined for one that decides none. */
+function loginOutcomeOf(error: unknown): LoginOutcome | undefined {
+  if (error instanceof InvalidCredentials || error instanceof EmailNotVerified) return "failure";
+  if (error instanceof RateLimited) return "rate_limited";
+  if (error instanceof InactiveUser) return "inactive";
+  if (error instanceof MfaRequired) return "mfa_required";
+  return undefined;
+}
+
+async function passwordLogin(deps: LoginDeps, request: LoginRequest): Promise<TokenPair> {
   const { users, passwords, limiter, logger, audit } = deps;
   const requested = parseRequestedScopes(request.scopes);
   const client = { clientAddress: request.clientAddress, userAgent: request.userAgent };

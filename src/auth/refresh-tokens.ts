@@ -4,6 +4,7 @@ import { type AuthEventType, type EventClient, type EventRecorder } from "../aud
 import { type Clock } from "../clock";
 import { InvalidRefreshToken } from "../errors";
 import { type Logger } from "../log";
+import { type Metrics } from "../metrics/metrics";
 import { type RefreshTokenRecord, type SessionStore } from "../sessions/session.store";
 import { type UserStore } from "../users/user.store";
 import { type SigningKeys } from "./keys";
@@ -25,6 +26,8 @@ export interface SessionDeps {
   readonly refreshTokenReuseInterval: number;
   /** The server key a token's successor is derived with (see refreshTokenKey). */
   readonly refreshTokenKey: KeyObject;
+  /** The outcome counters (METRICS_PORT); login and refresh count theirs. */
+  readonly metrics: Metrics;
 }
 
 /** An access token and the refresh token that can replace it. */
@@ -62,6 +65,8 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 const PRUNE_BATCH = 100;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CHILD_KEY_INFO = "graphql-auth-server refresh-token successor v1";
+/** The reason InvalidRefreshToken carries when a spent token came back: the session has ended. */
+const REUSED = "reused";
 
 /** The digest a refresh token is stored and looked up by. SHA-256 suffices: the token is 256 random bits. */
 export function hashRefreshToken(token: string): string {
@@ -156,6 +161,24 @@ export async function refresh(
   presented: string,
   requestedScopes?: readonly string[] | null,
   client: EventClient = {},
+): Promise<TokenPair> {
+  // Counted here, once per attempt: a new pair, a refused token, or reuse (the session just
+  // ended). A scope refused, or an outage, decides nothing about the token and counts nothing.
+  try {
+    const pair = await rotate(deps, presented, requestedScopes, client);
+    deps.metrics.refreshOutcome("success");
+    return pair;
+  } catch (error) {
+    if (error instanceof InvalidRefreshToken) deps.metrics.refreshOutcome(error.cause === REUSED ? "reuse" : "invalid");
+    throw error;
+  }
+}
+
+async function rotate(
+  deps: SessionDeps,
+  presented: string,
+  requestedScopes: readonly string[] | null | undefined,
+  client: EventClient,
 ): Promise<TokenPair> {
   // A malformed scope request is refused before the token is looked at, so it spends nothing.
   const requested = parseRequestedScopes(requestedScopes);
@@ -282,7 +305,7 @@ async function repeatWithinInterval(
     return;
   }
   if (await deps.sessions.revoke(record.sessionId, now)) await reuseDetected(deps, record, client);
-  throw new InvalidRefreshToken("reused");
+  throw new InvalidRefreshToken(REUSED);
 }
 
 /** A spent token came back outside the interval and its session was just ended: a warning and an event. */

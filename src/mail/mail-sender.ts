@@ -6,6 +6,7 @@ import { type Clock } from "../clock";
 import { type Database } from "../db/database";
 import { backoffDelay, type BackoffPolicy } from "../db/startup";
 import { type Logger } from "../log";
+import { type Metrics } from "../metrics/metrics";
 import { claimNextMail, markMailFailed, markMailSent, releaseMail, scheduleMailRetry, type ClaimedMail } from "./outbox.store";
 import { type MailTransport } from "./transport";
 
@@ -46,6 +47,8 @@ export interface MailSenderDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly timing: MailTiming;
+  /** Counts each delivery attempt's outcome (`sent`, `retry`, `failed`). */
+  readonly metrics: Metrics;
 }
 
 /**
@@ -107,6 +110,7 @@ export class MailSender {
       clearTimeout(deadline);
       this.loop.release(controller);
     }
+    this.deps.metrics.emailOutcome("sent");
     await markMailSent(db, mail.id, this.owner, clock.now(), delivery.messageId);
     // The message id and the outcome only: never the body, a link or the recipient.
     if (delivery.file !== undefined)
@@ -120,6 +124,7 @@ export class MailSender {
     const attempts = mail.attempts + 1;
     const now = clock.now();
     if (permanent || now - mail.createdAt >= timing.retryForMs) {
+      this.deps.metrics.emailOutcome("failed");
       await markMailFailed(db, mail.id, this.owner, code);
       logger.warn(
         { mailId: mail.id, attempts, error: code },
@@ -128,6 +133,7 @@ export class MailSender {
       return;
     }
     const retryInMs = backoffDelay(timing.retry, attempts);
+    this.deps.metrics.emailOutcome("retry");
     await scheduleMailRetry(db, mail.id, this.owner, now + retryInMs, code);
     logger.info({ mailId: mail.id, attempts, error: code, retryInMs }, "mail delivery failed; retrying");
   }

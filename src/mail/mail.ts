@@ -4,6 +4,7 @@ import { type Clock } from "../clock";
 import { type Config } from "../config";
 import { type Database } from "../db/database";
 import { type Logger } from "../log";
+import { type Metrics } from "../metrics/metrics";
 import { DEFAULT_MAIL_TIMING, MailSender, type MailTiming } from "./mail-sender";
 import { insertMail, type OutgoingMail } from "./outbox.store";
 import { fileTransport, smtpTransport, type MailTransport } from "./transport";
@@ -38,6 +39,7 @@ export interface MailDeps {
   readonly db: Kysely<Database>;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly metrics: Metrics;
 }
 
 /**
@@ -52,7 +54,8 @@ export function createMail(config: Pick<Config, "nodeEnv" | "mail">, deps: MailD
   let transport: MailTransport | undefined;
   if (smtpUrl !== undefined) transport = smtpTransport(smtpUrl, from, timing);
   else if (config.nodeEnv !== "production") transport = fileTransport(folder, from);
-  const sender = transport && new MailSender({ db: deps.db, transport, clock: deps.clock, logger: deps.logger, timing });
+  const sender =
+    transport && new MailSender({ db: deps.db, transport, clock: deps.clock, logger: deps.logger, timing, metrics: deps.metrics });
   return {
     configured: transport !== undefined,
     enqueueMail: (trx, mail) => insertMail(trx, mail, deps.clock.now()),

@@ -32,7 +32,15 @@ export interface PasswordServiceOptions {
    * hashes passes false and never pays for it.
    */
   readonly dummyHashAtStart?: boolean;
+  /**
+   * Told, after each computation, how long it held its slot (the metrics' histogram); the
+   * composition root passes it, so this leaf needs to know nothing of metrics.
+   */
+  readonly onComputed?: ComputationObserver;
 }
+
+/** What a computation was and how long it took, in seconds (no password, no hash). */
+export type ComputationObserver = (operation: "hash" | "verify", seconds: number) => void;
 
 /** What a caller may pass along with a verification. */
 export interface VerifyOptions {
@@ -67,6 +75,7 @@ export class PasswordService {
      */
     private readonly queue: HashQueue,
     clock: Clock,
+    private readonly onComputed: ComputationObserver,
   ) {
     this.floor = new VerificationFloor(clock);
   }
@@ -91,7 +100,7 @@ export class PasswordService {
       maxWaiting: options.queueMax ?? QUEUE_PER_SLOT * concurrency,
       maxWaitMs: MAX_QUEUE_WAIT_MS,
     });
-    const service = new PasswordService(pool, policy, queue, options.clock ?? systemClock);
+    const service = new PasswordService(pool, policy, queue, options.clock ?? systemClock, options.onComputed ?? (() => undefined));
     if (options.dummyHashAtStart !== false) await service.dummy();
     return service;
   }
@@ -117,7 +126,17 @@ export class PasswordService {
    */
   hash(password: string): Promise<string> {
     const task: HashTask = { password: password.normalize("NFKC"), policy: { ...this.policy } };
-    return this.queue.run(() => computeHash(task), { weight: this.policy.parallelism, bounded: false });
+    return this.queue.run(
+      async () => {
+        const started = performance.now();
+        try {
+          return await computeHash(task);
+        } finally {
+          this.onComputed("hash", (performance.now() - started) / 1000);
+        }
+      },
+      { weight: this.policy.parallelism, bounded: false },
+    );
   }
 
   /**
@@ -139,6 +158,7 @@ export class PasswordService {
           return await (computesOnCaller ? (this.pool.run(task, { name: "verify" }) as Promise<number>) : computeVerify(task));
         } finally {
           computeMs = performance.now() - started;
+          this.onComputed("verify", computeMs / 1000);
         }
       },
       { weight: threads, bounded: true, signal: options.signal },

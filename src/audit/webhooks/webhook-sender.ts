@@ -7,6 +7,7 @@ import { type WebhookConfig } from "../../config";
 import { type Database } from "../../db/database";
 import { backoffDelay, type BackoffPolicy } from "../../db/startup";
 import { type Logger } from "../../log";
+import { type Metrics } from "../../metrics/metrics";
 import { signWebhook } from "./signature";
 import {
   claimNextDelivery,
@@ -50,6 +51,8 @@ export interface WebhookSenderDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly timing: WebhookTiming;
+  /** Counts each delivery attempt's outcome (`delivered`, `retry`, `failed`). */
+  readonly metrics: Metrics;
 }
 
 /**
@@ -111,6 +114,7 @@ export class WebhookSender {
       this.loop.release(controller);
     }
     if (outcome === undefined) {
+      this.deps.metrics.webhookOutcome("delivered");
       await markDelivered(db, delivery.eventId, this.owner, clock.now());
       this.deps.logger.info({ eventId: delivery.eventId, attempts: delivery.attempts + 1 }, "webhook delivered");
     } else {
@@ -145,11 +149,13 @@ export class WebhookSender {
     const attempts = delivery.attempts + 1;
     const now = clock.now();
     if (now - delivery.createdAt >= timing.retryForMs) {
+      this.deps.metrics.webhookOutcome("failed");
       await markDeliveryFailed(db, delivery.eventId, this.owner, code);
       logger.warn({ eventId: delivery.eventId, attempts, error: code }, "webhook not delivered after retrying; given up");
       return;
     }
     const retryInMs = backoffDelay(timing.retry, attempts);
+    this.deps.metrics.webhookOutcome("retry");
     await scheduleDeliveryRetry(db, delivery.eventId, this.owner, now + retryInMs, code);
     logger.warn({ eventId: delivery.eventId, attempts, error: code, retryInMs }, "webhook delivery failed; retrying");
   }
