@@ -211,6 +211,7 @@ export function formatReport(report: Report): string {
   for (const [outcome, count] of Object.entries(report.requests.byOutcome)) row(outcome, count);
   row("**total**", report.requests.total);
   lines.push("", "| figure | value |", "|---|---|");
+  row("database cut: connections reset by the proxy", report.faults.proxyResets);
   row("5xx", `${report.fiveXX.total} (${report.fiveXX.tokenDuringCut} /token 503 during the cut, ${report.fiveXX.other} other)`);
   row(
     "refresh chains",
