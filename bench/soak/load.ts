@@ -44,6 +44,12 @@ export interface LoadPlan {
   readonly mixedClients: number;
   /** Per-request bound of the client: past it a request counts as a timeout. */
   readonly timeoutMs: number;
+  /**
+   * The bound for requests that verify or hash a password (logins, registrations): a login may
+   * wait up to MAX_QUEUE_WAIT_MS for the hash queue and then be hashed, so the server's own bound
+   * on a silent socket applies, not the client's.
+   */
+  readonly hashTimeoutMs: number;
 }
 
 /** Refreshes per chain before it logs out and a new chain starts. */
@@ -129,34 +135,35 @@ export async function runMixedLoad(plan: LoadPlan): Promise<{ sent: Sent[]; chai
     for (let n = 0; running(); n += 1) {
       const chain: Chain = { door: (index + n) % 2 === 0 ? "graphql" : "token", refreshes: 0, end: "running", ambiguous: false };
       chains.push(chain);
-      await runChain(target, chain, pick(plan.users), running, record);
+      await runChain(target, plan.hashTimeoutMs, chain, pick(plan.users), running, record);
     }
     target.agent.destroy();
   };
 
   const mixedClient = async () => {
     const target = { port: plan.port, agent: clientAgent(), timeoutMs: plan.timeoutMs };
+    const hashing = { ...target, timeoutMs: plan.hashTimeoutMs };
     for (let n = 0; running(); n += 1) {
       const user = pick(plan.users);
       const roll = Math.random();
       const address = { "x-forwarded-for": someAddress() };
-      if (roll < 0.2) await record("login", loginUser(target, user));
+      if (roll < 0.2) await record("login", loginUser(hashing, user));
       else if (roll < 0.35) {
         await record(
           "token-password",
-          tokenForm(target, { grant_type: "password", username: user.username, password: user.password }, address),
+          tokenForm(hashing, { grant_type: "password", username: user.username, password: user.password }, address),
         );
       } else if (roll < 0.65) {
         // A throwaway username: a wrong login that spends no real user's failed-login budget.
         const nobody = { ...user, username: `soak-nobody-${randomBytes(6).toString("hex")}`, password: freshPassword() };
-        await record("login-wrong", loginUser(target, nobody));
+        await record("login-wrong", loginUser(hashing, nobody));
       } else if (roll < 0.8) {
         const fresh = {
           username: `soak-r-${randomBytes(6).toString("hex")}`,
           email: `soak-r-${n}@example.test`,
           password: freshPassword(),
         };
-        await record("register", registerUser(target, fresh));
+        await record("register", registerUser(hashing, fresh));
       } else {
         // Known addresses (mailed, at most three an hour each) and unknown ones (never mailed), answered alike.
         const email = Math.random() < 0.5 ? user.email : `soak-unknown-${n}@example.test`;
@@ -183,6 +190,7 @@ export async function runMixedLoad(plan: LoadPlan): Promise<{ sent: Sent[]; chai
  */
 async function runChain(
   target: Target,
+  hashTimeoutMs: number,
   chain: Chain,
   user: PoolUser,
   running: () => boolean,
@@ -190,15 +198,16 @@ async function runChain(
 ): Promise<void> {
   const address = someAddress();
   const viaToken = chain.door === "token";
+  const hashing = { ...target, timeoutMs: hashTimeoutMs };
   let pair: { access: string; refresh: string } | undefined;
   while (!pair) {
     if (!running()) return void (chain.end = "stopped");
     const answer = viaToken
       ? await record(
           "token-password",
-          tokenForm(target, { grant_type: "password", username: user.username, password: user.password }, { "x-forwarded-for": address }),
+          tokenForm(hashing, { grant_type: "password", username: user.username, password: user.password }, { "x-forwarded-for": address }),
         )
-      : await record("login", loginUser(target, user, address));
+      : await record("login", loginUser(hashing, user, address));
     pair = pairOf(answer);
     if (!pair) await sleep(RETRY_PAUSE_MS);
   }

@@ -83,6 +83,10 @@ export function buildReport(run: RunRecord) {
   const chains = countBy(chainVerdicts, (v) => v);
   const broken = chainVerdicts.filter((v) => v === "broken").length;
   const me = run.sent.filter((s) => s.route === "me");
+  const hashing = run.sent.filter(
+    (s) => ["login", "login-wrong", "token-password", "register"].includes(s.route) && s.status !== undefined,
+  );
+  const slowestHashingMs = round(Math.max(0, ...hashing.map((s) => s.endedAt - s.sentAt)), 0);
   const meWindows = {
     before: latency(me.filter((s) => s.sentAt < t.cutStart)),
     during: latency(me.filter((s) => s.sentAt >= t.cutStart && s.sentAt < t.faultsEnd)),
@@ -114,7 +118,14 @@ export function buildReport(run: RunRecord) {
     {
       rule: "every answer is a success, a designed refusal, or the fault's own",
       pass: unexpected.length === 0,
-      detail: unexpected.length === 0 ? "none unexpected" : JSON.stringify(countBy(unexpected, outcomeOf)),
+      detail:
+        unexpected.length === 0
+          ? "none unexpected"
+          : `${JSON.stringify(countBy(unexpected, outcomeOf))}; first sent at ` +
+            unexpected
+              .slice(0, 5)
+              .map((u) => `${round((u.sentAt - run.loadStart) / 1000)} s`)
+              .join(", "),
     },
     {
       rule: "no refresh chain broken other than by reuse detection",
@@ -171,6 +182,7 @@ export function buildReport(run: RunRecord) {
     chains: { total: run.chains.length, byVerdict: chains, brokenOtherThanByReuse: broken },
     memory: run.memory.map((m) => ({ ...m, startMiB: round(m.startMiB), middleMiB: round(m.middleMiB), endMiB: round(m.endMiB) })),
     me: meWindows,
+    slowestPasswordRequestMs: slowestHashingMs,
     flood: {
       logins: flood.logins.length,
       ok: floodOk.length,
@@ -221,6 +233,7 @@ export function formatReport(report: Report): string {
   );
   row("chains broken other than by reuse detection", report.chains.brokenOtherThanByReuse);
   for (const [window, l] of Object.entries(report.me)) row(`me ${window} the faults: p50 / p99`, `${l.p50Ms} / ${l.p99Ms} ms (${l.count})`);
+  row("slowest login or registration answer", `${report.slowestPasswordRequestMs} ms`);
   for (const m of report.memory) {
     row(`RSS slot ${m.slot} (pid ${m.pids.join(" → ")}): start / middle / end`, `${m.startMiB} / ${m.middleMiB} / ${m.endMiB} MiB`);
   }

@@ -130,6 +130,7 @@ async function main(): Promise<number> {
       chainClients: 4,
       mixedClients: 2,
       timeoutMs: 15_000,
+      hashTimeoutMs: HTTP_LIMITS.connectionTimeoutMs,
     });
     process.stdout.write(`soak: mixed load for ${options.minutes} min\n`);
 
