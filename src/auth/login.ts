@@ -44,6 +44,17 @@ export interface LoginRequest {
  *   once the server stops (neither counts as a failure).
  */
 export async function login(deps: LoginDeps, request: LoginRequest): Promise<TokenPair> {
+  // Admitted before anything else: beyond the hash queue's bound a login is answered at once,
+  // before it spends database connections that the requests the server can still serve need.
+  const release = deps.passwords.admitVerification();
+  try {
+    return await admittedLogin(deps, request);
+  } finally {
+    release();
+  }
+}
+
+async function admittedLogin(deps: LoginDeps, request: LoginRequest): Promise<TokenPair> {
   const { users, passwords, limiter, logger, audit } = deps;
   const requested = parseRequestedScopes(request.scopes);
   const client = { clientAddress: request.clientAddress, userAgent: request.userAgent };
