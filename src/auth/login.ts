@@ -48,7 +48,7 @@ export async function login(deps: LoginDeps, request: LoginRequest): Promise<Tok
   // Counted here, once per attempt, from what the story below decided; a request refused before
   // any decision (a malformed scope, a busy server, an outage) is no outcome and counts nothing.
   try {
-    const pair = await passwordLogin(deps, request);
+    const pair = await admittedLogin(deps, request);
     deps.metrics.loginOutcome("success");
     return pair;
   } catch (error) {
@@ -65,6 +65,17 @@ function loginOutcomeOf(error: unknown): LoginOutcome | undefined {
   if (error instanceof InactiveUser) return "inactive";
   if (error instanceof MfaRequired) return "mfa_required";
   return undefined;
+}
+
+async function admittedLogin(deps: LoginDeps, request: LoginRequest): Promise<TokenPair> {
+  // Admitted before anything else: beyond the hash queue's bound a login is answered at once,
+  // before it spends database connections that the requests the server can still serve need.
+  const release = deps.passwords.admitVerification();
+  try {
+    return await passwordLogin(deps, request);
+  } finally {
+    release();
+  }
 }
 
 async function passwordLogin(deps: LoginDeps, request: LoginRequest): Promise<TokenPair> {

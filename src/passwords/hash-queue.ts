@@ -47,6 +47,8 @@ export class HashQueue {
   private draining = false;
   private closed = false;
   private readonly idle: Array<() => void> = [];
+  /** Verifications admitted (admit()) and not yet released: on their way to the queue, waiting, or computing. */
+  private admittedCount = 0;
 
   constructor(private readonly limits: HashQueueLimits) {
     this.free = limits.slots;
@@ -82,6 +84,25 @@ export class HashQueue {
       this.free += weight;
       this.dispatch();
     }
+  }
+
+  /**
+   * Admits one bounded verification before the work that leads to it (a login's failed-login
+   * bookkeeping and user lookup): at most HASH_QUEUE_MAX + HASH_CONCURRENCY are admitted at once,
+   * so a flood beyond the bound is refused before it touches the database, instead of first
+   * queueing for a database connection with everyone else and only then meeting the full queue.
+   * @returns the release, to call once the verification is over, however it ended (idempotent).
+   * @throws ServerBusy beyond the bound.
+   */
+  admit(): () => void {
+    if (this.admittedCount >= this.limits.maxWaiting + this.limits.slots) throw new ServerBusy(this.retryAfterSeconds());
+    this.admittedCount += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.admittedCount -= 1;
+    };
   }
 
   private wait(weight: number, signal: AbortSignal | undefined): Promise<void> {
@@ -158,6 +179,11 @@ export class HashQueue {
   /** Computations finished so far. */
   get completed(): number {
     return this.finished;
+  }
+
+  /** Verifications admitted and not yet released. */
+  get admitted(): number {
+    return this.admittedCount;
   }
 
   /** Computations waiting for a slot now. */

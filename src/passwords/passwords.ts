@@ -217,6 +217,16 @@ export class PasswordService {
   }
 
   /** The same work as verifying a current-policy hash, padded like any failure, for callers that have no hash to check. */
+  /**
+   * Admits an anonymous verification ahead of the work before it (HashQueue.admit): the login
+   * calls it first, so a flood beyond HASH_QUEUE_MAX is answered before any database work.
+   * @returns the release, for once the verification is over.
+   * @throws ServerBusy beyond the bound.
+   */
+  admitVerification(): () => void {
+    return this.queue.admit();
+  }
+
   async verifyDummy(password: string, options: VerifyOptions = {}): Promise<void> {
     const stored = await this.dummy();
     const task: VerifyTask = { candidates: [password.normalize("NFKC")], stored };
