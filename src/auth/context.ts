@@ -34,17 +34,21 @@ export function parseAuthorization(header: string | readonly string[] | undefine
 export function buildContext(request: RequestCredentials, deps: ContextDeps): Context {
   const bearer = parseAuthorization(request.authorization);
   let pending: Promise<Viewer> | undefined;
-  return {
+  // The signal is read through a getter on the context's prototype, so that one made on demand
+  // (the HTTP path's) is made only when a use case reads it: Apollo clones the context for every
+  // operation (an Object.assign of its own properties, which would call an own getter), and keeps
+  // its prototype.
+  const reader: Pick<Context, "signal"> = Object.create(null, {
+    signal: { get: () => request.signal, enumerable: false },
+  }) as Pick<Context, "signal">;
+  const context: Context = Object.assign(Object.create(reader) as Context, {
     requestId: request.requestId,
     clientAddress: request.clientAddress,
     userAgent: request.userAgent,
-    // Read through, so that a signal made on demand (the HTTP path's) is made only when used.
-    get signal() {
-      return request.signal;
-    },
     hasBearer: bearer.kind !== "none",
     viewer: () => (pending ??= resolveViewer(bearer, deps)),
-  };
+  });
+  return context;
 }
 
 async function resolveViewer(bearer: Bearer, deps: ContextDeps): Promise<Viewer> {
