@@ -4,7 +4,7 @@
  * is `node <npm start's flags> dist/main.js` with NODE_ENV=production, its user made by the CLI and
  * its token from POST /token; PostgreSQL, when it answers, runs unpinned as it is.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
@@ -17,7 +17,7 @@ import jwt from "jsonwebtoken";
 import { graphql } from "./load";
 import { pickLoadTool, runOutsideLoad, type LoadTool, type OutsideRequest } from "./outside-load";
 import { createPostgresDatabase } from "./postgres";
-import { freePort, ROOT, sampleMemory, SERVER_NODE_FLAGS, settle } from "./processes";
+import { freePort, ROOT, sampleMemory, SERVER_NODE_FLAGS, settle, stopChild } from "./processes";
 import { alternate, pairedRatio, type Measured } from "./rounds";
 import { ITEMS_QUERY, ME_QUERY } from "./sections";
 
@@ -340,16 +340,7 @@ async function startPinned(
   await Promise.race([ready(url), exited]);
   exited.catch(() => undefined);
   // taskset execs the program: the child's pid is the server's.
-  return { name, url, pid: child.pid!, stop: () => stop(child) };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
+  return { name, url, pid: child.pid!, stop: () => stopChild(child) };
 }
 
 async function waitForReady(url: string): Promise<void> {
