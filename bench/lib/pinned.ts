@@ -152,6 +152,15 @@ export async function pinnedTable(o: PinnedOptions, progress: Progress): Promise
         await tokenFrom(other.url),
       );
     }
+    // The same server with its metrics listener on: counting must cost nothing on `me` (issue 18).
+    const metered = await start("auth metrics", main, { ...env(sqlite, "warn"), METRICS_PORT: String(await freePort()) }, waitForReady);
+    add(
+      "auth me warn metrics",
+      "graphql-auth-server: `me` (LOG_LEVEL=warn, METRICS_PORT set)",
+      metered,
+      ME_QUERY,
+      await tokenFrom(metered.url),
+    );
     add("plain myItems", "plain Apollo: `myItems`", plain, ITEMS_QUERY);
     add("auth myItems warn", "graphql-auth-server: `myItems` (LOG_LEVEL=warn)", warn, ITEMS_QUERY, warnToken);
     add("auth myItems info", "graphql-auth-server: `myItems` (LOG_LEVEL=info)", info, ITEMS_QUERY, infoToken);
