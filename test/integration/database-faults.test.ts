@@ -98,6 +98,10 @@ describePostgres("PostgreSQL faults", () => {
         await locker.query("LOCK TABLE users IN ACCESS EXCLUSIVE MODE");
         const pending = server.gql(ME, {}, { token });
         await until(async () => {
+          // Inside a transaction PostgreSQL keeps the statistics snapshot of its first read
+          // (stats_fetch_consistency = cache): without clearing it, a first poll made before the
+          // app's query waits would be answered again and again until the wait times out.
+          await locker.query("SELECT pg_stat_clear_snapshot()");
           const { rows } = await locker.query(
             "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
           );
