@@ -1,7 +1,7 @@
 /** Runs the built server (`node dist/main.js`) as a child process and reads its JSON log lines. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { request } from "node:http";
+import { request, type IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { TEST_SECRET } from "./harness";
@@ -86,6 +86,7 @@ export function spawnServer(env: Record<string, string>, script = MAIN): Spawned
 
 export interface PlainResponse {
   readonly status: number;
+  readonly headers: IncomingHttpHeaders;
   readonly body: any;
 }
 
@@ -113,7 +114,7 @@ export function requestOnNewConnection(
       (res) => {
         let text = "";
         res.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
-        res.on("end", () => done({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
+        res.on("end", () => done({ status: res.statusCode ?? 0, headers: res.headers, body: text ? JSON.parse(text) : undefined }));
       },
     );
     req.on("error", fail);

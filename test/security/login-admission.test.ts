@@ -1,6 +1,6 @@
 /** Issue 19 (the soak's flood): a login beyond the hash queue's bound is refused before any database work. */
-import { request as httpRequest } from "node:http";
 import { DIALECTS, startTestServer, uniqueName, type TestServer } from "../harness";
+import { requestOnNewConnection } from "../spawned-server";
 
 const LOGIN = "mutation ($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }";
 const QUEUE_MAX = 2;
@@ -28,30 +28,16 @@ describe.each(DIALECTS)("login admission (%s)", (dialect) => {
   });
   afterAll(async () => server?.close());
 
-  // One connection per request (node:http, no pool), from an address of its own.
-  const login = (username: string, address: string): Promise<Answer> =>
-    new Promise((resolve, reject) => {
-      const { port } = new URL(server.url);
-      const request = httpRequest(
-        {
-          host: "127.0.0.1",
-          port,
-          path: "/graphql",
-          method: "POST",
-          agent: false,
-          headers: { "content-type": "application/json", "x-forwarded-for": address },
-        },
-        (response) => {
-          let text = "";
-          response.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
-          response.on("end", () =>
-            resolve({ status: response.statusCode ?? 0, retryAfter: response.headers["retry-after"], body: JSON.parse(text) }),
-          );
-        },
-      );
-      request.on("error", reject);
-      request.end(JSON.stringify({ query: LOGIN, variables: { u: username, p: "wrong-password" } }));
-    });
+  // One connection per request (no pool), from an address of its own.
+  const login = async (username: string, address: string): Promise<Answer> => {
+    const { status, headers, body } = await requestOnNewConnection(
+      Number(new URL(server.url).port),
+      "/graphql",
+      { query: LOGIN, variables: { u: username, p: "wrong-password" } },
+      { "x-forwarded-for": address },
+    );
+    return { status, retryAfter: headers["retry-after"] as string | undefined, body };
+  };
   const attemptRows = async (address: string) =>
     server.app.database.db.selectFrom("login_attempts").select("key").where("key", "=", `addr:${address}`).execute();
 
