@@ -18,6 +18,7 @@ import { clientAgent } from "./http";
 import { freshPassword, loginUser, pairOf, registerUser, runMixedLoad, type PoolUser } from "./load";
 import { createSoakDatabase, PG_ADMIN_URL, type SoakDatabase } from "./postgres";
 import { startCuttableProxy, type CuttableProxy } from "./proxy";
+import { SlotSampler, WINDOW_MS } from "./memory";
 import { buildReport, formatReport, type SlotMemory } from "./report";
 import { rssMiB, startServer, type SoakServer } from "./server";
 import { startSmtpSink, type SmtpSink } from "./smtp-sink";
@@ -116,7 +117,12 @@ async function main(): Promise<number> {
 
     const slots = server.workers();
     if (slots.length !== WORKERS) throw new Error(`expected ${WORKERS} workers, found ${slots.length}`);
-    const memory: SlotMemory[] = slots.map((pid, slot) => ({ slot, pids: [pid], startMiB: rssMiB(pid), middleMiB: NaN, endMiB: NaN }));
+    const none = { lowMiB: NaN, highMiB: NaN, samples: 0 };
+    const memory: SlotMemory[] = slots.map((pid, slot) => ({ slot, pids: [pid], startMiB: rssMiB(pid), middle: none, end: none }));
+    const current = (m: SlotMemory) => m.pids[m.pids.length - 1]!;
+    const sampler = new SlotSampler(() => memory.map(current));
+    sampler.start();
+    cleanups.push(() => sampler.stop());
 
     const durationMs = options.minutes * 60_000;
     const loadStart = performance.now();
@@ -157,11 +163,15 @@ async function main(): Promise<number> {
     const timeline: Timeline = { cutStart, cutEnd, killAt, faultsEnd };
     process.stdout.write("soak: faults done\n");
 
-    const current = (m: SlotMemory) => m.pids[m.pids.length - 1]!;
-    await sleepUntil(faultsEnd + (stopAt - faultsEnd) / 2);
-    for (const m of memory) m.middleMiB = rssMiB(current(m));
+    // Two windows of the time after the faults, each ending at its point: the middle, and the stop.
+    const middle = faultsEnd + (stopAt - faultsEnd) / 2;
+    const window = Math.min(WINDOW_MS, (stopAt - faultsEnd) / 2);
     await sleepUntil(stopAt);
-    for (const m of memory) m.endMiB = rssMiB(current(m));
+    sampler.stop();
+    for (const m of memory) {
+      m.middle = sampler.window(m.slot, middle - window, middle);
+      m.end = sampler.window(m.slot, stopAt - window, stopAt);
+    }
     const { sent, chains } = await load;
     const loadEnd = performance.now();
 
