@@ -14,7 +14,7 @@ import { type Context } from "../users/viewer";
 import { registerAccountPagesRoutes } from "./account-pages-route";
 import { authorizationOf } from "./authorization-header";
 import { bodyText } from "./body-text";
-import { registerCors } from "./cors";
+import { registerCorsScope } from "./cors";
 import { registerExplorerRoutes } from "./explorer-route";
 import { registerHealthRoutes } from "./health-routes";
 import { clientGoneSignal } from "./client-gone";
@@ -120,42 +120,43 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
   fastify.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "not_found", message: "Not found" }));
 
-  // Before the routes it covers, so its preflight hook is in place for each of them.
-  await registerCors(fastify, config.corsOrigins);
   registerHealthRoutes(fastify, options.ping, options.databaseReady);
   registerJwksRoute(fastify, options.jwks);
   if (config.nodeEnv === "development") registerExplorerRoutes(fastify, logger);
   registerAccountPagesRoutes(fastify);
-  await registerTokenRoute(fastify, options.auth, options.databaseReady);
-  // RFC 8414, 7009, 7662 beside /token: the same use cases, form parsing and error answers.
   registerOAuthMetadataRoute(fastify, config);
-  await registerRevokeRoute(fastify, options.auth, options.databaseReady);
-  const introspection = { ...options.auth, ...contextDeps, issuer: config.jwtIssuer, audience: config.jwtAudience };
-  await registerIntrospectRoute(fastify, introspection, options.databaseReady);
 
   const apollo = options.createApollo([fastifyApolloDrainPlugin(fastify), readinessPlugin(options.databaseReady)]);
   await apollo.start();
-  await fastify.register(fastifyApollo(apollo), {
-    path: "/graphql",
-    method: ["GET", "POST", "OPTIONS"],
-    context: async (request, reply) => {
-      let signal: AbortSignal | undefined;
-      return buildContext(
-        {
-          requestId: request.id,
-          clientAddress: request.ip,
-          authorization: authorizationOf(request.raw.rawHeaders),
-          userAgent: request.headers["user-agent"],
-          // Made when a use case asks (a login, a password check), not for every request: the
-          // AbortController and its close listener were 1.3 % of a pinned `me` profile's samples.
-          // Made late, it still aborts at once for a client already gone (its response is destroyed).
-          get signal() {
-            return (signal ??= clientGoneSignal(reply.raw));
+  // The endpoints a browser app may call (CORS_PATHS), in the scope that carries CORS.
+  await registerCorsScope(fastify, config.corsOrigins, async (api) => {
+    await registerTokenRoute(api, options.auth, options.databaseReady);
+    // RFC 7009 and 7662 beside /token: the same use cases, form parsing and error answers.
+    await registerRevokeRoute(api, options.auth, options.databaseReady);
+    const introspection = { ...options.auth, ...contextDeps, issuer: config.jwtIssuer, audience: config.jwtAudience };
+    await registerIntrospectRoute(api, introspection, options.databaseReady);
+    await api.register(fastifyApollo(apollo), {
+      path: "/graphql",
+      method: ["GET", "POST", "OPTIONS"],
+      context: async (request, reply) => {
+        let signal: AbortSignal | undefined;
+        return buildContext(
+          {
+            requestId: request.id,
+            clientAddress: request.ip,
+            authorization: authorizationOf(request.raw.rawHeaders),
+            userAgent: request.headers["user-agent"],
+            // Made when a use case asks (a login, a password check), not for every request: the
+            // AbortController and its close listener were 1.3 % of a pinned `me` profile's samples.
+            // Made late, it still aborts at once for a client already gone (its response is destroyed).
+            get signal() {
+              return (signal ??= clientGoneSignal(reply.raw));
+            },
           },
-        },
-        contextDeps,
-      );
-    },
+          contextDeps,
+        );
+      },
+    });
   });
   return { fastify, apollo };
 }
