@@ -12,7 +12,7 @@ describe("buildContext's client-gone signal", () => {
         requestId: "r1",
         clientAddress: "127.0.0.1",
         authorization: undefined,
-        get signal() {
+        clientGone: () => {
           made += 1;
           return controller.signal;
         },
@@ -24,6 +24,10 @@ describe("buildContext's client-gone signal", () => {
     expect(made).toBe(0);
     expect(copy.requestId).toBe("r1");
     expect(copy.hasBearer).toBe(false);
+    expect(copy.signal).toBe(controller.signal);
+    expect(made).toBe(1);
+    // Made once for the request: the context and its copies share it.
+    expect(context.signal).toBe(controller.signal);
     expect(copy.signal).toBe(controller.signal);
     expect(made).toBe(1);
   });
