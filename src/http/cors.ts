@@ -32,9 +32,9 @@ export function corsOriginMatchers(origins: readonly string[]): Array<string | R
  * from the page. No credentials mode: tokens travel in the Authorization header, never in cookies.
  *
  * A scope, not a delegator choosing options by path: with a delegator @fastify/cors normalises
- * the options it is handed on every request, and under a pinned `me` load that alone made about
- * 5 % of all young objects live long enough to be promoted (a /healthz load: 40,000 requests/s
- * against 56,000 without it). Other paths get no CORS hook at all. The catch-all OPTIONS route the
+ * the options it is handed on every request, and under a pinned /healthz load that alone made
+ * about 5 % of all young bytes live long enough to be promoted (40,000 requests/s against 56,000
+ * without it; bench/README.md). Other paths get no CORS hook at all. The catch-all OPTIONS route the
  * plugin adds lands in this scope; CORS is off for it, so a preflight for any other path is 404.
  */
 export async function registerCorsScope(
