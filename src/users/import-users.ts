@@ -4,7 +4,7 @@ import { isCurrentArgon2 } from "../passwords/password-formats/argon2";
 import { type Argon2Policy } from "../config";
 import { InvalidUsername, UnreadableFile } from "../errors";
 import { parseImportLine } from "./import-line";
-import { readBoundedLines } from "./line-reader";
+import { FileChunks, readBoundedLines } from "./line-reader";
 import { LOOKS_LIKE_EXISTING } from "./user-fields";
 import { type ImportedUser, type UserImportStore } from "./user-import.store";
 
@@ -72,12 +72,8 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
   const file = await openReadable(path);
   const totalBytes = (await file.stat()).size;
   // Bytes, not text: the reader checks each line's UTF-8 itself instead of letting U+FFFD in.
-  const stream = file.createReadStream({ autoClose: false });
-  // Remembered so that only a read failure becomes UnreadableFile, never a database error.
-  let readError: unknown;
-  stream.once("error", (error) => {
-    readError = error;
-  });
+  // Its `failure` tells a read error (UnreadableFile) from a database error.
+  const chunks = new FileChunks(file);
 
   const firstLineOf = new Map<string, number>();
   const firstLineOfSkeleton = new Map<string, number>();
@@ -89,7 +85,7 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
   let withoutPassword = 0;
   let lineNumber = 0;
 
-  const progress = () => options.onProgress?.({ bytesRead: Math.min(stream.bytesRead, totalBytes), totalBytes, lines: lineNumber });
+  const progress = () => options.onProgress?.({ bytesRead: Math.min(chunks.bytesRead, totalBytes), totalBytes, lines: lineNumber });
   const flush = async () => {
     const outcome = await deps.store.importBatch(batch, batchOptions);
     created += outcome.created;
@@ -103,7 +99,7 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
   };
 
   try {
-    for await (const read of readBoundedLines(stream, MAX_LINE_BYTES)) {
+    for await (const read of readBoundedLines(chunks, MAX_LINE_BYTES)) {
       lineNumber = read.number;
       if (!read.ok) {
         rejections.push({
@@ -135,10 +131,10 @@ export async function importUsers(deps: ImportDeps, path: string, options: Impor
       if (batch.length >= batchSize) await flush();
     }
   } catch (error) {
-    if (error === readError) throw new UnreadableFile(path, isSystemError(error) ? error.code : undefined);
+    if (chunks.failure !== undefined && error === chunks.failure)
+      throw new UnreadableFile(path, isSystemError(error) ? error.code : undefined);
     throw error;
   } finally {
-    stream.destroy();
     await file.close();
   }
   await flush();

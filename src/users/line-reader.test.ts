@@ -1,5 +1,9 @@
 /** readBoundedLines: line breaks, the byte bound at its edge, chunk boundaries anywhere, and UTF-8 checked per line. */
-import { readBoundedLines, type ReadLine } from "./line-reader";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileChunks, readBoundedLines, type ReadLine } from "./line-reader";
 
 async function* chunksOf(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
@@ -60,5 +64,44 @@ describe("readBoundedLines", () => {
 
   it("keeps a byte-order mark for the caller to strip", async () => {
     expect(await read("\uFEFFa", 8)).toEqual([ok(1, "\uFEFFa")]);
+  });
+});
+
+describe("FileChunks", () => {
+  const dir = mkdtempSync(join(tmpdir(), "file-chunks-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("reads a whole file through one reused buffer, and readBoundedLines keeps every line intact", async () => {
+    const path = join(dir, "lines.txt");
+    const text = Array.from({ length: 50 }, (_, i) => `line ${i} ${"x".repeat(i)}`).join("\n");
+    writeFileSync(path, text);
+    const file = await open(path, "r");
+    try {
+      const chunks = new FileChunks(file, 7);
+      const seen = new Set<ArrayBufferLike>();
+      const lines: string[] = [];
+      const tracked = {
+        async *[Symbol.asyncIterator]() {
+          for await (const chunk of chunks) {
+            seen.add(chunk.buffer);
+            yield chunk;
+          }
+        },
+      };
+      for await (const line of readBoundedLines(tracked, 1024)) if (line.ok) lines.push(line.text);
+      expect(lines.join("\n")).toBe(text);
+      expect(chunks.bytesRead).toBe(Buffer.byteLength(text));
+      expect(seen.size).toBe(1);
+      expect(chunks.failure).toBeUndefined();
+    } finally {
+      await file.close();
+    }
+  });
+
+  it("records the read error that ended it", async () => {
+    const broken = new Error("EIO");
+    const chunks = new FileChunks({ read: () => Promise.reject(broken) });
+    await expect(readBoundedLines(chunks, 8).next()).rejects.toBe(broken);
+    expect(chunks.failure).toBe(broken);
   });
 });

@@ -6,13 +6,14 @@ export type ReadLine =
   | { readonly number: number; readonly ok: false; readonly problem: "too long" | "not UTF-8" };
 
 /**
- * Yields the lines of `chunks` (a file's read stream), split on `\n` with one `\r` before it
+ * Yields the lines of `chunks` (a file's bytes, in order), split on `\n` with one `\r` before it
  * dropped. A line of more than `maxBytes` bytes is yielded as `too long` and its bytes are
  * discarded as they arrive: it is never held whole, so memory stays near `maxBytes` plus one chunk
  * whatever the file holds (readline keeps the whole line as a string, and a line of a few hundred
  * megabytes ends the process). A line that is not valid UTF-8 is yielded as `not UTF-8` rather than
  * decoded with U+FFFD in place of the bad bytes, which would import a value nobody wrote.
- * A byte-order mark is kept; whether to strip it is the caller's choice.
+ * A byte-order mark is kept; whether to strip it is the caller's choice. No chunk is kept past
+ * the next one's arrival (what a line holds is copied), so a source may reuse one buffer.
  * @throws whatever the stream raises (a read error).
  */
 export async function* readBoundedLines(chunks: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<ReadLine> {
@@ -61,4 +62,37 @@ export async function* readBoundedLines(chunks: AsyncIterable<Buffer>, maxBytes:
   }
   // A last line without its `\n` still counts; nothing after a final `\n` is a line.
   if (held > 0 || tooLong) yield finish();
+}
+
+/**
+ * A file's bytes from its current position to its end, every chunk read into the same buffer of
+ * `size` bytes (valid until the next chunk is asked for; readBoundedLines copies what it keeps).
+ * A read stream allocates a new buffer for every chunk, freed only when V8 next collects: with the
+ * cores busy, a 256 MiB line once piled them up past 256 MiB of RSS before a collection caught up
+ * (test/security/files.test.ts, H11). `failure` is the read error, if one ended the chunks.
+ */
+export class FileChunks implements AsyncIterable<Buffer> {
+  bytesRead = 0;
+  failure: unknown;
+
+  constructor(
+    private readonly file: { read(buffer: Buffer, offset: number, length: number, position: null): Promise<{ bytesRead: number }> },
+    private readonly size = 64 * 1024,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    const buffer = Buffer.allocUnsafe(this.size);
+    for (;;) {
+      let read: number;
+      try {
+        ({ bytesRead: read } = await this.file.read(buffer, 0, buffer.length, null));
+      } catch (error) {
+        this.failure = error;
+        throw error;
+      }
+      if (read === 0) return;
+      this.bytesRead += read;
+      yield buffer.subarray(0, read);
+    }
+  }
 }
