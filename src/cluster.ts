@@ -2,7 +2,7 @@
 import cluster, { type Worker } from "node:cluster";
 import { type Config } from "./config";
 import { backoffDelay, type BackoffPolicy } from "./db/startup";
-import { createLogger, type Logger } from "./log";
+import { asyncStdout, createLogger, type Logger } from "./log";
 import { createClusterScrape } from "./metrics/cluster-metrics";
 import { startMetricsServer } from "./metrics/metrics-server";
 
@@ -31,10 +31,13 @@ export function isClusterPrimary(config: Config): boolean {
   return config.webConcurrency > 1 && cluster.isPrimary;
 }
 
-/** In a cluster worker, a logger whose every line names the worker; otherwise undefined (the default). */
-export function workerLogger(config: Config): Logger | undefined {
-  if (!cluster.isWorker || !cluster.worker) return undefined;
-  return createLogger({ level: config.logLevel }).child({ worker: cluster.worker.id });
+/**
+ * The logger of a process that serves requests: on asyncStdout, with SECRET_KEY cut out of every
+ * line; in a cluster worker, every line names the worker.
+ */
+export function serverLogger(config: Config): Logger {
+  const logger = createLogger({ level: config.logLevel, secrets: [config.secretKey], destination: asyncStdout() });
+  return cluster.isWorker && cluster.worker ? logger.child({ worker: cluster.worker.id }) : logger;
 }
 
 /**

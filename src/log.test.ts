@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
 import { Writable } from "node:stream";
 import { createLogger } from "./log";
 
@@ -62,4 +64,49 @@ describe("createLogger redaction", () => {
     expect(out).toContain('"req":{"id":"r1","method":"POST","url":"/graphql","remoteAddress":"10.0.0.1"}');
     expect(out).not.toContain("plain");
   });
+});
+
+describe("asyncStdout", () => {
+  // Two processes log through the built asyncStdout into one pipe that is read only after a
+  // second, so the pipe fills, as it does for cluster workers behind a slow log collector. Each
+  // writer touches process.stdout, which makes the pipe non-blocking as any use of it in a
+  // server would: a write of more than PIPE_BUF bytes is then cut short and the other writer's
+  // lines land inside a line. With pino's default (16 KiB a write) two lines come out broken.
+  it("keeps every line whole when cluster workers share a slow pipe", async () => {
+    const log = resolve(__dirname, "..", "dist", "log.js");
+    const writer = `
+      process.stdout;
+      const { asyncStdout, createLogger } = require(${JSON.stringify(log)});
+      const logger = createLogger({ level: "info", destination: asyncStdout() });
+      const pad = "x".repeat(200);
+      let i = 0;
+      const burst = () => {
+        for (let k = 0; k < 500; k++) logger.info({ i: i++, pad }, "line");
+        if (i < 40000) setImmediate(burst);
+      };
+      burst();`;
+    // The script goes in through the environment, so no shell quoting touches it.
+    const shell = spawn("sh", ["-c", '("$NODE" -e "$WRITER" & "$NODE" -e "$WRITER" & wait) | (sleep 1; cat)'], {
+      env: { PATH: process.env.PATH ?? "", NODE: process.execPath, WRITER: writer },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const chunks: Buffer[] = [];
+    let errors = "";
+    shell.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+    shell.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
+    const code = await new Promise<number | null>((done) => shell.on("close", done));
+    expect(errors).toBe("");
+    expect(code).toBe(0);
+    const lines = Buffer.concat(chunks).toString("utf8").split("\n").filter(Boolean);
+    expect(lines).toHaveLength(80000);
+    const broken = lines.filter((line) => {
+      try {
+        JSON.parse(line);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(broken).toEqual([]);
+  }, 60_000);
 });

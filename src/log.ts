@@ -25,6 +25,20 @@ function serializeResponse(res: { statusCode?: number }): Record<string, unknown
 /** Keys whose allow-listing serializers above already decide what is written. */
 const SERIALIZED_KEYS: ReadonlySet<string> = new Set(["req", "res"]);
 
+/** The size up to which Linux writes to a pipe whole (PIPE_BUF). */
+const PIPE_BUF = 4096;
+
+/**
+ * The server's stdout, asynchronous as pino's default (sonic-boom: lines that arrive while a write
+ * is in flight go out together in the next; pino flushes synchronously on exit), but never more
+ * than PIPE_BUF bytes of whole lines a write. Cluster workers share one stdout, and once it is a
+ * non-blocking pipe a longer write is cut short when the pipe is full, so another worker's lines
+ * landed inside a line; a write of at most PIPE_BUF bytes goes whole or not at all.
+ */
+export function asyncStdout(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false, maxWrite: PIPE_BUF });
+}
+
 export interface LoggerOptions {
   readonly level: string;
   /** Tests pass a stream that keeps every line. */

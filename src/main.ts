@@ -2,9 +2,8 @@
 import "reflect-metadata";
 import { createApp } from "./app";
 import { loadSigningKeys } from "./auth/keys";
-import { isClusterPrimary, runPrimary, workerLogger } from "./cluster";
+import { isClusterPrimary, runPrimary, serverLogger } from "./cluster";
 import { ConfigError, loadConfig, readEnvironment } from "./config";
-import { createLogger } from "./log";
 
 async function main(): Promise<void> {
   let config;
@@ -18,7 +17,7 @@ async function main(): Promise<void> {
     throw error;
   }
   if (isClusterPrimary(config)) {
-    const logger = createLogger({ level: config.logLevel });
+    const logger = serverLogger(config);
     // Keys are checked (and a development key made) once, before any worker starts: a bad key
     // folder stops the primary with one line, not every worker in a restart loop.
     try {
@@ -30,7 +29,7 @@ async function main(): Promise<void> {
     process.exit(await runPrimary({ workers: config.webConcurrency, logger, metrics }));
   }
   // A setting only start-up can check (the key folder) fails with the same one line as loadConfig's.
-  const app = await createApp(config, { logger: workerLogger(config) }).catch(exitOnConfigError);
+  const app = await createApp(config, { logger: serverLogger(config) }).catch(exitOnConfigError);
   await app.listen();
 
   let stopping = false;
