@@ -71,7 +71,7 @@ describe("asyncStdout", () => {
   // second, so the pipe fills, as it does for cluster workers behind a slow log collector. Each
   // writer touches process.stdout, which makes the pipe non-blocking as any use of it in a
   // server would: a write of more than PIPE_BUF bytes is then cut short and the other writer's
-  // lines land inside a line. With pino's default (16 KiB a write) two lines come out broken.
+  // lines land inside a line. With pino's default (16 KiB a write) lines came out broken in most runs.
   it("keeps every line whole when cluster workers share a slow pipe", async () => {
     const log = resolve(__dirname, "..", "dist", "log.js");
     const writer = `
@@ -109,4 +109,26 @@ describe("asyncStdout", () => {
     });
     expect(broken).toEqual([]);
   }, 60_000);
+});
+
+describe("serverLogger", () => {
+  // The logger main.ts gives the server and every cluster worker: SECRET_KEY is cut out of its
+  // lines as it is out of the lines of an app built without one.
+  it("cuts SECRET_KEY out of what the server process writes to stdout", async () => {
+    const secretKey = "b7d1c0ffee5ecret5ecret5ecret5ecret5ecret";
+    const writer = `
+      const { serverLogger } = require(${JSON.stringify(resolve(__dirname, "..", "dist", "cluster.js"))});
+      serverLogger({ logLevel: "info", secretKey: process.env.KEY }).info("the key is " + process.env.KEY);`;
+    const child = spawn(process.execPath, ["-e", writer], {
+      env: { PATH: process.env.PATH ?? "", KEY: secretKey },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    const code = await new Promise<number | null>((done) => child.on("close", done));
+    expect(code).toBe(0);
+    const line = JSON.parse(out) as { msg: string };
+    expect(line.msg).toMatch(/^the key is /);
+    expect(out).not.toContain(secretKey);
+  });
 });
