@@ -61,6 +61,9 @@ export async function runPrimary(options: ClusterOptions): Promise<number> {
   const slots = new Map<number, Slot>();
   const slotOf = new Map<number, number>();
   const serving = new Set<number>();
+  // Workers whose process has not exited. Not cluster.workers: node keeps a worker there until its
+  // channel has disconnected too, and that can come after its exit, when no event of ours would look again.
+  const running = new Set<number>();
   let stopping = false;
   let cleanStop = true;
   const servingWorkers = () => [...serving].flatMap((id) => cluster.workers?.[id] ?? []);
@@ -69,6 +72,7 @@ export async function runPrimary(options: ClusterOptions): Promise<number> {
 
   const fork = (index: number) => {
     const worker = cluster.fork();
+    running.add(worker.id);
     slotOf.set(worker.id, index);
     const slot = slots.get(index) ?? { startedAt: 0, quickDeaths: 0 };
     slots.set(index, { ...slot, worker, startedAt: Date.now(), restart: undefined });
@@ -76,7 +80,7 @@ export async function runPrimary(options: ClusterOptions): Promise<number> {
 
   const code = await new Promise<number>((resolve) => {
     const finishIfDone = () => {
-      if (stopping && Object.keys(cluster.workers ?? {}).length === 0) resolve(cleanStop ? 0 : 1);
+      if (stopping && running.size === 0) resolve(cleanStop ? 0 : 1);
     };
 
     cluster.on("listening", (worker, address) => {
@@ -88,6 +92,7 @@ export async function runPrimary(options: ClusterOptions): Promise<number> {
     });
 
     cluster.on("exit", (worker, code, signal) => {
+      running.delete(worker.id);
       const index = slotOf.get(worker.id);
       slotOf.delete(worker.id);
       const wasServing = serving.delete(worker.id);
