@@ -59,11 +59,10 @@ export async function runPrimary(options: ClusterOptions): Promise<number> {
   const backoff = options.restartBackoff ?? { initialDelayMs: 1_000, maxDelayMs: 30_000 };
   const stableAfterMs = options.stableAfterMs ?? 10_000;
   const slots = new Map<number, Slot>();
+  // Every worker whose process has not exited, by id: done when empty. Not cluster.workers: node keeps
+  // a worker there until its channel has disconnected too, which can come after its exit event.
   const slotOf = new Map<number, number>();
   const serving = new Set<number>();
-  // Workers whose process has not exited. Not cluster.workers: node keeps a worker there until its
-  // channel has disconnected too, and that can come after its exit, when no event of ours would look again.
-  const running = new Set<number>();
   let stopping = false;
   let cleanStop = true;
   const servingWorkers = () => [...serving].flatMap((id) => cluster.workers?.[id] ?? []);
@@ -72,7 +71,6 @@ export async function runPrimary(options: ClusterOptions): Promise<number> {
 
   const fork = (index: number) => {
     const worker = cluster.fork();
-    running.add(worker.id);
     slotOf.set(worker.id, index);
     const slot = slots.get(index) ?? { startedAt: 0, quickDeaths: 0 };
     slots.set(index, { ...slot, worker, startedAt: Date.now(), restart: undefined });
@@ -80,7 +78,7 @@ export async function runPrimary(options: ClusterOptions): Promise<number> {
 
   const code = await new Promise<number>((resolve) => {
     const finishIfDone = () => {
-      if (stopping && running.size === 0) resolve(cleanStop ? 0 : 1);
+      if (stopping && slotOf.size === 0) resolve(cleanStop ? 0 : 1);
     };
 
     cluster.on("listening", (worker, address) => {
@@ -92,7 +90,6 @@ export async function runPrimary(options: ClusterOptions): Promise<number> {
     });
 
     cluster.on("exit", (worker, code, signal) => {
-      running.delete(worker.id);
       const index = slotOf.get(worker.id);
       slotOf.delete(worker.id);
       const wasServing = serving.delete(worker.id);

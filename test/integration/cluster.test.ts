@@ -4,7 +4,6 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { request } from "node:http";
-import { spawnSync } from "node:child_process";
 import { createTestDatabase, DIALECTS, type TestDatabase } from "../harness";
 import { requestOnNewConnection, spawnServer, type LogLine, type SpawnedServer } from "../spawned-server";
 
@@ -190,7 +189,12 @@ if (cluster.isPrimary) {
   afterEach(() => {
     server?.child.kill("SIGKILL");
     for (const line of server?.lines ?? []) {
-      if (typeof line.holderPid === "number" && line.holderPid > 0) spawnSync("kill", ["-KILL", String(line.holderPid)]);
+      if (typeof line.holderPid !== "number" || line.holderPid <= 0) continue;
+      try {
+        process.kill(line.holderPid, "SIGKILL");
+      } catch {
+        // It has gone already.
+      }
     }
   });
 
